@@ -1,0 +1,233 @@
+#!/usr/bin/env node
+// The `smallworld` command. Every subcommand except `start` and `peer` is a thin client of the daemon's
+// control socket, so it works the same against the simulator and a real device.
+import { parseArgs } from 'node:util';
+import { DaemonNotRunningError, RemoteError, callDaemon, socketPathFor } from '../control/client.js';
+import type { Request } from '../control/protocol.js';
+import { ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
+import { Daemon, type FullStatus } from '../device/daemon.js';
+import { createLogger, parseLevel } from '../log/logger.js';
+import { runPeer } from '../peer/peer.js';
+
+const USAGE = `Usage: smallworld <command> [options]
+
+Device:
+  start [--sim] [--data DIR] [--config FILE] [--web-host HOST] [--web-port N]
+                          run the device in the foreground (--web-port 0: no web page)
+  status [--json]         mode, WPS search, LEDs, associations, web page address
+  press ap|wps            exactly what the physical button does
+  ap on|off               switch the access point explicitly
+  wps start|cancel        start or cancel a WPS push-button search
+  keys one-time on|off    forget a WPS-issued key after its device's first connection (default on)
+  keys revoke MAC         forget a trusted device's WPS key
+
+Simulator (with start --sim):
+  sim state                        the simulated radios
+  sim other-wps [--mac MAC]        another device presses its WPS button
+  sim phone join|leave MAC         a phone joins or leaves our access point by passphrase
+  sim network SSID BSSID [--known] [--out-of-range]
+                                   a network appears near the device (or goes away)
+
+Every command takes --data DIR (default: $SMALLWORLD_DATA, then /var/lib/smallworld).
+`;
+
+const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3 } as const;
+
+class UsageError extends Error {}
+
+const common = {
+  data: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'peer':
+      return peer(rest);
+    case 'status':
+      return status(rest);
+    case 'press':
+      return oneWord(rest, ['ap', 'wps'], (button) => ({ cmd: 'press', button }));
+    case 'ap':
+      return oneWord(rest, ['on', 'off'], (word) => ({ cmd: 'ap', on: word === 'on' }));
+    case 'wps':
+      return oneWord(rest, ['start', 'cancel'], (action) => ({ cmd: 'wps', action }));
+    case 'keys':
+      return keys(rest);
+    case 'sim':
+      return sim(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...common,
+      sim: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      'web-host': { type: 'string' },
+      'web-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const config = await loadConfig(values.config);
+  const webPort = values['web-port'] === undefined ? config.web.port : parsePort(values['web-port']);
+  const logger = createLogger({
+    level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
+    base: { proc: 'daemon' },
+  });
+  const daemon = new Daemon({
+    dataDir: resolveDataDir(values.data),
+    sim: values.sim,
+    web: { host: values['web-host'] ?? config.web.host, port: webPort },
+    logger,
+  });
+  await daemon.start();
+  await waitForSignal(logger, () => daemon.stop());
+  return EXIT.ok;
+}
+
+async function peer(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...common, 'web-host': { type: 'string' }, 'web-port': { type: 'string' } },
+    strict: true,
+  });
+  const logger = createLogger({ level: parseLevel(process.env.SMALLWORLD_LOG_LEVEL), base: { proc: 'peer' } });
+  const stop = await runPeer({
+    dataDir: resolveDataDir(values.data),
+    web: { host: values['web-host'] ?? '127.0.0.1', port: parsePort(values['web-port'] ?? '8300') },
+    logger,
+  });
+  // Started by `smallworld start`: go when the parent goes, even if it was killed outright.
+  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  await waitForSignal(logger, stop);
+  return EXIT.ok;
+}
+
+function waitForSignal(logger: ReturnType<typeof createLogger>, stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.log('info', 'stopping', { signal });
+      void stop().finally(resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--web-port must be 0..65535, not "${text}"`);
+  return port;
+}
+
+async function request(dataDir: string | undefined, body: Request): Promise<unknown> {
+  const { cmd, ...args } = body;
+  return callDaemon(socketPathFor(resolveDataDir(dataDir)), cmd, args as never);
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: common, strict: true });
+  const result = (await request(values.data, { cmd: 'status' })) as FullStatus;
+  print(result, values.json);
+  return EXIT.ok;
+}
+
+async function oneWord<W extends string>(args: string[], words: readonly W[], build: (word: W) => Request): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  const [word, extra] = positionals;
+  if (word === undefined || extra !== undefined || !(words as readonly string[]).includes(word)) {
+    throw new UsageError(`expected one of: ${words.join(', ')}`);
+  }
+  const result = (await request(values.data, build(word as W))) as FullStatus;
+  print(result, values.json);
+  return EXIT.ok;
+}
+
+async function keys(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  const [sub, arg] = positionals;
+  let body: Request;
+  if (sub === 'one-time' && (arg === 'on' || arg === 'off')) body = { cmd: 'keys.one-time', enabled: arg === 'on' };
+  else if (sub === 'revoke' && arg !== undefined) body = { cmd: 'keys.revoke', mac: arg };
+  else throw new UsageError('expected "keys one-time on|off" or "keys revoke MAC"');
+  print((await request(values.data, body)) as FullStatus, values.json);
+  return EXIT.ok;
+}
+
+async function sim(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...common,
+      mac: { type: 'string' },
+      known: { type: 'boolean', default: false },
+      'out-of-range': { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [sub, a, b] = positionals;
+  let body: Request;
+  if (sub === 'state') body = { cmd: 'sim.state' };
+  else if (sub === 'other-wps') body = values.mac ? { cmd: 'sim.other-wps', mac: values.mac } : { cmd: 'sim.other-wps' };
+  else if (sub === 'phone' && (a === 'join' || a === 'leave') && b !== undefined) body = { cmd: 'sim.phone', action: a, mac: b };
+  else if (sub === 'network' && a !== undefined && b !== undefined) {
+    body = { cmd: 'sim.network', ssid: a, bssid: b, known: values.known, inRange: !values['out-of-range'] };
+  } else throw new UsageError('expected "sim state", "sim other-wps", "sim phone join|leave MAC" or "sim network SSID BSSID"');
+  process.stdout.write(`${JSON.stringify(await request(values.data, body), null, 2)}\n`);
+  return EXIT.ok;
+}
+
+function print(status: FullStatus, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    return;
+  }
+  const assoc = status.associations.map((a) => `${a.mac} (${a.via === 'ap' ? 'on our AP' : 'our network'})`);
+  const lines = [
+    `mode:         ${status.mode === 'ap' ? 'access point' : 'client'}`,
+    `wps:          ${status.wps}${status.wpsRole ? ` (${status.wpsRole})` : ''}`,
+    `leds:         ap=${status.leds.ap} connection=${status.leds.connection} replication=${status.leds.replication}`,
+    `associations: ${assoc.length ? assoc.join(', ') : 'none'}`,
+    `daemons:      wpa_supplicant=${status.daemons.station.state} hostapd=${status.daemons.ap.state}`,
+    `web:          ${status.web.url ?? 'off'}`,
+  ];
+  if (status.lastWps) lines.push(`last wps:     ${status.lastWps.outcome} (${status.lastWps.role}) at ${status.lastWps.at}`);
+  if (status.lastError) lines.push(`last error:   ${status.lastError}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof DaemonNotRunningError) {
+      process.stderr.write(`smallworld: ${error.message}\n`);
+      process.exitCode = EXIT.noDaemon;
+    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`smallworld: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = EXIT.usage;
+    } else if (error instanceof RemoteError || error instanceof ConfigError) {
+      process.stderr.write(`smallworld: ${error.message}\n`);
+      process.exitCode = EXIT.failed;
+    } else {
+      process.stderr.write(`smallworld: ${(error as Error)?.message ?? String(error)}\n`);
+      process.exitCode = EXIT.failed;
+    }
+  },
+);

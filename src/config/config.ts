@@ -1,0 +1,57 @@
+// The daemon's settings: one schema with the defaults beside each key. A file given with --config is
+// validated against it; command-line flags win over the file.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+export const DEFAULT_DATA_DIR = '/var/lib/smallworld';
+export const DEFAULT_WEB_PORT = 8300;
+
+export const configSchema = z
+  .object({
+    web: z
+      .object({
+        host: z.string().min(1).max(255).default('127.0.0.1'),
+        /** 0 disables the web page. */
+        port: z.number().int().min(0).max(65535).default(DEFAULT_WEB_PORT),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: DEFAULT_WEB_PORT }),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export async function loadConfig(path: string | undefined): Promise<Config> {
+  if (path === undefined) return defaultConfig();
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+export function resolveDataDir(flag: string | undefined): string {
+  return flag ?? process.env.SMALLWORLD_DATA ?? DEFAULT_DATA_DIR;
+}

@@ -1,0 +1,111 @@
+// The control protocol spoken on the daemon's Unix socket by the CLI, the web GUI, the SSB peer and tests.
+// One JSON object per line each way. Requests: {"id": 1, "cmd": "status", ...args}.
+// Replies: {"id": 1, "ok": true, "result": ...} or {"id": 1, "ok": false, "error": {"code", "message"}}.
+// After "subscribe" the daemon also pushes {"event": "status", "status": ...} lines.
+import { z } from 'zod';
+
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+const mac = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'expected a MAC address like 02:00:00:00:01:00')
+  .transform((m) => m.toLowerCase());
+
+export const requestSchema = z.discriminatedUnion('cmd', [
+  z.object({ cmd: z.literal('status') }),
+  z.object({ cmd: z.literal('press'), button: z.enum(['ap', 'wps']) }),
+  z.object({ cmd: z.literal('ap'), on: z.boolean() }),
+  z.object({ cmd: z.literal('wps'), action: z.enum(['start', 'cancel']) }),
+  z.object({ cmd: z.literal('subscribe') }),
+  z.object({ cmd: z.literal('keys.one-time'), enabled: z.boolean() }),
+  z.object({ cmd: z.literal('keys.revoke'), mac }),
+  z.object({ cmd: z.literal('replication'), replicating: z.boolean() }),
+  z.object({
+    cmd: z.literal('peer.report'),
+    web: z.object({ url: z.string().max(200).nullable() }).optional(),
+  }),
+  // The simulated neighbourhood (only with `start --sim`).
+  z.object({ cmd: z.literal('sim.state') }),
+  z.object({ cmd: z.literal('sim.other-wps'), mac: mac.optional() }),
+  z.object({ cmd: z.literal('sim.phone'), action: z.enum(['join', 'leave']), mac }),
+  z.object({
+    cmd: z.literal('sim.network'),
+    ssid: z.string().min(1).max(32),
+    bssid: mac,
+    known: z.boolean(),
+    inRange: z.boolean(),
+  }),
+]);
+
+export type Request = z.infer<typeof requestSchema>;
+export type Command = Request['cmd'];
+export const COMMANDS: readonly Command[] = requestSchema.options.map((o) => o.shape.cmd.value);
+
+export type ErrorCode =
+  | 'bad_json'
+  | 'bad_request'
+  | 'unknown_command'
+  | 'request_too_large'
+  | 'not_simulated'
+  | 'failed'
+  | 'internal';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Reply =
+  | { id: string | number | null; ok: true; result: unknown }
+  | { id: string | number | null; ok: false; error: ErrorBody };
+
+export class ControlError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+/** Parses one request line: a typed request, or the error to send back. */
+export function parseRequest(line: string): { id: string | number | null } & (
+  | { ok: true; request: Request }
+  | { ok: false; error: ErrorBody }
+) {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { id: null, ok: false, error: { code: 'bad_json', message: 'request is not valid JSON' } };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { id: null, ok: false, error: { code: 'bad_request', message: 'request must be a JSON object' } };
+  }
+  const record = json as Record<string, unknown>;
+  const rawId = record.id;
+  const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null;
+  if (typeof record.cmd !== 'string') {
+    return { id, ok: false, error: { code: 'bad_request', message: 'request needs a "cmd" string' } };
+  }
+  if (!(COMMANDS as readonly string[]).includes(record.cmd)) {
+    return {
+      id,
+      ok: false,
+      error: { code: 'unknown_command', message: `unknown command "${record.cmd.slice(0, 64)}"` },
+    };
+  }
+  const { id: _drop, ...rest } = record;
+  const parsed = requestSchema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return {
+      id,
+      ok: false,
+      error: { code: 'bad_request', message: `${record.cmd}: ${where}${issue?.message ?? 'invalid arguments'}` },
+    };
+  }
+  return { id, ok: true, request: parsed.data };
+}

@@ -1,0 +1,138 @@
+// The daemon's end of the control socket. Each connection is a line-oriented JSON stream; a bad line
+// gets an error reply and the connection goes on, an oversized one closes it. Nothing a client sends
+// or fails to send can throw out of here.
+import { chmod, rm } from 'node:fs/promises';
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { ControlError, MAX_REQUEST_BYTES, type Reply, type Request, parseRequest } from './protocol.js';
+
+export interface ControlHandlers {
+  handle(request: Request, connection: ControlConnection): Promise<unknown>;
+}
+
+export interface ControlConnection {
+  /** Pushes an unsolicited message (used by subscriptions). */
+  push(message: Record<string, unknown>): void;
+  onClose(fn: () => void): void;
+}
+
+export class ControlServer {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly handlers: ControlHandlers,
+    private readonly logger: Logger,
+    private readonly mode = 0o660,
+  ) {}
+
+  async listen(): Promise<void> {
+    if (Buffer.byteLength(this.socketPath) > 100) {
+      throw new Error(`control socket path is too long for a Unix socket (${this.socketPath}); use a shorter --data directory`);
+    }
+    await this.removeStaleSocket();
+    const server = createServer((socket) => this.accept(socket));
+    // Create the socket file with no permissions for others from the start, then set the final mode.
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    await chmod(this.socketPath, this.mode);
+    server.on('error', (error) => this.logger.log('error', 'control socket error', { error: error.message }));
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(this.socketPath, { force: true });
+  }
+
+  private async removeStaleSocket(): Promise<void> {
+    const alive = await new Promise<boolean>((resolve) => {
+      const probe = connect(this.socketPath);
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (alive) throw new Error(`another Smallworld daemon is already listening on ${this.socketPath}`);
+    await rm(this.socketPath, { force: true });
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    const closers: Array<() => void> = [];
+    let buffered = '';
+    let closed = false;
+
+    const send = (message: unknown) => {
+      if (closed || !socket.writable) return;
+      socket.write(`${JSON.stringify(message)}\n`);
+    };
+    const connection: ControlConnection = {
+      push: (message) => send(message),
+      onClose: (fn) => closers.push(fn),
+    };
+
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.trim().length > 0) void this.respond(line, connection, send);
+        newline = buffered.indexOf('\n');
+      }
+      if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
+        send({
+          id: null,
+          ok: false,
+          error: { code: 'request_too_large', message: `request exceeds ${MAX_REQUEST_BYTES} bytes` },
+        } satisfies Reply);
+        this.logger.log('warn', 'control request too large; closing connection');
+        buffered = '';
+        socket.end();
+      }
+    });
+    socket.on('error', (error) => this.logger.log('debug', 'control client error', { error: error.message }));
+    socket.on('close', () => {
+      closed = true;
+      this.sockets.delete(socket);
+      for (const fn of closers) fn();
+    });
+  }
+
+  private async respond(line: string, connection: ControlConnection, send: (m: unknown) => void): Promise<void> {
+    const parsed = parseRequest(line);
+    if (!parsed.ok) {
+      this.logger.log('warn', 'control request refused', { error: parsed.error });
+      send({ id: parsed.id, ok: false, error: parsed.error } satisfies Reply);
+      return;
+    }
+    try {
+      const result = await this.handlers.handle(parsed.request, connection);
+      send({ id: parsed.id, ok: true, result: result ?? null } satisfies Reply);
+    } catch (error) {
+      const body =
+        error instanceof ControlError
+          ? { code: error.code, message: error.message }
+          : { code: 'failed' as const, message: error instanceof Error ? error.message : String(error) };
+      this.logger.log('warn', 'control request failed', { cmd: parsed.request.cmd, error: body });
+      send({ id: parsed.id, ok: false, error: body } satisfies Reply);
+    }
+  }
+}
