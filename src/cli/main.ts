@@ -2,9 +2,9 @@
 // The `smallworld` command. Every subcommand except `start` and `peer` is a thin client of the daemon's
 // control socket, so it works the same against the simulator and a real device.
 import { parseArgs } from 'node:util';
-import { DaemonNotRunningError, RemoteError, callDaemon, socketPathFor } from '../control/client.js';
-import type { Request } from '../control/protocol.js';
 import { ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
+import { callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
+import type { Request } from '../control/protocol.js';
 import { Daemon, type FullStatus } from '../device/daemon.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import { runPeer } from '../peer/peer.js';
@@ -146,7 +146,11 @@ async function status(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function oneWord<W extends string>(args: string[], words: readonly W[], build: (word: W) => Request): Promise<number> {
+async function oneWord<W extends string>(
+  args: string[],
+  words: readonly W[],
+  build: (word: W) => Request,
+): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   const [word, extra] = positionals;
   if (word === undefined || extra !== undefined || !(words as readonly string[]).includes(word)) {
@@ -183,11 +187,16 @@ async function sim(args: string[]): Promise<number> {
   const [sub, a, b] = positionals;
   let body: Request;
   if (sub === 'state') body = { cmd: 'sim.state' };
-  else if (sub === 'other-wps') body = values.mac ? { cmd: 'sim.other-wps', mac: values.mac } : { cmd: 'sim.other-wps' };
-  else if (sub === 'phone' && (a === 'join' || a === 'leave') && b !== undefined) body = { cmd: 'sim.phone', action: a, mac: b };
+  else if (sub === 'other-wps')
+    body = values.mac ? { cmd: 'sim.other-wps', mac: values.mac } : { cmd: 'sim.other-wps' };
+  else if (sub === 'phone' && (a === 'join' || a === 'leave') && b !== undefined)
+    body = { cmd: 'sim.phone', action: a, mac: b };
   else if (sub === 'network' && a !== undefined && b !== undefined) {
     body = { cmd: 'sim.network', ssid: a, bssid: b, known: values.known, inRange: !values['out-of-range'] };
-  } else throw new UsageError('expected "sim state", "sim other-wps", "sim phone join|leave MAC" or "sim network SSID BSSID"');
+  } else
+    throw new UsageError(
+      'expected "sim state", "sim other-wps", "sim phone join|leave MAC" or "sim network SSID BSSID"',
+    );
   process.stdout.write(`${JSON.stringify(await request(values.data, body), null, 2)}\n`);
   return EXIT.ok;
 }
@@ -206,7 +215,8 @@ function print(status: FullStatus, json: boolean): void {
     `daemons:      wpa_supplicant=${status.daemons.station.state} hostapd=${status.daemons.ap.state}`,
     `web:          ${status.web.url ?? 'off'}`,
   ];
-  if (status.lastWps) lines.push(`last wps:     ${status.lastWps.outcome} (${status.lastWps.role}) at ${status.lastWps.at}`);
+  if (status.lastWps)
+    lines.push(`last wps:     ${status.lastWps.outcome} (${status.lastWps.role}) at ${status.lastWps.at}`);
   if (status.lastError) lines.push(`last error:   ${status.lastError}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,5 +1,5 @@
 // The one client of the control socket, shared by the CLI, the web GUI, the SSB peer and tests.
-import { type Socket, connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ErrorBody, Request } from './protocol.js';
 
@@ -10,14 +10,20 @@ export function socketPathFor(dataDir: string): string {
 }
 
 export class DaemonNotRunningError extends Error {
-  constructor(readonly socketPath: string, cause: string) {
+  constructor(
+    readonly socketPath: string,
+    cause: string,
+  ) {
     super(`no Smallworld daemon is running for ${socketPath} (${cause}); start one with "smallworld start"`);
     this.name = 'DaemonNotRunningError';
   }
 }
 
 export class RemoteError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }

@@ -70,10 +70,9 @@ export class ControlError extends Error {
 }
 
 /** Parses one request line: a typed request, or the error to send back. */
-export function parseRequest(line: string): { id: string | number | null } & (
-  | { ok: true; request: Request }
-  | { ok: false; error: ErrorBody }
-) {
+export function parseRequest(
+  line: string,
+): { id: string | number | null } & ({ ok: true; request: Request } | { ok: false; error: ErrorBody }) {
   let json: unknown;
   try {
     json = JSON.parse(line);

@@ -2,9 +2,9 @@
 // gets an error reply and the connection goes on, an oversized one closes it. Nothing a client sends
 // or fails to send can throw out of here.
 import { chmod, rm } from 'node:fs/promises';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { ControlError, MAX_REQUEST_BYTES, type Reply, type Request, parseRequest } from './protocol.js';
+import { ControlError, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
 
 export interface ControlHandlers {
   handle(request: Request, connection: ControlConnection): Promise<unknown>;
@@ -29,7 +29,9 @@ export class ControlServer {
 
   async listen(): Promise<void> {
     if (Buffer.byteLength(this.socketPath) > 100) {
-      throw new Error(`control socket path is too long for a Unix socket (${this.socketPath}); use a shorter --data directory`);
+      throw new Error(
+        `control socket path is too long for a Unix socket (${this.socketPath}); use a shorter --data directory`,
+      );
     }
     await this.removeStaleSocket();
     const server = createServer((socket) => this.accept(socket));

@@ -68,9 +68,7 @@ export type Effect =
   | { type: 'Reconcile'; daemon: WifiSource }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
-export type WpsState =
-  | { phase: 'idle' }
-  | { phase: 'active'; role: WpsRole; since: number; confirmed: boolean };
+export type WpsState = { phase: 'idle' } | { phase: 'active'; role: WpsRole; since: number; confirmed: boolean };
 
 export interface DaemonHealth {
   state: 'unknown' | 'up' | 'down';

@@ -11,8 +11,8 @@ import {
   REPLICATION_FLASH_MS,
   type ReducerResult,
   type TimerKey,
-  WPS_BACKSTOP_MS,
   type WifiSource,
+  WPS_BACKSTOP_MS,
   type WpsOutcome,
   type WpsRole,
 } from './model.js';
@@ -53,10 +53,8 @@ export function associationCount(state: DeviceState): number {
 export function ledsOf(state: DeviceState): Record<LedName, LedPattern> {
   return {
     ap: state.mode === 'ap' ? 'on' : 'off',
-    connection:
-      state.wps.phase === 'active' ? 'blink' : associationCount(state) > 0 ? 'on' : 'off',
-    replication:
-      state.replication === 'replicating' ? 'blink' : state.replication === 'done' ? 'on' : 'off',
+    connection: state.wps.phase === 'active' ? 'blink' : associationCount(state) > 0 ? 'on' : 'off',
+    replication: state.replication === 'replicating' ? 'blink' : state.replication === 'done' ? 'on' : 'off',
   };
 }
 
@@ -77,9 +75,7 @@ export function boot(persisted: PersistedState | null): ReducerResult {
   const leds = ledsOf(state);
   const effects: Effect[] = [
     ...applyMode(state.mode),
-    ...(Object.keys(leds) as LedName[]).map(
-      (led): Effect => ({ type: 'SetLed', led, pattern: leds[led] }),
-    ),
+    ...(Object.keys(leds) as LedName[]).map((led): Effect => ({ type: 'SetLed', led, pattern: leds[led] })),
     { type: 'Reconcile', daemon: 'station' },
     { type: 'Reconcile', daemon: 'ap' },
   ];
@@ -183,8 +179,7 @@ function switchMode(state: DeviceState, at: number, mode: Mode): ReducerResult {
   return [next, [...wpsEffects, ...applyMode(mode), log('info', `mode -> ${mode}`)]];
 }
 
-const insert = (set: string[], item: string): string[] =>
-  set.includes(item) ? set : [...set, item].sort();
+const insert = (set: string[], item: string): string[] => (set.includes(item) ? set : [...set, item].sort());
 const remove = (set: string[], item: string): string[] => set.filter((x) => x !== item);
 
 /** A WPS event counts only if it comes from the daemon that plays the active (or current) role. */
@@ -198,9 +193,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
   switch (event.type) {
     case 'ButtonPressed':
       if (event.button === 'ap') return switchMode(state, at, state.mode === 'ap' ? 'client' : 'ap');
-      return state.wps.phase === 'active'
-        ? endWps(state, at, 'cancelled', true)
-        : beginWps(state, at, false, true);
+      return state.wps.phase === 'active' ? endWps(state, at, 'cancelled', true) : beginWps(state, at, false, true);
 
     case 'ApRequested':
       return switchMode(state, at, event.on ? 'ap' : 'client');

@@ -2,7 +2,7 @@
 // reducer one at a time and carries out the effects with the ports. Effects run in lanes so a slow
 // daemon command never delays an LED or the persisted mode.
 import type { CancelTimer, Clock } from '../clock/clock.js';
-import type { LedPort, ButtonPort } from '../gpio/ports.js';
+import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../store/state-store.js';
 import type { AccessPointPort, WifiStationPort } from '../wifi/ports.js';

@@ -14,12 +14,7 @@ export function parseLevel(text: string | undefined, fallback: Level = 'info'): 
 }
 
 export function createLogger(
-  options: {
-    level?: Level;
-    write?: (line: string) => void;
-    now?: () => number;
-    base?: Record<string, unknown>;
-  } = {},
+  options: { level?: Level; write?: (line: string) => void; now?: () => number; base?: Record<string, unknown> } = {},
 ): Logger {
   const threshold = RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));

@@ -91,7 +91,8 @@ async function readState(path: string): Promise<ReadResult> {
     return { ok: false, reason: 'not valid JSON' };
   }
   const parsed = persistedSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `unexpected content: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  if (!parsed.success)
+    return { ok: false, reason: `unexpected content: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
   return { ok: true, value: parsed.data };
 }
 

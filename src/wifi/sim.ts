@@ -3,7 +3,7 @@
 // WPS push-button search succeeds only if the "other device" presses within the 120 s walk time.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
-import { WPS_WALK_TIME_MS, type WifiSource } from '../device/model.js';
+import { type WifiSource, WPS_WALK_TIME_MS } from '../device/model.js';
 import { normalizeMac, parseCtrlEvent } from './ctrl-events.js';
 import type { AccessPointPort, WifiEventSink, WifiStationPort } from './ports.js';
 

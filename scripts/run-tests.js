@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs the compiled test groups (dist/test/<group>/**/*.test.js) with Node's built-in test runner,
+// in one run so its closing summary covers everything. Usage: node scripts/run-tests.js unit property ...
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const groups = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith('.test.js')) files.push(path);
+  }
+};
+for (const group of groups) {
+  const dir = join('dist', 'test', group);
+  if (existsSync(dir)) walk(dir);
+}
+if (files.length === 0) {
+  console.error(`no compiled tests found for: ${groups.join(', ')} (did "npm run build" run?)`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);

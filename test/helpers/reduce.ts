@@ -1,0 +1,28 @@
+// Folds events through the pure reducer, as the runtime would, collecting every effect.
+import type { DeviceState, Effect, EventBody, PersistedState } from '../../src/device/model.js';
+import { boot, reduce } from '../../src/device/reducer.js';
+
+export function run(
+  events: EventBody[],
+  from: DeviceState | PersistedState | null = null,
+): { state: DeviceState; effects: Effect[]; perEvent: Effect[][] } {
+  let state: DeviceState = from !== null && 'wps' in from ? from : boot(from as PersistedState | null)[0];
+  const perEvent: Effect[][] = [];
+  let at = 1_000;
+  for (const body of events) {
+    at += 10;
+    const [next, effects] = reduce(state, { ...body, at } as never);
+    state = next;
+    perEvent.push(effects);
+  }
+  return { state, effects: perEvent.flat(), perEvent };
+}
+
+/** Effects without log lines, which are for people rather than for the hardware. */
+export const acting = (effects: Effect[]) => effects.filter((e) => e.type !== 'Log');
+
+export const ofType = <T extends Effect['type']>(effects: Effect[], type: T) =>
+  effects.filter((e): e is Extract<Effect, { type: T }> => e.type === type);
+
+export const AP_MODE: PersistedState = { version: 1, mode: 'ap', keys: { oneTime: true, trusted: [] } };
+export const CLIENT_MODE: PersistedState = { version: 1, mode: 'client', keys: { oneTime: true, trusted: [] } };
