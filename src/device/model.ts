@@ -47,6 +47,8 @@ export type EventBody =
   | { type: 'TimerFired'; key: TimerKey; gen: number }
   // from the SSB peer
   | { type: 'ReplicationChanged'; replicating: boolean }
+  // settings changed through the control API
+  | { type: 'WifiSettingsChanged'; scope: 'ap' | 'known-networks' }
   // WPS key policy
   | { type: 'OneTimeKeysSet'; enabled: boolean }
   | { type: 'DeviceRevoked'; mac: string };

@@ -340,6 +340,27 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       return [{ ...timed, replication: 'done' }, [timer]];
     }
 
+    case 'WifiSettingsChanged': {
+      // Only the daemon serving the changed settings needs them now; the other reads them when its mode comes.
+      if (event.scope === 'ap' && state.mode === 'ap') {
+        const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
+        // Stations must re-join with the new settings, and their association ends with the restart.
+        return [
+          { ...ended, apStations: [], keys: { ...ended.keys, issued: [] } },
+          [
+            ...wpsEffects,
+            { type: 'StopAp' },
+            { type: 'StartAp' },
+            log('info', 'access point restarted with new settings'),
+          ],
+        ];
+      }
+      if (event.scope === 'known-networks' && state.mode === 'client' && state.wps.phase === 'idle') {
+        return [state, [{ type: 'ConfigureStation', networks: 'known' }]];
+      }
+      return [state, []];
+    }
+
     case 'OneTimeKeysSet':
       return [{ ...state, keys: { ...state.keys, oneTime: event.enabled } }, []];
 

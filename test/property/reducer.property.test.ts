@@ -86,6 +86,12 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.boolean().map((replicating) => ({ type: 'ReplicationChanged' as const, replicating })) },
   { weight: 1, arbitrary: fc.boolean().map((enabled) => ({ type: 'OneTimeKeysSet' as const, enabled })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<'ap' | 'known-networks'>('ap', 'known-networks')
+      .map((scope) => ({ type: 'WifiSettingsChanged' as const, scope })),
+  },
   { weight: 1, arbitrary: mac.map((m) => ({ type: 'DeviceRevoked' as const, mac: m })) },
 );
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -136,6 +142,9 @@ class AssociationOracle {
         break;
       case 'StationDisconnected':
         this.station = null;
+        break;
+      case 'WifiSettingsChanged':
+        if (event.scope === 'ap' && before.mode === 'ap') this.ap.clear();
         break;
       case 'DaemonDown':
         if (event.daemon === 'ap') this.ap.clear();

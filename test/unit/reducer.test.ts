@@ -338,3 +338,24 @@ describe('bad input', () => {
     assert.equal(ofType(effects, 'Log')[0]?.level, 'warn');
   });
 });
+
+describe('settings changes', () => {
+  test('new AP settings in AP mode restart hostapd (cancelling a search first)', () => {
+    const { state, perEvent } = run(
+      [{ type: 'ApStationConnected', mac: PHONE }, press('wps'), { type: 'WifiSettingsChanged', scope: 'ap' }],
+      AP_MODE,
+    );
+    assert.deepEqual(
+      acting(perEvent[2] ?? []).map((e) => e.type),
+      ['WpsCancel', 'CancelTimer', 'StopAp', 'StartAp', 'SetLed'],
+    );
+    assert.deepEqual(state.apStations, []);
+  });
+
+  test('new AP settings in client mode wait for AP mode; new known networks reconfigure the station', () => {
+    const { effects } = run([{ type: 'WifiSettingsChanged', scope: 'ap' }], CLIENT_MODE);
+    assert.deepEqual(acting(effects), []);
+    const known = run([{ type: 'WifiSettingsChanged', scope: 'known-networks' }], CLIENT_MODE);
+    assert.deepEqual(acting(known.effects), [{ type: 'ConfigureStation', networks: 'known' }]);
+  });
+});

@@ -1,0 +1,237 @@
+// A client of the wpa_ctrl protocol shared by wpa_supplicant and hostapd: one socket for requests (one
+// in flight at a time, since replies carry no id) and one ATTACHed socket for events, as wpa_cli does.
+// It pings the daemon, reports it down when it stops answering, and reconnects and re-attaches when it
+// returns; a request never waits longer than its timeout, and nothing here blocks the event loop.
+import type { CancelTimer, Clock } from '../../clock/clock.js';
+import type { Logger } from '../../log/logger.js';
+import type { CtrlTransport, TransportFactory } from './transport.js';
+
+export interface WpaCtrlOptions {
+  /** For messages: "wpa_supplicant" or "hostapd". */
+  name: string;
+  socketPath: string;
+  transports: TransportFactory;
+  clock: Clock;
+  logger: Logger;
+  onEvent: (line: string) => void;
+  onHealth: (up: boolean, reason: string) => void;
+  requestTimeoutMs?: number;
+  pingIntervalMs?: number;
+  retryMs?: number;
+}
+
+export class CtrlError extends Error {
+  override name = 'CtrlError';
+}
+
+/** What a daemon replies is shown in errors, but bounded and printable. */
+export function describeReply(reply: string): string {
+  const printable = reply.replace(/[^\x20-\x7e]/g, '?').trim();
+  return printable.length > 80 ? `${printable.slice(0, 80)}…` : printable || '(empty reply)';
+}
+
+interface InFlight {
+  resolve: (reply: string) => void;
+  reject: (error: Error) => void;
+  cancel: CancelTimer;
+}
+
+export class WpaCtrl {
+  private cmd: CtrlTransport | null = null;
+  private mon: CtrlTransport | null = null;
+  private up = false;
+  private closed = false;
+  private connecting = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private inFlight: InFlight | null = null;
+  private monWaiter: ((text: string) => void) | null = null;
+  private cancelPing: CancelTimer | null = null;
+  private cancelRetry: CancelTimer | null = null;
+  private readonly timeoutMs: number;
+  private readonly pingMs: number;
+  private readonly retryMs: number;
+
+  constructor(private readonly options: WpaCtrlOptions) {
+    this.timeoutMs = options.requestTimeoutMs ?? 3_000;
+    this.pingMs = options.pingIntervalMs ?? 5_000;
+    this.retryMs = options.retryMs ?? 1_000;
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  /** Starts connecting in the background; health changes arrive through `onHealth`. */
+  start(): void {
+    this.closed = false;
+    void this.connect();
+  }
+
+  /** Sends a request and returns the daemon's reply text. */
+  request(command: string, timeoutMs = this.timeoutMs): Promise<string> {
+    const run = () => this.send(command, timeoutMs);
+    const result = this.chain.then(run, run);
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Sends a request that must be answered "OK". */
+  async command(command: string, timeoutMs?: number): Promise<void> {
+    const reply = (await this.request(command, timeoutMs)).trim();
+    if (reply !== 'OK') {
+      throw new CtrlError(`${this.options.name} refused ${command.split(' ')[0]}: ${describeReply(reply)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelPing?.();
+    this.cancelRetry?.();
+    if (this.mon && this.up) await this.mon.send('DETACH').catch(() => undefined);
+    await this.teardown();
+    this.up = false;
+  }
+
+  private async send(command: string, timeoutMs: number): Promise<string> {
+    const cmd = this.cmd;
+    if (!this.up || cmd === null) throw new CtrlError(`${this.options.name} is not reachable`);
+    const reply = new Promise<string>((resolve, reject) => {
+      const cancel = this.options.clock.after(timeoutMs, () => {
+        this.inFlight = null;
+        reject(new CtrlError(`${this.options.name} did not answer ${command.split(' ')[0]} within ${timeoutMs} ms`));
+        // A late reply must not be taken for the next request's: use a fresh socket from now on.
+        void this.recycleCommandSocket();
+      });
+      this.inFlight = { resolve, reject, cancel };
+    });
+    try {
+      await cmd.send(command);
+    } catch (error) {
+      this.inFlight?.cancel();
+      this.inFlight = null;
+      this.markDown(`cannot reach ${this.options.socketPath}: ${(error as Error).message}`);
+      throw new CtrlError(`${this.options.name} is not reachable: ${(error as Error).message}`);
+    }
+    return reply;
+  }
+
+  private onCommandReply(text: string): void {
+    // Unsolicited messages start with "<level>"; the command socket is not attached, so they are strays.
+    if (text.startsWith('<')) return;
+    const inFlight = this.inFlight;
+    if (inFlight === null) return;
+    this.inFlight = null;
+    inFlight.cancel();
+    inFlight.resolve(text);
+  }
+
+  private onMonitorMessage(text: string): void {
+    if (text.startsWith('<')) {
+      for (const line of text.split('\n')) if (line.trim()) this.options.onEvent(line);
+      return;
+    }
+    const waiter = this.monWaiter;
+    this.monWaiter = null;
+    waiter?.(text);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed || this.connecting || this.up) return;
+    this.connecting = true;
+    try {
+      this.cmd = await this.options.transports(this.options.socketPath);
+      this.cmd.onMessage((text) => this.onCommandReply(text));
+      this.up = true; // provisionally, so the PING below can go out
+      const pong = (await this.send('PING', this.timeoutMs)).trim();
+      if (pong !== 'PONG') throw new CtrlError(`unexpected answer to PING: ${describeReply(pong)}`);
+      this.mon = await this.options.transports(this.options.socketPath);
+      this.mon.onMessage((text) => this.onMonitorMessage(text));
+      await this.attach(this.mon);
+      this.connecting = false;
+      this.options.logger.log('info', 'control interface attached', { daemon: this.options.name });
+      this.options.onHealth(true, 'attached');
+      this.schedulePing();
+    } catch (error) {
+      this.up = false;
+      this.connecting = false;
+      await this.teardown();
+      this.options.logger.log('debug', 'control interface not ready', {
+        daemon: this.options.name,
+        error: (error as Error).message,
+      });
+      this.scheduleRetry();
+    }
+  }
+
+  private attach(mon: CtrlTransport): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cancel = this.options.clock.after(this.timeoutMs, () => {
+        this.monWaiter = null;
+        reject(new CtrlError('no answer to ATTACH'));
+      });
+      this.monWaiter = (text) => {
+        cancel();
+        if (text.trim() === 'OK') resolve();
+        else reject(new CtrlError(`ATTACH refused: ${describeReply(text)}`));
+      };
+      mon.send('ATTACH').catch((error: Error) => {
+        cancel();
+        this.monWaiter = null;
+        reject(error);
+      });
+    });
+  }
+
+  private schedulePing(): void {
+    this.cancelPing?.();
+    this.cancelPing = this.options.clock.after(this.pingMs, () => {
+      if (!this.up || this.closed) return;
+      this.request('PING').then(
+        (reply) => {
+          if (reply.trim() === 'PONG') this.schedulePing();
+          else this.markDown(`unexpected answer to PING: ${describeReply(reply)}`);
+        },
+        (error: Error) => this.markDown(error.message),
+      );
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    this.cancelRetry?.();
+    this.cancelRetry = this.options.clock.after(this.retryMs, () => void this.connect());
+  }
+
+  /** The daemon stopped answering: report it once, drop both sockets, and keep trying to come back. */
+  private markDown(reason: string): void {
+    if (!this.up || this.connecting) return;
+    this.up = false;
+    this.cancelPing?.();
+    this.inFlight?.reject(new CtrlError(`${this.options.name} went away`));
+    this.inFlight?.cancel();
+    this.inFlight = null;
+    this.options.onHealth(false, reason);
+    void this.teardown().then(() => this.scheduleRetry());
+  }
+
+  private async recycleCommandSocket(): Promise<void> {
+    const old = this.cmd;
+    if (old === null || this.closed) return;
+    try {
+      const fresh = await this.options.transports(this.options.socketPath);
+      fresh.onMessage((text) => this.onCommandReply(text));
+      this.cmd = fresh;
+    } catch {
+      this.cmd = null;
+    }
+    await old.close();
+  }
+
+  private async teardown(): Promise<void> {
+    const sockets = [this.cmd, this.mon];
+    this.cmd = null;
+    this.mon = null;
+    this.monWaiter = null;
+    await Promise.all(sockets.map((s) => s?.close()));
+  }
+}
