@@ -171,6 +171,6 @@ export function dnsmasqConf(plan: NetworkPlan, paths: Paths): string {
 
 /** The `WIFI:` payload phones read from a QR code to join the AP. */
 export function wifiQrPayload(ap: ApSettings): string {
-  const escape = (s: string) => s.replace(/([\\;,:"])/g, '\\$1');
-  return `WIFI:T:WPA;S:${escape(ap.ssid)};P:${escape(ap.passphrase)};;`;
+  const quote = (s: string) => s.replace(/([\\;,:"])/g, '\\$1');
+  return `WIFI:T:WPA;S:${quote(ap.ssid)};P:${quote(ap.passphrase)};;`;
 }

@@ -1,9 +1,166 @@
-const source = new EventSource('/events');
-source.addEventListener('status', (e) => {
-  const s = JSON.parse(e.data);
-  document.getElementById('mode').textContent = s.mode;
-  for (const led of ['ap', 'connection', 'replication']) document.getElementById(`led-${led}`).dataset.pattern = s.leds[led];
-});
-for (const b of document.querySelectorAll('button[data-button]')) {
-  b.addEventListener('click', () => fetch(`/api/press/${b.dataset.button}`, { method: 'POST' }));
+// The simulated device page: draws the daemon's status as it streams in over /events, and turns clicks
+// into the same POSTs the CLI's commands make. No inline script or style: the CSP forbids them.
+const DEMO_PHONE = '02:5e:00:00:00:01';
+const WALK_TIME_S = 120;
+const LEDS = { ap: 'AP', connection: 'Connection', replication: 'Replication' };
+const PATTERN_TEXT = { off: 'off', on: 'on', blink: 'blinking' };
+const OUTCOME_TEXT = {
+  success: 'success',
+  fail: 'failed',
+  overlap: 'overlap (two devices pressed)',
+  timeout: 'timed out',
+  cancelled: 'cancelled',
+};
+
+const $ = (id) => document.getElementById(id);
+let countdown = null;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
+
+function showMessage(text) {
+  const box = $('message');
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function render(s) {
+  $('subtitle').textContent = s.sim ? `simulated device · v${s.version}` : `device · v${s.version}`;
+
+  for (const [led, name] of Object.entries(LEDS)) {
+    const pattern = s.leds[led] ?? 'off';
+    const node = $(`led-${led}`);
+    node.dataset.pattern = pattern;
+    node.setAttribute('aria-label', `${name} LED: ${PATTERN_TEXT[pattern] ?? pattern}`);
+    const text = $(`led-${led}-text`);
+    text.textContent = PATTERN_TEXT[pattern] ?? pattern;
+    text.dataset.pattern = pattern;
+  }
+
+  const mode = $('mode');
+  mode.textContent = s.mode === 'ap' ? 'Access point' : 'Client';
+  mode.dataset.mode = s.mode;
+
+  renderWps(s);
+  const last = s.lastWps;
+  const lastWps = $('last-wps');
+  if (last) {
+    const what = `${OUTCOME_TEXT[last.outcome] ?? last.outcome} as ${last.role}${last.detail ? ` (${last.detail})` : ''}`;
+    lastWps.replaceChildren(what, el('span', 'when', `at ${new Date(last.at).toLocaleTimeString()}`));
+  } else lastWps.textContent = 'none yet';
+  $('last-wps').dataset.outcome = last?.outcome ?? '';
+
+  const daemons = $('daemons');
+  daemons.replaceChildren(
+    ...[
+      ['wpa_supplicant', s.daemons.station],
+      ['hostapd', s.daemons.ap],
+    ].map(([name, health]) => {
+      const item = el('li', 'daemon');
+      item.dataset.state = health.state;
+      item.append(el('span', 'dot'), el('span', 'name', name), el('span', 'state', health.state));
+      if (health.reason) item.title = health.reason;
+      return item;
+    }),
+  );
+
+  const list = $('associations');
+  list.replaceChildren(
+    ...s.associations.map((a) => {
+      const item = el('li', 'association');
+      item.dataset.via = a.via;
+      item.append(el('code', 'mac', a.mac), el('span', 'via', a.via === 'ap' ? 'on our access point' : 'our network'));
+      return item;
+    }),
+  );
+  $('association-count').textContent = String(s.associations.length);
+  $('associations-empty').hidden = s.associations.length > 0;
+
+  $('last-error-row').hidden = !s.lastError;
+  $('last-error').textContent = s.lastError ?? '';
+
+  $('sim').hidden = !s.sim;
+  if (s.sim) {
+    const phoneOn = s.associations.some((a) => a.mac === DEMO_PHONE);
+    $('sim-phone-join').disabled = s.mode !== 'ap' || phoneOn;
+    $('sim-phone-leave').disabled = !phoneOn;
+    $('sim-hint').textContent =
+      s.mode === 'ap'
+        ? 'Our access point is up: another device pressing WPS enrols with us; a phone can join.'
+        : 'We are a client: another device pressing WPS acts as the registrar we join. Phones need AP mode.';
+  }
+}
+
+function renderWps(s) {
+  const wps = $('wps');
+  wps.dataset.state = s.wps;
+  clearInterval(countdown);
+  countdown = null;
+  if (s.wps !== 'active') {
+    wps.textContent = 'idle';
+    return;
+  }
+  const role = s.wpsRole === 'registrar' ? 'registrar' : 'enrollee';
+  const aim = s.wpsRole === 'registrar' ? 'letting a device in' : 'looking for a network';
+  const when = el('span', 'when');
+  wps.replaceChildren(`searching as ${role}`, when);
+  const tick = () => {
+    const left = Math.max(0, WALK_TIME_S - Math.floor((Date.now() - Date.parse(s.wpsSince)) / 1000));
+    when.textContent = `${aim} · ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+async function post(path, body) {
+  const init = { method: 'POST', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(json.error ?? `the device answered HTTP ${response.status}`);
+  return json;
+}
+
+function wire(button, action) {
+  button.addEventListener('click', async () => {
+    button.setAttribute('aria-busy', 'true');
+    try {
+      await action();
+      showMessage('');
+    } catch (error) {
+      showMessage(error.message);
+    } finally {
+      button.removeAttribute('aria-busy');
+    }
+  });
+}
+
+function connect() {
+  const link = $('link');
+  const source = new EventSource('/events');
+  source.addEventListener('open', () => {
+    link.dataset.state = 'live';
+    link.textContent = 'live';
+  });
+  source.addEventListener('status', (event) => render(JSON.parse(event.data)));
+  source.addEventListener('error', () => {
+    link.dataset.state = 'lost';
+    link.textContent = 'daemon unreachable, retrying…';
+  });
+}
+
+for (const button of document.querySelectorAll('button[data-button]')) {
+  wire(button, () => post(`/api/press/${button.dataset.button}`));
+}
+$('demo-mac').textContent = DEMO_PHONE;
+wire($('sim-other-wps'), () => post('/api/sim/other-wps', {}));
+wire($('sim-phone-join'), () => post('/api/sim/phone', { action: 'join', mac: DEMO_PHONE }));
+wire($('sim-phone-leave'), () => post('/api/sim/phone', { action: 'leave', mac: DEMO_PHONE }));
+connect();
