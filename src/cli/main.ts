@@ -21,6 +21,15 @@ Device:
   keys one-time on|off    forget a WPS-issued key after its device's first connection (default on)
   keys revoke MAC         forget a trusted device's WPS key
 
+Wi-Fi settings:
+  wifi [show] [--json]    this device's network (SSID, passphrase, QR payload) and the known networks
+  wifi ap [--ssid NAME] [--passphrase P | --passphrase-stdin]
+                          change this device's network (connected devices will need the new one)
+  wifi add SSID (--passphrase P | --passphrase-stdin)
+                          add a known network to join in client mode (or change its passphrase)
+  wifi remove SSID        forget a known network
+  wifi order SSID...      set the preference order of the known networks
+
 Simulator (with start --sim):
   sim state                        the simulated radios
   sim other-wps [--mac MAC]        another device presses its WPS button
@@ -62,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return oneWord(rest, ['start', 'cancel'], (action) => ({ cmd: 'wps', action }));
     case 'keys':
       return keys(rest);
+    case 'wifi':
+      return wifi(rest);
     case 'sim':
       return sim(rest);
     default:
@@ -91,6 +102,7 @@ async function start(args: string[]): Promise<number> {
   const daemon = new Daemon({
     dataDir: resolveDataDir(values.data),
     sim: values.sim,
+    config,
     web: { host: values['web-host'] ?? config.web.host, port: webPort },
     logger,
   });
@@ -169,6 +181,65 @@ async function keys(args: string[]): Promise<number> {
   else if (sub === 'revoke' && arg !== undefined) body = { cmd: 'keys.revoke', mac: arg };
   else throw new UsageError('expected "keys one-time on|off" or "keys revoke MAC"');
   print((await request(values.data, body)) as FullStatus, values.json);
+  return EXIT.ok;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+async function wifi(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...common,
+      ssid: { type: 'string' },
+      passphrase: { type: 'string' },
+      'passphrase-stdin': { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [sub = 'show', ...names] = positionals;
+  // Passphrases on the command line show up in `ps`; --passphrase-stdin keeps them out of it.
+  const passphrase = values['passphrase-stdin'] ? await readStdin() : values.passphrase;
+  let body: Request;
+  if (sub === 'show' && names.length === 0) body = { cmd: 'wifi.get' };
+  else if (sub === 'ap' && names.length === 0) {
+    body = { cmd: 'wifi.ap.set' };
+    if (values.ssid !== undefined) body.ssid = values.ssid;
+    if (passphrase !== undefined) body.passphrase = passphrase;
+  } else if (sub === 'add' && names.length === 1 && passphrase !== undefined) {
+    body = { cmd: 'wifi.networks.add', ssid: names[0] as string, passphrase };
+  } else if (sub === 'remove' && names.length === 1) body = { cmd: 'wifi.networks.remove', ssid: names[0] as string };
+  else if (sub === 'order' && names.length > 0) body = { cmd: 'wifi.networks.order', ssids: names };
+  else
+    throw new UsageError(
+      'expected "wifi show", "wifi ap --ssid/--passphrase", "wifi add SSID --passphrase P", "wifi remove SSID" or "wifi order SSID..."',
+    );
+  const result = (await request(values.data, body)) as {
+    ap: { ssid: string; passphrase: string };
+    knownNetworks: Array<{ ssid: string }>;
+    qr: string;
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const known = result.knownNetworks.map((n, i) => `  ${i + 1}. ${n.ssid}`);
+    process.stdout.write(
+      [
+        `network:    ${result.ap.ssid}`,
+        `passphrase: ${result.ap.passphrase}`,
+        `known networks:${known.length ? `\n${known.join('\n')}` : ' none'}`,
+        '',
+      ].join('\n'),
+    );
+    if (sub === 'ap')
+      process.stderr.write('Devices connected to this network will need the new settings to join again.\n');
+  }
   return EXIT.ok;
 }
 

@@ -17,6 +17,31 @@ export const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: DEFAULT_WEB_PORT }),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    wifi: z
+      .object({
+        interface: z
+          .string()
+          .regex(/^[a-zA-Z0-9_.-]{1,15}$/)
+          .default('wlan0'),
+        country: z
+          .string()
+          .regex(/^[A-Z]{2}$/)
+          .default('CH'),
+        channel: z.number().int().min(1).max(13).default(7),
+      })
+      .strict()
+      .default({ interface: 'wlan0', country: 'CH', channel: 7 }),
+    usb: z
+      .object({
+        interface: z
+          .string()
+          .regex(/^[a-zA-Z0-9_.-]{1,15}$/)
+          .default('usb0'),
+      })
+      .strict()
+      .default({ interface: 'usb0' }),
+    /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
+    runDir: z.string().min(1).optional(),
   })
   .strict();
 

@@ -24,6 +24,15 @@ export const requestSchema = z.discriminatedUnion('cmd', [
     cmd: z.literal('peer.report'),
     web: z.object({ url: z.string().max(200).nullable() }).optional(),
   }),
+  z.object({ cmd: z.literal('wifi.get') }),
+  z.object({
+    cmd: z.literal('wifi.ap.set'),
+    ssid: z.string().max(256).optional(),
+    passphrase: z.string().max(256).optional(),
+  }),
+  z.object({ cmd: z.literal('wifi.networks.add'), ssid: z.string().max(256), passphrase: z.string().max(256) }),
+  z.object({ cmd: z.literal('wifi.networks.remove'), ssid: z.string().max(256) }),
+  z.object({ cmd: z.literal('wifi.networks.order'), ssids: z.array(z.string().max(256)).max(64) }),
   // The simulated neighbourhood (only with `start --sim`).
   z.object({ cmd: z.literal('sim.state') }),
   z.object({ cmd: z.literal('sim.other-wps'), mac: mac.optional() }),

@@ -2,14 +2,36 @@
 // control socket, and (in development) starts the unprivileged peer process that serves the web page.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../clock/clock.js';
+import type { Config } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
 import { ControlError, type Request } from '../control/protocol.js';
 import { type ControlConnection, ControlServer } from '../control/server.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
 import type { Logger } from '../log/logger.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
+import {
+  DEFAULT_PLAN,
+  dnsmasqConf,
+  hostapdConf,
+  InvalidSetting,
+  type NetworkPlan,
+  wifiQrPayload,
+} from '../wifi/config-gen.js';
+import { dgramTransportFactory } from '../wifi/ctrl/transport.js';
+import { type DaemonFiles, DEBIAN_BINARIES, daemonFiles, RealWifi } from '../wifi/daemons.js';
+import type { AccessPointPort, WifiStationPort } from '../wifi/ports.js';
+import {
+  type WifiSettings,
+  WifiSettingsStore,
+  withAp,
+  withNetwork,
+  withOrder,
+  withoutNetwork,
+} from '../wifi/settings.js';
 import { SimAir } from '../wifi/sim.js';
 import type { EventBody } from './model.js';
 import { DeviceRuntime } from './runtime.js';
@@ -21,6 +43,7 @@ export interface DaemonOptions {
   dataDir: string;
   sim: boolean;
   web: { host: string; port: number };
+  config: Config;
   logger: Logger;
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
@@ -38,8 +61,13 @@ export interface FullStatus extends DeviceStatus {
 export class Daemon {
   readonly runtime: DeviceRuntime;
   readonly air: SimAir | null;
+  readonly wifi: RealWifi | null;
   readonly buttons: SimButtons;
+  readonly files: DaemonFiles;
+  readonly plan: NetworkPlan;
   private readonly server: ControlServer;
+  private readonly settingsStore: WifiSettingsStore;
+  private settings: WifiSettings | null = null;
   private webUrl: string | null = null;
   private peer: ChildProcess | null = null;
   private stopping = false;
@@ -47,17 +75,44 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
     const logger = options.logger;
-    if (!options.sim) {
-      throw new Error(
-        'this build drives only the simulated radio: run "smallworld start --sim" (the hostapd/wpa_supplicant adapters are not part of it yet)',
-      );
-    }
+    const { config } = options;
+    const runDir = config.runDir ?? join(options.dataDir, 'run');
+    this.files = daemonFiles(options.dataDir, runDir);
+    this.plan = {
+      ...DEFAULT_PLAN,
+      wifiInterface: config.wifi.interface,
+      usbInterface: config.usb.interface,
+      country: config.wifi.country,
+      channel: config.wifi.channel,
+    };
+    this.settingsStore = new WifiSettingsStore(options.dataDir);
     const emit = (event: EventBody) => void this.runtime.dispatch(event);
-    this.air = new SimAir(clock, emit);
+    let station: WifiStationPort;
+    let ap: AccessPointPort;
+    if (options.sim) {
+      this.air = new SimAir(clock, emit);
+      this.wifi = null;
+      station = this.air.station;
+      ap = this.air.ap;
+    } else {
+      this.air = null;
+      this.wifi = new RealWifi({
+        plan: this.plan,
+        files: this.files,
+        binaries: DEBIAN_BINARIES,
+        transports: dgramTransportFactory(join(runDir, 'client')),
+        clock,
+        logger,
+        emit,
+        settings: () => this.currentSettings(),
+      });
+      station = this.wifi.station;
+      ap = this.wifi.ap;
+    }
     this.buttons = new SimButtons();
     this.runtime = new DeviceRuntime({
-      station: this.air.station,
-      ap: this.air.ap,
+      station,
+      ap,
       leds: new SimLeds(),
       buttons: this.buttons,
       clock,
@@ -69,6 +124,18 @@ export class Daemon {
 
   async start(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o750 });
+    await mkdir(join(this.options.dataDir, 'generated'), { recursive: true, mode: 0o750 });
+    await mkdir(this.files.hostapdCtrlDir, { recursive: true, mode: 0o750 });
+    await mkdir(this.files.wpaCtrlDir, { recursive: true, mode: 0o750 });
+    const loaded = await this.settingsStore.loadOrCreate();
+    if (loaded.warning) this.options.logger.log('warn', 'wifi settings', { warning: loaded.warning });
+    if (loaded.created)
+      this.options.logger.log('info', "generated this device's network name and passphrase", {
+        ssid: loaded.settings.ap.ssid,
+      });
+    this.settings = loaded.settings;
+    await this.writeGeneratedConfigs();
+    await this.wifi?.start();
     await this.runtime.start();
     if (this.air) {
       // The simulated daemons are up from the start, as systemd would have them.
@@ -96,6 +163,48 @@ export class Daemon {
     this.peer?.kill('SIGTERM');
     await this.server.close();
     await this.runtime.stop();
+    await this.wifi?.close();
+  }
+
+  private currentSettings(): WifiSettings {
+    if (this.settings === null) throw new Error('the Wi-Fi settings are not loaded yet');
+    return this.settings;
+  }
+
+  /** The AP's hostapd.conf and dnsmasq.conf, kept current even while the AP is off (and in the simulator). */
+  private async writeGeneratedConfigs(): Promise<void> {
+    const settings = this.currentSettings();
+    await writeFileAtomic(this.files.hostapdConf, hostapdConf(settings.ap, this.plan, this.files));
+    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), 0o644);
+  }
+
+  private async changeSettings(
+    change: (s: WifiSettings) => WifiSettings,
+    scope: 'ap' | 'known-networks',
+  ): Promise<unknown> {
+    let next: WifiSettings;
+    try {
+      next = change(this.currentSettings());
+    } catch (error) {
+      if (error instanceof InvalidSetting) throw new ControlError('bad_request', error.message);
+      throw error;
+    }
+    await this.settingsStore.save(next);
+    this.settings = next;
+    await this.writeGeneratedConfigs();
+    await this.runtime.dispatch({ type: 'WifiSettingsChanged', scope });
+    return this.wifiView();
+  }
+
+  private wifiView() {
+    const settings = this.currentSettings();
+    return {
+      ap: settings.ap,
+      knownNetworks: settings.knownNetworks.map((n) => ({ ssid: n.ssid })),
+      qr: wifiQrPayload(settings.ap),
+      files: { hostapd: this.files.hostapdConf, wpaSupplicant: this.files.wpaConf, dnsmasq: this.files.dnsmasqConf },
+      addresses: { ap: this.plan.apAddress, usb: this.plan.usbAddress },
+    };
   }
 
   private startPeer(): void {
@@ -144,6 +253,25 @@ export class Daemon {
         connection.onClose(unsubscribe);
         return this.status();
       }
+      case 'wifi.get':
+        return this.wifiView();
+      case 'wifi.ap.set': {
+        const change: { ssid?: string; passphrase?: string } = {};
+        if (request.ssid !== undefined) change.ssid = request.ssid;
+        if (request.passphrase !== undefined) change.passphrase = request.passphrase;
+        if (Object.keys(change).length === 0)
+          throw new ControlError('bad_request', 'wifi.ap.set: give an ssid, a passphrase, or both');
+        return this.changeSettings((s) => withAp(s, change), 'ap');
+      }
+      case 'wifi.networks.add':
+        return this.changeSettings(
+          (s) => withNetwork(s, { ssid: request.ssid, passphrase: request.passphrase }),
+          'known-networks',
+        );
+      case 'wifi.networks.remove':
+        return this.changeSettings((s) => withoutNetwork(s, request.ssid), 'known-networks');
+      case 'wifi.networks.order':
+        return this.changeSettings((s) => withOrder(s, request.ssids), 'known-networks');
       case 'sim.state':
         return this.simAir().snapshot();
       case 'sim.other-wps':

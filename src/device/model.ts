@@ -42,6 +42,8 @@ export type EventBody =
   // daemon lifecycle and effect results
   | { type: 'DaemonUp'; daemon: WifiSource }
   | { type: 'DaemonDown'; daemon: WifiSource; reason: string }
+  /** We stopped it on purpose (hostapd outside AP mode): not a fault. */
+  | { type: 'DaemonStopped'; daemon: WifiSource }
   | { type: 'EffectFailed'; effect: Effect['type']; error: string }
   | { type: 'UnknownDaemonEvent'; source: WifiSource; line: string }
   | { type: 'TimerFired'; key: TimerKey; gen: number }
@@ -73,7 +75,7 @@ export type Effect =
 export type WpsState = { phase: 'idle' } | { phase: 'active'; role: WpsRole; since: number; confirmed: boolean };
 
 export interface DaemonHealth {
-  state: 'unknown' | 'up' | 'down';
+  state: 'unknown' | 'up' | 'down' | 'stopped';
   reason?: string;
 }
 

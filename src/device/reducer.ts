@@ -1,6 +1,7 @@
 // The connectivity state machine: a total, pure function (state, event) -> [state, effects].
 // LEDs and the persisted record are derived from the state after each step, so they cannot disagree with it.
 import {
+  type DaemonHealth,
   type DeviceEvent,
   type DeviceState,
   type Effect,
@@ -300,15 +301,18 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       return [{ ...state, daemons }, effects];
     }
 
-    case 'DaemonDown': {
-      const daemons = { ...state.daemons, [event.daemon]: { state: 'down', reason: event.reason } };
+    case 'DaemonDown':
+    case 'DaemonStopped': {
+      const health: DaemonHealth =
+        event.type === 'DaemonDown' ? { state: 'down', reason: event.reason } : { state: 'stopped' };
       let next: DeviceState = {
         ...state,
-        daemons,
+        daemons: { ...state.daemons, [event.daemon]: health },
         station: event.daemon === 'station' ? null : state.station,
         apStations: event.daemon === 'ap' ? [] : state.apStations,
       };
-      let effects: Effect[] = [log('error', `${event.daemon} daemon is down: ${event.reason}`)];
+      let effects: Effect[] =
+        event.type === 'DaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
       if (state.wps.phase === 'active' && sourceOf(state.wps.role) === event.daemon) {
         const [ended, endEffects] = endWps(next, at, 'fail', false, `${event.daemon} daemon went away`);
         next = ended;

@@ -66,6 +66,7 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
   },
   { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonUp' as const, daemon })) },
   { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonDown' as const, daemon, reason: 'gone' })) },
+  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonStopped' as const, daemon })) },
   {
     weight: 1,
     arbitrary: fc
@@ -147,6 +148,7 @@ class AssociationOracle {
         if (event.scope === 'ap' && before.mode === 'ap') this.ap.clear();
         break;
       case 'DaemonDown':
+      case 'DaemonStopped':
         if (event.daemon === 'ap') this.ap.clear();
         else this.station = null;
         break;

@@ -1,0 +1,104 @@
+// A child daemon (hostapd, wpa_supplicant, dnsmasq) that we start with an argv array — never a shell —
+// restart with backoff when it dies, and stop by its pid. Its output goes to our log, line by line.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CancelTimer, Clock } from '../clock/clock.js';
+import type { Logger } from '../log/logger.js';
+
+export interface SupervisedOptions {
+  name: string;
+  command: string;
+  args: string[];
+  clock: Clock;
+  logger: Logger;
+  /** Called when the process exits unexpectedly (it will be restarted after a backoff). */
+  onExit?: (reason: string) => void;
+  /** Called after each (re)spawn. */
+  onSpawn?: () => void;
+  restart?: boolean;
+}
+
+const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
+const STOP_GRACE_MS = 3_000;
+
+export class Supervised {
+  private child: ChildProcess | null = null;
+  private wanted = false;
+  private failures = 0;
+  private cancelRestart: CancelTimer | null = null;
+  private spawnedAt = 0;
+
+  constructor(private readonly options: SupervisedOptions) {}
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    this.wanted = true;
+    if (this.child === null) this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.wanted = false;
+    this.cancelRestart?.();
+    const child = this.child;
+    if (child === null || child.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const cancelKill = this.options.clock.after(STOP_GRACE_MS, () => child.kill('SIGKILL'));
+    await exited;
+    cancelKill();
+  }
+
+  private spawn(): void {
+    const { name, command, args, logger } = this.options;
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      this.exited(`cannot start ${command}: ${(error as Error).message}`);
+      return;
+    }
+    this.child = child;
+    this.spawnedAt = this.options.clock.now();
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) {
+        createInterface({ input: stream }).on('line', (line) =>
+          logger.log('debug', 'daemon output', { daemon: name, line: line.slice(0, 500) }),
+        );
+      }
+    }
+    child.once('error', (error) => {
+      if (this.child === child) {
+        this.child = null;
+        this.exited(`cannot start ${command}: ${error.message}`);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = null;
+      this.exited(signal ? `${name} was killed by ${signal}` : `${name} exited with code ${code}`);
+    });
+    logger.log('info', 'daemon started', { daemon: name, pid: child.pid, argv: [command, ...args] });
+    this.options.onSpawn?.();
+  }
+
+  private exited(reason: string): void {
+    if (!this.wanted) return;
+    // A process that ran for a while before dying starts the backoff again from the beginning.
+    if (this.options.clock.now() - this.spawnedAt > 30_000) this.failures = 0;
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] ?? 10_000;
+    this.failures++;
+    this.options.logger.log('error', 'daemon exited', { daemon: this.options.name, reason, restartInMs: delay });
+    this.options.onExit?.(reason);
+    if (this.options.restart === false) return;
+    this.cancelRestart = this.options.clock.after(delay, () => {
+      if (this.wanted && this.child === null) this.spawn();
+    });
+  }
+}

@@ -1,0 +1,288 @@
+// The real Wi-Fi adapters: wpa_supplicant (station) and hostapd (access point) run as supervised children
+// with configurations we generate, and are driven over their control interfaces. dnsmasq serves DHCP on the
+// AP and USB interfaces. Nothing here decides anything: the reducer does; these only carry out effects and
+// report what the daemons say.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock } from '../clock/clock.js';
+import type { EventBody } from '../device/model.js';
+import type { Logger } from '../log/logger.js';
+import { ensureAddress, interfaceExists, removeAddress } from '../net/addresses.js';
+import { Supervised } from '../process/supervised.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import {
+  type ApSettings,
+  dnsmasqConf,
+  hostapdConf,
+  type KnownNetwork,
+  type NetworkPlan,
+  type Paths,
+  wpaSupplicantConf,
+} from './config-gen.js';
+import type { TransportFactory } from './ctrl/transport.js';
+import { WpaCtrl } from './ctrl/wpa-ctrl.js';
+import { normalizeMac, parseCtrlEvent } from './ctrl-events.js';
+import type { AccessPointPort, WifiEventSink, WifiStationPort } from './ports.js';
+
+export interface DaemonFiles extends Paths {
+  hostapdConf: string;
+  wpaConf: string;
+  dnsmasqConf: string;
+  dnsmasqPid: string;
+}
+
+/** Where the generated files and sockets live: configuration and keys in DATA, sockets in the run dir. */
+export function daemonFiles(dataDir: string, runDir: string): DaemonFiles {
+  const generated = join(dataDir, 'generated');
+  return {
+    hostapdConf: join(generated, 'hostapd.conf'),
+    wpaConf: join(generated, 'wpa_supplicant.conf'),
+    dnsmasqConf: join(generated, 'dnsmasq.conf'),
+    dnsmasqPid: join(runDir, 'dnsmasq.pid'),
+    hostapdCtrlDir: join(runDir, 'hostapd'),
+    wpaCtrlDir: join(runDir, 'wpa_supplicant'),
+    pskFile: join(dataDir, 'hostapd.psk'),
+    leaseFile: join(dataDir, 'dnsmasq.leases'),
+  };
+}
+
+export interface Binaries {
+  hostapd: string;
+  wpaSupplicant: string;
+  dnsmasq: string;
+}
+
+export const DEBIAN_BINARIES: Binaries = {
+  hostapd: '/usr/sbin/hostapd',
+  wpaSupplicant: '/usr/sbin/wpa_supplicant',
+  dnsmasq: '/usr/sbin/dnsmasq',
+};
+
+export interface RealWifiOptions {
+  plan: NetworkPlan;
+  files: DaemonFiles;
+  binaries: Binaries;
+  transports: TransportFactory;
+  clock: Clock;
+  logger: Logger;
+  emit: WifiEventSink;
+  settings: () => { ap: ApSettings; knownNetworks: KnownNetwork[] };
+}
+
+/** How long hostapd gets to bring its control interface up after being started. */
+const AP_START_TIMEOUT_MS = 20_000;
+
+const apCidr = (plan: NetworkPlan) => `${plan.apAddress}/24`;
+
+export class RealWifi {
+  readonly station: WifiStationPort;
+  readonly ap: AccessPointPort;
+  private readonly wpa: Supervised;
+  private readonly wpaCtrl: WpaCtrl;
+  private readonly hostapd: Supervised;
+  private hostapdCtrl: WpaCtrl | null = null;
+  private readonly dnsmasq: Supervised;
+  private apWanted = false;
+
+  constructor(private readonly options: RealWifiOptions) {
+    const { plan, files, binaries, clock, logger, emit } = options;
+    const health = (daemon: 'station' | 'ap') => (up: boolean, reason: string) =>
+      emit(up ? { type: 'DaemonUp', daemon } : { type: 'DaemonDown', daemon, reason });
+
+    this.wpaCtrl = new WpaCtrl({
+      name: 'wpa_supplicant',
+      socketPath: join(files.wpaCtrlDir, plan.wifiInterface),
+      transports: options.transports,
+      clock,
+      logger,
+      onEvent: (line) => emit(parseCtrlEvent('station', line)),
+      onHealth: health('station'),
+    });
+    this.wpa = new Supervised({
+      name: 'wpa_supplicant',
+      command: binaries.wpaSupplicant,
+      args: ['-i', plan.wifiInterface, '-D', 'nl80211', '-c', files.wpaConf],
+      clock,
+      logger,
+    });
+    this.hostapd = new Supervised({
+      name: 'hostapd',
+      command: binaries.hostapd,
+      args: [files.hostapdConf],
+      clock,
+      logger,
+      onExit: (reason) => {
+        if (this.apWanted) emit({ type: 'DaemonDown', daemon: 'ap', reason });
+      },
+    });
+    this.dnsmasq = new Supervised({
+      name: 'dnsmasq',
+      command: binaries.dnsmasq,
+      args: [
+        '--keep-in-foreground',
+        '--log-facility=-',
+        `--conf-file=${files.dnsmasqConf}`,
+        `--pid-file=${files.dnsmasqPid}`,
+      ],
+      clock,
+      logger,
+    });
+
+    this.station = {
+      configure: async (networks) => {
+        await this.writeStationConf(networks === 'known' ? this.options.settings().knownNetworks : []);
+        await this.wpaCtrl.command('RECONFIGURE');
+      },
+      wpsStart: () => this.wpaCtrl.command('WPS_PBC'),
+      wpsCancel: () => this.wpaCtrl.command('WPS_CANCEL'),
+      association: async () => {
+        const status = parseKeyValues(await this.wpaCtrl.request('STATUS'));
+        return status.wpa_state === 'COMPLETED' ? normalizeMac(status.bssid) : null;
+      },
+      close: async () => {
+        await this.wpaCtrl.close();
+        await this.wpa.stop();
+      },
+    };
+
+    this.ap = {
+      start: () => this.startAp(),
+      stop: () => this.stopAp(),
+      wpsStart: () => this.apCtrl().command('WPS_PBC'),
+      wpsCancel: () => this.apCtrl().command('WPS_CANCEL'),
+      stations: async () => (this.hostapdCtrl?.isUp ? this.listStations(this.hostapdCtrl) : []),
+      forgetKey: (mac) => this.forgetKey(mac),
+      close: () => this.stopAp(),
+    };
+  }
+
+  /** Starts wpa_supplicant (with no networks until the reducer says otherwise) and dnsmasq. */
+  async start(): Promise<void> {
+    await this.writeStationConf([]);
+    await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), 0o644);
+    this.wpa.start();
+    this.wpaCtrl.start();
+    this.dnsmasq.start();
+    await this.ensureUsbAddress();
+  }
+
+  async close(): Promise<void> {
+    await this.station.close();
+    await this.stopAp();
+    await this.dnsmasq.stop();
+  }
+
+  /** Gives the USB gadget interface its address if it exists (it appears when the gadget driver loads). */
+  async ensureUsbAddress(): Promise<void> {
+    const { plan, logger } = this.options;
+    if (!(await interfaceExists(plan.usbInterface))) return;
+    try {
+      await ensureAddress(plan.usbInterface, `${plan.usbAddress}/24`);
+    } catch (error) {
+      logger.log('warn', 'cannot address the USB interface', { error: (error as Error).message });
+    }
+  }
+
+  private async writeStationConf(networks: KnownNetwork[]): Promise<void> {
+    await writeFileAtomic(
+      this.options.files.wpaConf,
+      wpaSupplicantConf(networks, this.options.plan, this.options.files),
+    );
+  }
+
+  private apCtrl(): WpaCtrl {
+    if (this.hostapdCtrl === null) throw new Error('the access point is not running');
+    return this.hostapdCtrl;
+  }
+
+  private async startAp(): Promise<void> {
+    const { plan, files, clock, logger, emit } = this.options;
+    await this.stopAp();
+    this.apWanted = true;
+    await writeFileAtomic(files.hostapdConf, hostapdConf(this.options.settings().ap, plan, files));
+    await ensurePskFile(files.pskFile);
+    await ensureAddress(plan.wifiInterface, apCidr(plan));
+    const ctrl = new WpaCtrl({
+      name: 'hostapd',
+      socketPath: join(files.hostapdCtrlDir, plan.wifiInterface),
+      transports: this.options.transports,
+      clock,
+      logger,
+      onEvent: (line) => emit(parseCtrlEvent('ap', line)),
+      onHealth: (up, reason) => {
+        if (this.hostapdCtrl === ctrl && this.apWanted) {
+          emit(up ? { type: 'DaemonUp', daemon: 'ap' } : { type: 'DaemonDown', daemon: 'ap', reason });
+        }
+      },
+    });
+    this.hostapdCtrl = ctrl;
+    this.hostapd.start();
+    ctrl.start();
+    const deadline = clock.now() + AP_START_TIMEOUT_MS;
+    while (!ctrl.isUp) {
+      if (clock.now() > deadline || !this.apWanted) {
+        throw new Error(`hostapd did not bring up ${plan.wifiInterface} within ${AP_START_TIMEOUT_MS / 1000} s`);
+      }
+      await new Promise<void>((resolve) => clock.after(100, resolve));
+    }
+  }
+
+  private async stopAp(): Promise<void> {
+    const wasWanted = this.apWanted;
+    this.apWanted = false;
+    const ctrl = this.hostapdCtrl;
+    this.hostapdCtrl = null;
+    await ctrl?.close();
+    await this.hostapd.stop();
+    await removeAddress(this.options.plan.wifiInterface, apCidr(this.options.plan)).catch(() => undefined);
+    if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'ap' } satisfies EventBody);
+  }
+
+  private async listStations(ctrl: WpaCtrl): Promise<string[]> {
+    const stations: string[] = [];
+    let reply = await ctrl.request('STA-FIRST');
+    // Bounded: an AP serves at most a few hundred stations, and a confused daemon must not loop us forever.
+    for (let i = 0; i < 512; i++) {
+      const [first, ...rest] = reply.split('\n');
+      const mac = normalizeMac(first?.trim());
+      if (mac === null) break;
+      const flags = parseKeyValues(rest.join('\n')).flags ?? '';
+      if (flags.includes('[AUTHORIZED]')) stations.push(mac);
+      reply = await ctrl.request(`STA-NEXT ${mac}`);
+    }
+    return [...new Set(stations)].sort();
+  }
+
+  /** Removes the station's WPS-issued key from hostapd's PSK file and makes hostapd reload it. */
+  private async forgetKey(mac: string): Promise<void> {
+    const { pskFile } = this.options.files;
+    const text = await readFile(pskFile, 'utf8').catch(() => '');
+    const kept = text.split('\n').filter((line) => !pskLineIsFor(line, mac));
+    await writeFileAtomic(pskFile, kept.join('\n'));
+    if (this.hostapdCtrl?.isUp) await this.hostapdCtrl.command('RELOAD_WPA_PSK');
+  }
+}
+
+/** hostapd's PSK file lines: "[keyid=..] [wps=1] <mac> <psk-or-passphrase>". */
+export function pskLineIsFor(line: string, mac: string): boolean {
+  const words = line
+    .trim()
+    .split(/\s+/)
+    .filter((w) => !w.includes('='));
+  return normalizeMac(words[0]) === mac.toLowerCase();
+}
+
+async function ensurePskFile(path: string): Promise<void> {
+  const existing = await readFile(path, 'utf8').catch(() => null);
+  if (existing === null) await writeFileAtomic(path, '');
+}
+
+/** The daemons' STATUS and STA replies: "key=value" lines. */
+export function parseKeyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
