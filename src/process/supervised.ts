@@ -1,9 +1,11 @@
 // A child daemon (hostapd, wpa_supplicant, dnsmasq) that we start with an argv array — never a shell —
 // restart with backoff when it dies, and stop by its pid. Its output goes to our log, line by line.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { CancelTimer, Clock } from '../clock/clock.js';
 import type { Logger } from '../log/logger.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
 
 export interface SupervisedOptions {
   name: string;
@@ -16,6 +18,11 @@ export interface SupervisedOptions {
   /** Called after each (re)spawn. */
   onSpawn?: () => void;
   restart?: boolean;
+  /**
+   * Where to record the child's pid. A daemon of ours killed outright (SIGKILL, power loss) leaves its
+   * children running; the next start finds them here and stops them before starting fresh ones.
+   */
+  pidFile?: string;
 }
 
 const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
@@ -38,9 +45,12 @@ export class Supervised {
     return this.child?.pid;
   }
 
-  start(): void {
+  /** Starts the child (after stopping one left behind by an earlier run of ours, if any). */
+  async start(): Promise<void> {
     this.wanted = true;
-    if (this.child === null) this.spawn();
+    if (this.child !== null) return;
+    await this.stopLeftover();
+    if (this.wanted && this.child === null) this.spawn();
   }
 
   async stop(): Promise<void> {
@@ -53,6 +63,41 @@ export class Supervised {
     const cancelKill = this.options.clock.after(STOP_GRACE_MS, () => child.kill('SIGKILL'));
     await exited;
     cancelKill();
+    if (this.options.pidFile) await rm(this.options.pidFile, { force: true });
+  }
+
+  private async stopLeftover(): Promise<void> {
+    const { pidFile, command, logger, name } = this.options;
+    if (!pidFile) return;
+    const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    // Only a process still running our command is ours: pids get reused.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0')[0] !== command) {
+      await rm(pidFile, { force: true });
+      return;
+    }
+    logger.log('warn', 'stopping a daemon left behind by an earlier run', { daemon: name, pid });
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let waited = 0; waited < STOP_GRACE_MS; waited += 100) {
+      await new Promise<void>((resolve) => this.options.clock.after(100, resolve));
+      if (
+        !(await readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+    }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 
   private spawn(): void {
@@ -85,6 +130,11 @@ export class Supervised {
       this.exited(signal ? `${name} was killed by ${signal}` : `${name} exited with code ${code}`);
     });
     logger.log('info', 'daemon started', { daemon: name, pid: child.pid, argv: [command, ...args] });
+    if (this.options.pidFile && child.pid !== undefined) {
+      writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o644).catch((error: Error) =>
+        logger.log('warn', 'cannot record the daemon pid', { daemon: name, error: error.message }),
+      );
+    }
     this.options.onSpawn?.();
   }
 

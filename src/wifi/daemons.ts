@@ -29,6 +29,8 @@ export interface DaemonFiles extends Paths {
   wpaConf: string;
   dnsmasqConf: string;
   dnsmasqPid: string;
+  hostapdPid: string;
+  wpaPid: string;
 }
 
 /** Where the generated files and sockets live: configuration and keys in DATA, sockets in the run dir. */
@@ -39,6 +41,8 @@ export function daemonFiles(dataDir: string, runDir: string): DaemonFiles {
     wpaConf: join(generated, 'wpa_supplicant.conf'),
     dnsmasqConf: join(generated, 'dnsmasq.conf'),
     dnsmasqPid: join(runDir, 'dnsmasq.pid'),
+    hostapdPid: join(runDir, 'hostapd.pid'),
+    wpaPid: join(runDir, 'wpa_supplicant.pid'),
     hostapdCtrlDir: join(runDir, 'hostapd'),
     wpaCtrlDir: join(runDir, 'wpa_supplicant'),
     pskFile: join(dataDir, 'hostapd.psk'),
@@ -104,6 +108,7 @@ export class RealWifi {
       args: ['-i', plan.wifiInterface, '-D', 'nl80211', '-c', files.wpaConf],
       clock,
       logger,
+      pidFile: files.wpaPid,
     });
     this.hostapd = new Supervised({
       name: 'hostapd',
@@ -111,6 +116,7 @@ export class RealWifi {
       args: [files.hostapdConf],
       clock,
       logger,
+      pidFile: files.hostapdPid,
       onExit: (reason) => {
         if (this.apWanted) emit({ type: 'DaemonDown', daemon: 'ap', reason });
       },
@@ -160,9 +166,9 @@ export class RealWifi {
   async start(): Promise<void> {
     await this.writeStationConf([]);
     await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), 0o644);
-    this.wpa.start();
+    await this.wpa.start();
     this.wpaCtrl.start();
-    this.dnsmasq.start();
+    await this.dnsmasq.start();
     await this.ensureUsbAddress();
   }
 
@@ -216,7 +222,7 @@ export class RealWifi {
       },
     });
     this.hostapdCtrl = ctrl;
-    this.hostapd.start();
+    await this.hostapd.start();
     ctrl.start();
     const deadline = clock.now() + AP_START_TIMEOUT_MS;
     while (!ctrl.isUp) {

@@ -90,6 +90,7 @@ export async function until<T>(fn: () => T | undefined | false, timeoutMs = 5_00
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = fn();
+    if (value instanceof Promise) throw new Error('until() takes a synchronous check');
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));

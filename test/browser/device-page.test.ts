@@ -1,0 +1,222 @@
+// The simulated device page in a real browser against a real daemon: the buttons do what the physical
+// buttons do, the LEDs and status follow the daemon live, the simulator controls drive the neighbourhood,
+// and the server refuses foreign Host headers and cross-origin POSTs.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  ARTIFACTS,
+  launchChromium,
+  makeTempDir,
+  type RunningBrowser,
+  type RunningDaemon,
+  rawRequest,
+  removeDir,
+  saveArtifact,
+  startDaemon,
+} from '../helpers/browser.js';
+
+const DEMO_PHONE = '02:5e:00:00:00:01';
+const WAIT = { timeout: 10_000 };
+const SCREENSHOTS = join(ARTIFACTS, 'screenshots');
+
+let dataDir: string | undefined;
+let daemon: RunningDaemon | undefined;
+let chromium: RunningBrowser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+
+const led = (name: string) => page.getAttribute(`#led-${name}`, 'data-pattern');
+const waitForLed = (name: string, pattern: string) =>
+  page.waitForSelector(`#led-${name}[data-pattern="${pattern}"]`, WAIT);
+const waitForText = (selector: string, text: string) => page.locator(selector, { hasText: text }).waitFor(WAIT);
+const started = () => {
+  assert.ok(daemon, 'the daemon did not start');
+  return daemon;
+};
+
+before(
+  async () => {
+    dataDir = await makeTempDir();
+    daemon = await startDaemon(dataDir);
+    chromium = await launchChromium();
+    page = await chromium.browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  },
+  { timeout: 60_000 },
+);
+
+after(
+  async () => {
+    await chromium?.close();
+    if (daemon) await saveArtifact('logs/device-page-daemon.log', daemon.output());
+    await daemon?.stop();
+    if (dataDir) await removeDir(dataDir);
+  },
+  { timeout: 60_000 },
+);
+
+test('the page draws the device with its buttons, LEDs and the simulator controls', { timeout: 60_000 }, async () => {
+  const response = await page.goto(started().url);
+  assert.equal(response?.status(), 200);
+  const csp = response?.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+
+  await page.waitForSelector('#link[data-state="live"]', WAIT);
+  await waitForText('#mode', 'Client');
+  assert.equal(await page.textContent('#btn-ap'), 'AP');
+  assert.equal(await page.textContent('#btn-wps'), 'WPS');
+  for (const name of ['ap', 'connection', 'replication']) {
+    assert.equal(await led(name), 'off', `${name} LED`);
+    assert.match((await page.getAttribute(`#led-${name}`, 'aria-label')) ?? '', /LED: off$/);
+  }
+  assert.equal(await page.isVisible('#sim'), true, 'simulator controls show with --sim');
+  await waitForText('#daemons', 'hostapd');
+});
+
+test('AP turns the access point on; WPS starts and cancels the search', { timeout: 60_000 }, async () => {
+  await page.click('#btn-ap');
+  await waitForLed('ap', 'on');
+  await waitForText('#mode', 'Access point');
+  assert.equal((await started().status()).mode, 'ap', 'the daemon agrees');
+
+  await page.click('#btn-wps');
+  await waitForLed('connection', 'blink');
+  await waitForText('#wps', 'registrar');
+  assert.match((await page.getAttribute('#led-connection', 'aria-label')) ?? '', /blinking/);
+  const animation = await page.evaluate(
+    "getComputedStyle(document.getElementById('led-connection'), '::after').animationName",
+  );
+  assert.equal(animation, 'blink', 'a blinking LED is animated by CSS');
+
+  await page.click('#btn-wps');
+  await page.waitForSelector('#led-connection:not([data-pattern="blink"])', WAIT);
+  assert.equal(await led('connection'), 'off');
+  await waitForText('#wps', 'idle');
+  await waitForText('#last-wps', 'cancelled');
+});
+
+test('another device pressing WPS while we search joins our access point', { timeout: 60_000 }, async () => {
+  await page.click('#btn-wps');
+  await waitForLed('connection', 'blink');
+  await page.click('#sim-other-wps');
+  await page.waitForSelector('#associations li[data-via="ap"]', WAIT);
+  await waitForLed('connection', 'on');
+  await waitForText('#last-wps', 'success');
+  await waitForText('#wps', 'idle');
+  const status = await started().status();
+  assert.equal(status.associations.length, 1);
+  assert.equal(await page.textContent('#associations .mac'), status.associations[0]?.mac);
+});
+
+test('a phone joins and leaves with the demo address', { timeout: 60_000 }, async () => {
+  await page.click('#sim-phone-join');
+  await waitForText('#associations', DEMO_PHONE);
+  assert.equal(await page.textContent('#association-count'), '2');
+  assert.equal(await page.isDisabled('#sim-phone-join'), true, 'the phone is already on');
+
+  await page.click('#sim-phone-leave');
+  await page.locator('#association-count', { hasText: /^1$/ }).waitFor(WAIT);
+  assert.doesNotMatch((await page.textContent('#associations')) ?? '', new RegExp(DEMO_PHONE));
+  await waitForLed('connection', 'on');
+});
+
+test('screenshots: desktop and a 360 px wide phone', { timeout: 60_000 }, async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, 'device-page.png'), fullPage: true, animations: 'disabled' });
+
+  assert.ok(chromium);
+  const phone = await chromium.browser.newPage({
+    viewport: { width: 360, height: 740 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  try {
+    await phone.goto(started().url);
+    await phone.waitForSelector('#led-ap[data-pattern="on"]', WAIT);
+    await phone.locator('#associations li').first().waitFor(WAIT);
+    const overflow = await phone.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px on a phone`);
+    await phone.screenshot({
+      path: join(SCREENSHOTS, 'device-page-phone.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
+  } finally {
+    await phone.close();
+  }
+  assert.deepEqual(pageErrors, [], 'no script errors or CSP violations on the page');
+});
+
+test('a foreign Host header is refused (DNS rebinding)', { timeout: 60_000 }, async () => {
+  const url = started().url;
+  const page = await rawRequest(url, { headers: { Host: 'evil.example' } });
+  assert.equal(page.status, 421);
+  assert.match(page.body, /evil\.example/);
+  const api = await rawRequest(new URL('/api/status', url).href, {
+    headers: { Host: `evil.example:${new URL(url).port}` },
+  });
+  assert.equal(api.status, 421);
+  const press = await rawRequest(new URL('/api/press/ap', url).href, {
+    method: 'POST',
+    headers: { Host: 'evil.example' },
+  });
+  assert.equal(press.status, 421);
+  const localhost = await rawRequest(new URL('/api/status', url).href, {
+    headers: { Host: `localhost:${new URL(url).port}` },
+  });
+  assert.equal(localhost.status, 200, 'localhost with the port is one of our names');
+});
+
+test('a cross-origin POST is refused and changes nothing', { timeout: 60_000 }, async () => {
+  const url = started().url;
+  const before = await started().status();
+  const answer = await rawRequest(new URL('/api/press/ap', url).href, {
+    method: 'POST',
+    headers: { Origin: 'http://evil.example' },
+  });
+  assert.equal(answer.status, 403);
+  assert.match(String((answer.json() as { error: string }).error), /cross-origin/);
+  assert.equal((await started().status()).mode, before.mode, 'the mode did not change');
+
+  const own = await rawRequest(new URL('/api/sim/other-wps', url).href, {
+    method: 'POST',
+    headers: { Origin: new URL(url).origin, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(own.status, 200, 'the page’s own origin is accepted');
+});
+
+test('bad input gets a 400 with a clear message', { timeout: 60_000 }, async () => {
+  const url = started().url;
+  const post = (path: string, body?: unknown) =>
+    rawRequest(new URL(path, url).href, {
+      method: 'POST',
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['/api/press/reset', undefined, /button/],
+    ['/api/sim/phone', { action: 'dance', mac: DEMO_PHONE }, /action/],
+    ['/api/sim/phone', { action: 'join', mac: 'not-a-mac' }, /MAC/],
+    ['/api/sim/phone', { action: 'join' }, /mac/],
+    ['/api/sim/phone', [1, 2], /JSON object/],
+    ['/api/sim/other-wps', { mac: '02:00:00:00:01' }, /MAC/],
+  ];
+  for (const [path, body, message] of cases) {
+    const answer = await post(path, body);
+    assert.equal(answer.status, 400, `${path} ${JSON.stringify(body)}: ${answer.body}`);
+    assert.match(String((answer.json() as { error: string }).error), message, `${path} ${JSON.stringify(body)}`);
+  }
+  const get = await rawRequest(new URL('/api/press/ap', url).href);
+  assert.equal(get.status, 404, 'a state change needs POST');
+});
