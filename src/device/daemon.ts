@@ -21,7 +21,7 @@ import {
   type NetworkPlan,
   wifiQrPayload,
 } from '../wifi/config-gen.js';
-import { dgramTransportFactory } from '../wifi/ctrl/transport.js';
+import { DgramBridge } from '../wifi/ctrl/transport.js';
 import { type DaemonFiles, DEBIAN_BINARIES, daemonFiles, RealWifi } from '../wifi/daemons.js';
 import type { AccessPointPort, WifiStationPort } from '../wifi/ports.js';
 import {
@@ -71,6 +71,7 @@ export class Daemon {
   private webUrl: string | null = null;
   private peer: ChildProcess | null = null;
   private stopping = false;
+  private readonly bridge: DgramBridge | null;
 
   constructor(private readonly options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
@@ -92,15 +93,17 @@ export class Daemon {
     if (options.sim) {
       this.air = new SimAir(clock, emit);
       this.wifi = null;
+      this.bridge = null;
       station = this.air.station;
       ap = this.air.ap;
     } else {
       this.air = null;
+      this.bridge = new DgramBridge(join(runDir, 'client'));
       this.wifi = new RealWifi({
         plan: this.plan,
         files: this.files,
         binaries: DEBIAN_BINARIES,
-        transports: dgramTransportFactory(join(runDir, 'client')),
+        transports: this.bridge.factory(),
         clock,
         logger,
         emit,
@@ -164,6 +167,7 @@ export class Daemon {
     await this.server.close();
     await this.runtime.stop();
     await this.wifi?.close();
+    await this.bridge?.stop();
   }
 
   private currentSettings(): WifiSettings {

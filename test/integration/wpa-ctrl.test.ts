@@ -5,10 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DgramSocket } from 'node-unix-socket';
 import { systemClock } from '../../src/clock/clock.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { dgramTransportFactory } from '../../src/wifi/ctrl/transport.js';
+import { DgramBridge } from '../../src/wifi/ctrl/transport.js';
 import { WpaCtrl } from '../../src/wifi/ctrl/wpa-ctrl.js';
 import { removeDir, tempDir, until } from '../helpers/daemon.js';
 
@@ -28,10 +27,13 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
 
 describe('against a real wpa_supplicant', { timeout: 60_000 }, () => {
   let dir: string;
+  let bridge: DgramBridge;
   before(async () => {
     dir = await tempDir('sw-ctrl-');
+    bridge = new DgramBridge(join(dir, 'client'));
   });
   after(async () => {
+    await bridge.stop();
     await removeDir(dir);
   });
 
@@ -42,7 +44,7 @@ describe('against a real wpa_supplicant', { timeout: 60_000 }, () => {
     const ctrl = new WpaCtrl({
       name: 'wpa_supplicant',
       socketPath,
-      transports: dgramTransportFactory(join(dir, 'client')),
+      transports: bridge.factory(),
       clock: systemClock,
       logger: silentLogger,
       onEvent: () => undefined,
@@ -79,7 +81,7 @@ describe('against a real wpa_supplicant', { timeout: 60_000 }, () => {
     const ctrl = new WpaCtrl({
       name: 'hostapd',
       socketPath: join(dir, 'does-not-exist'),
-      transports: dgramTransportFactory(join(dir, 'client2')),
+      transports: bridge.factory(),
       clock: systemClock,
       logger: silentLogger,
       onEvent: () => undefined,
@@ -99,31 +101,27 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
   test('garbage, truncated and missing replies are errors; events are delivered line by line', async () => {
     const dir = await tempDir('sw-fake-');
     const serverPath = join(dir, 'fake');
-    const server = new DgramSocket();
+    const bridge = new DgramBridge(join(dir, 'client'));
+    // The fake daemon is a datagram socket of its own, bound where the daemon's would be.
+    const server = await bridge.transport('', serverPath);
     const attached: string[] = [];
-    server.bind(serverPath);
-    server.on('data', (buf: Buffer, from: string) => {
-      const text = buf.toString();
-      const reply = (answer: string | Buffer) => {
-        const out = Buffer.isBuffer(answer) ? answer : Buffer.from(answer);
-        server.sendTo(out, 0, out.length, from);
-      };
+    server.onMessage((text, from) => {
+      const reply = (answer: string) => void server.sendTo(answer, from);
       if (text === 'PING') reply('PONG\n');
       else if (text === 'ATTACH') {
         attached.push(from);
         reply('OK\n');
-      } else if (text === 'WPS_PBC') reply(Buffer.from([0xff, 0x00, 0x41]));
+      } else if (text === 'WPS_PBC') reply('\u00ff\u0000A');
       else if (text === 'WPS_CANCEL') reply('O');
       else if (text === 'STATUS')
         return; // never answers
-      else if (text === 'DETACH') reply('OK\n');
       else reply('OK\n');
     });
     const events: string[] = [];
     const ctrl = new WpaCtrl({
       name: 'hostapd',
       socketPath: serverPath,
-      transports: dgramTransportFactory(join(dir, 'client')),
+      transports: bridge.factory(),
       clock: systemClock,
       logger: silentLogger,
       onEvent: (line) => events.push(line),
@@ -141,13 +139,13 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
       await ctrl.command('RELOAD_WPA_PSK');
       const monitor = attached[0];
       assert.ok(monitor);
-      const event = Buffer.from('<3>AP-STA-CONNECTED 02:00:00:00:00:01\n<3>WPS-SUCCESS ');
-      server.sendTo(event, 0, event.length, monitor);
+      await server.sendTo('<3>AP-STA-CONNECTED 02:00:00:00:00:01\n<3>WPS-SUCCESS ', monitor);
       await until(() => events.length === 2, 2_000, 'events');
       assert.deepEqual(events, ['<3>AP-STA-CONNECTED 02:00:00:00:00:01', '<3>WPS-SUCCESS ']);
     } finally {
       await ctrl.close();
-      server.close();
+      await server.close();
+      await bridge.stop();
       await removeDir(dir);
     }
   });
