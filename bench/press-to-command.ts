@@ -1,0 +1,100 @@
+// Benchmark: time from a WPS button event to the WPS_PBC request reaching hostapd's control socket,
+// through the real path (runtime -> reducer -> effect lane -> wpa_ctrl client -> datagram bridge).
+// A datagram socket plays hostapd and timestamps what arrives. Prints figures; asserts nothing.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { systemClock } from '../src/clock/clock.js';
+import { DeviceRuntime } from '../src/device/runtime.js';
+import { SimButtons, SimLeds } from '../src/gpio/sim.js';
+import { silentLogger } from '../src/log/logger.js';
+import { MemoryStateStore } from '../src/store/state-store.js';
+import { DgramBridge } from '../src/wifi/ctrl/transport.js';
+import { WpaCtrl } from '../src/wifi/ctrl/wpa-ctrl.js';
+import type { AccessPointPort, WifiStationPort } from '../src/wifi/ports.js';
+
+const RUNS = Number(process.env.RUNS ?? 200);
+const json = process.argv.includes('--json');
+
+const dir = await mkdtemp(join(tmpdir(), 'sw-bench-'));
+const bridge = new DgramBridge(join(dir, 'client'));
+const fake = await bridge.transport('', join(dir, 'hostapd'));
+let arrived: ((at: number) => void) | null = null;
+fake.onMessage((text, from) => {
+  if (text === 'WPS_PBC' || text === 'WPS_CANCEL') arrived?.(performance.now());
+  void fake.sendTo(text === 'PING' ? 'PONG\n' : 'OK\n', from);
+});
+const ctrl = new WpaCtrl({
+  name: 'hostapd',
+  socketPath: join(dir, 'hostapd'),
+  transports: bridge.factory(),
+  clock: systemClock,
+  logger: silentLogger,
+  onEvent: () => undefined,
+  onHealth: () => undefined,
+  pingIntervalMs: 60_000,
+});
+ctrl.start();
+while (!ctrl.isUp) await new Promise((r) => setTimeout(r, 10));
+
+const ap: AccessPointPort = {
+  start: async () => undefined,
+  stop: async () => undefined,
+  wpsStart: () => ctrl.command('WPS_PBC'),
+  wpsCancel: () => ctrl.command('WPS_CANCEL'),
+  stations: async () => [],
+  forgetKey: async () => undefined,
+  close: async () => undefined,
+};
+const station: WifiStationPort = {
+  configure: async () => undefined,
+  wpsStart: async () => undefined,
+  wpsCancel: async () => undefined,
+  association: async () => null,
+  close: async () => undefined,
+};
+const buttons = new SimButtons();
+const runtime = new DeviceRuntime({
+  station,
+  ap,
+  leds: new SimLeds(),
+  buttons,
+  clock: systemClock,
+  store: new MemoryStateStore({ version: 1, mode: 'ap', keys: { oneTime: true, trusted: [] } }),
+  logger: silentLogger,
+});
+await runtime.start();
+await runtime.settled();
+
+const samples: number[] = [];
+for (let i = 0; i < RUNS + 20; i++) {
+  const got = new Promise<number>((resolve) => {
+    arrived = resolve;
+  });
+  const t0 = performance.now();
+  buttons.press('wps');
+  const t1 = await got;
+  if (i >= 20) samples.push(t1 - t0); // the first presses warm up the JIT
+  await runtime.settled();
+}
+samples.sort((a, b) => a - b);
+const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
+const result = {
+  figure: 'button event to control command sent',
+  runs: samples.length,
+  medianMs: Number(at(0.5).toFixed(3)),
+  p95Ms: Number(at(0.95).toFixed(3)),
+  maxMs: Number((samples.at(-1) ?? Number.NaN).toFixed(3)),
+};
+if (json) console.log(JSON.stringify(result));
+else
+  console.log(
+    `${result.figure}: median ${result.medianMs} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms over ${result.runs} presses`,
+  );
+
+await runtime.stop();
+await ctrl.close();
+await fake.close();
+await bridge.stop();
+await rm(dir, { recursive: true, force: true });
