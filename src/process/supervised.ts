@@ -34,6 +34,7 @@ export class Supervised {
   private failures = 0;
   private cancelRestart: CancelTimer | null = null;
   private spawnedAt = 0;
+  private pidWrite: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SupervisedOptions) {}
 
@@ -63,6 +64,8 @@ export class Supervised {
     const cancelKill = this.options.clock.after(STOP_GRACE_MS, () => child.kill('SIGKILL'));
     await exited;
     cancelKill();
+    // The pid file of a child that was just spawned may still be being written.
+    await this.pidWrite;
     if (this.options.pidFile) await rm(this.options.pidFile, { force: true });
   }
 
@@ -131,7 +134,7 @@ export class Supervised {
     });
     logger.log('info', 'daemon started', { daemon: name, pid: child.pid, argv: [command, ...args] });
     if (this.options.pidFile && child.pid !== undefined) {
-      writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o644).catch((error: Error) =>
+      this.pidWrite = writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o644).catch((error: Error) =>
         logger.log('warn', 'cannot record the daemon pid', { daemon: name, error: error.message }),
       );
     }
