@@ -77,6 +77,7 @@ export interface RealWifiOptions {
 const AP_START_TIMEOUT_MS = 20_000;
 
 const apCidr = (plan: NetworkPlan) => `${plan.apAddress}/24`;
+const USB_CHECK_MS = 5_000;
 
 export class RealWifi {
   readonly station: WifiStationPort;
@@ -87,6 +88,7 @@ export class RealWifi {
   private hostapdCtrl: WpaCtrl | null = null;
   private readonly dnsmasq: Supervised;
   private apWanted = false;
+  private cancelUsbWatch: (() => void) | null = null;
 
   constructor(private readonly options: RealWifiOptions) {
     const { plan, files, binaries, clock, logger, emit } = options;
@@ -169,10 +171,20 @@ export class RealWifi {
     await this.wpa.start();
     this.wpaCtrl.start();
     await this.dnsmasq.start();
-    await this.ensureUsbAddress();
+    this.watchUsb();
+  }
+
+  /** The USB gadget interface comes and goes with the cable on some boards: check it now and then. */
+  private watchUsb(): void {
+    const check = async () => {
+      await this.ensureUsbAddress();
+      this.cancelUsbWatch = this.options.clock.after(USB_CHECK_MS, () => void check());
+    };
+    void check();
   }
 
   async close(): Promise<void> {
+    this.cancelUsbWatch?.();
     await this.station.close();
     await this.stopAp();
     await this.dnsmasq.stop();
