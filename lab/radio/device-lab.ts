@@ -1,0 +1,433 @@
+// The radio lab's Smallworld scenarios: real Smallworld daemons (not --sim) drive real hostapd,
+// wpa_supplicant and dnsmasq on mac80211_hwsim radios, one network namespace per device. Runs inside the
+// lab VM (lab/radio/scenarios/smallworld.sh) as one long-lived process, because every Node start costs
+// seconds under emulation. Each scenario is asserted from the daemons' own state (hostapd_cli/wpa_cli,
+// the PSK file, DHCP leases) and from the Smallworld daemon's status. Prints "PASS name (Ns)" or
+// "FAIL name (Ns): why" per scenario and writes figures to $LAB_OUT/figures.json.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ControlClient } from '../../src/control/client.js';
+import type { FullStatus } from '../../src/device/daemon.js';
+
+const run = promisify(execFile);
+const OUT = process.env.LAB_OUT ?? '/tmp/lab-out';
+const REPO = process.env.LAB_REPO ?? process.cwd();
+const CLI = join(REPO, 'dist/src/cli/main.js');
+const ROOT = '/var/lib/swlab';
+const UDHCPC_SCRIPT = join(REPO, 'lab/radio/lib/udhcpc.script');
+const only = process.argv.slice(2);
+
+const t0 = Date.now();
+const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+async function sh(argv: string[], timeoutMs = 30_000): Promise<string> {
+  const [cmd, ...args] = argv as [string, ...string[]];
+  const { stdout } = await run(cmd, args, { timeout: timeoutMs, encoding: 'utf8' });
+  return stdout;
+}
+const inNs = (ns: string, argv: string[], timeoutMs?: number) => sh(['ip', 'netns', 'exec', ns, ...argv], timeoutMs);
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false | null>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+const keyValues = (text: string) =>
+  Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
+
+// ---- devices ----
+
+class Device {
+  daemon: ChildProcess | null = null;
+  client: ControlClient | null = null;
+  readonly data: string;
+
+  constructor(
+    readonly name: string,
+    readonly ns: string,
+  ) {
+    this.data = join(ROOT, name);
+  }
+
+  get hostapdCtrl(): string {
+    return join(this.data, 'run', 'hostapd');
+  }
+  get wpaCtrl(): string {
+    return join(this.data, 'run', 'wpa_supplicant');
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.data, { recursive: true });
+    writeFileSync(join(this.data, 'config.json'), JSON.stringify({ wifi: { interface: 'wlan0', country: 'CH', channel: 7 }, usb: { interface: 'usb0' }, logLevel: 'debug' }));
+    const logFile = createWriteStream(join(OUT, `smallworld-${this.name}.log`), { flags: 'a' });
+    const child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, CLI, 'start', '--data', this.data, '--config', join(this.data, 'config.json'), '--web-port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(logFile);
+    child.stderr?.pipe(logFile);
+    this.daemon = child;
+    this.client = await waitFor(`${this.name}'s control socket`, 90_000, async () => {
+      if (child.exitCode !== null) throw new Error(`daemon ${this.name} exited with ${child.exitCode}`);
+      return existsSync(join(this.data, 'control.sock')) ? ControlClient.connect(join(this.data, 'control.sock')) : undefined;
+    });
+    await waitFor(`${this.name}'s wpa_supplicant`, 60_000, async () => (await this.status()).daemons.station.state === 'up');
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.daemon;
+    this.client?.close();
+    this.client = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  status(): Promise<FullStatus> {
+    assert(this.client, `${this.name} is not running`);
+    return this.client.request('status') as Promise<FullStatus>;
+  }
+
+  async press(button: 'ap' | 'wps'): Promise<FullStatus> {
+    assert(this.client, `${this.name} is not running`);
+    return (await this.client.request('press', { button })) as FullStatus;
+  }
+
+  async ensureMode(mode: 'ap' | 'client'): Promise<void> {
+    assert(this.client, `${this.name} is not running`);
+    await this.client.request('ap', { on: mode === 'ap' });
+    if (mode === 'ap') {
+      await waitFor(`${this.name}'s AP`, 60_000, async () => (await this.status()).daemons.ap.state === 'up');
+      await waitFor(`${this.name}'s hostapd to be ENABLED`, 60_000, async () => keyValues(await this.hostapd(['status'])).state === 'ENABLED');
+    }
+  }
+
+  async wifi(): Promise<{ ap: { ssid: string; passphrase: string } }> {
+    assert(this.client, `${this.name} is not running`);
+    return (await this.client.request('wifi.get')) as { ap: { ssid: string; passphrase: string } };
+  }
+
+  hostapd(args: string[]): Promise<string> {
+    return sh(['hostapd_cli', '-p', this.hostapdCtrl, '-i', 'wlan0', ...args], 10_000);
+  }
+
+  wpa(args: string[]): Promise<string> {
+    return sh(['wpa_cli', '-p', this.wpaCtrl, '-i', 'wlan0', ...args], 10_000);
+  }
+
+  /** What `smallworld status --json` says (the CLI itself, once per check: it is slow under emulation). */
+  async cliStatus(): Promise<FullStatus> {
+    return JSON.parse(await sh([process.execPath, CLI, 'status', '--json', '--data', this.data], 60_000)) as FullStatus;
+  }
+}
+
+/** A phone: plain wpa_supplicant joining with the passphrase, plus a DHCP client. */
+class Phone {
+  proc: ChildProcess | null = null;
+  constructor(readonly ns: string) {}
+
+  get ctrlDir(): string {
+    return `/run/swlab/${this.ns}`;
+  }
+
+  async join(ssid: string, passphrase: string): Promise<void> {
+    mkdirSync(this.ctrlDir, { recursive: true });
+    const conf = join(this.ctrlDir, 'wpa.conf');
+    writeFileSync(conf, `ctrl_interface=${this.ctrlDir}\nupdate_config=0\nnetwork={\n\tssid=${Buffer.from(ssid).toString('hex')}\n\tpsk="${passphrase}"\n\tkey_mgmt=WPA-PSK\n}\n`);
+    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], { stdio: 'ignore' });
+  }
+
+  async enrollee(): Promise<void> {
+    mkdirSync(this.ctrlDir, { recursive: true });
+    const conf = join(this.ctrlDir, 'wpa.conf');
+    writeFileSync(conf, `ctrl_interface=${this.ctrlDir}\nupdate_config=0\n`);
+    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], { stdio: 'ignore' });
+    await waitFor('the enrollee wpa_supplicant', 20_000, async () => (await this.wpa(['ping'])).includes('PONG'));
+  }
+
+  wpa(args: string[]): Promise<string> {
+    return sh(['wpa_cli', '-p', this.ctrlDir, '-i', 'wlan0', ...args], 10_000);
+  }
+
+  async waitAssociated(timeoutMs = 60_000): Promise<Record<string, string>> {
+    return waitFor(`${this.ns} to associate`, timeoutMs, async () => {
+      const status = keyValues(await this.wpa(['status']));
+      return status.wpa_state === 'COMPLETED' ? status : undefined;
+    });
+  }
+
+  async dhcp(iface = 'wlan0'): Promise<string> {
+    const leaseFile = join(this.ctrlDir, `lease-${iface}`);
+    await sh(['ip', 'netns', 'exec', this.ns, 'env', `LAB_LEASE_FILE=${leaseFile}`, 'busybox', 'udhcpc', '-i', iface, '-n', '-q', '-t', '10', '-T', '2', '-s', UDHCPC_SCRIPT], 60_000);
+    const lease = readFileSync(leaseFile, 'utf8');
+    const ip = /ip=(\S+)/.exec(lease)?.[1];
+    assert(ip, `no lease recorded: ${lease}`);
+    return ip;
+  }
+
+  async leave(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const inRange = (ip: string, prefix: string, lo: number, hi: number) => {
+  const last = Number(ip.split('.')[3]);
+  return ip.startsWith(`${prefix}.`) && last >= lo && last <= hi;
+};
+
+// ---- the lab ----
+
+const figures: Record<string, unknown> = {};
+const results: Array<{ name: string; ok: boolean; seconds: number; error?: string }> = [];
+const A = new Device('a', 'swa');
+const B = new Device('b', 'swb');
+const phone = new Phone('swp');
+const phone2 = new Phone('swq');
+
+async function setupRadios(): Promise<void> {
+  const names = ['swa', 'swb', 'swp', 'swq'];
+  for (let i = 0; i < names.length; i++) {
+    const ns = names[i] as string;
+    const phy = readFileSync(`/sys/class/net/wlan${i}/phy80211/name`, 'utf8').trim();
+    if (!existsSync(`/run/netns/${ns}`)) await sh(['ip', 'netns', 'add', ns]);
+    await sh(['iw', 'phy', phy, 'set', 'netns', 'name', ns]);
+    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    if (i !== 0) await inNs(ns, ['ip', 'link', 'set', `wlan${i}`, 'name', 'wlan0']);
+  }
+}
+
+async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
+  if (only.length > 0 && !only.includes(name)) return;
+  const started = Date.now();
+  log(`--- ${name}`);
+  try {
+    await fn();
+    const seconds = (Date.now() - started) / 1000;
+    results.push({ name, ok: true, seconds });
+    console.log(`PASS ${name} (${seconds.toFixed(1)}s)`);
+  } catch (error) {
+    const seconds = (Date.now() - started) / 1000;
+    const message = (error as Error).message;
+    results.push({ name, ok: false, seconds, error: message });
+    console.log(`FAIL ${name} (${seconds.toFixed(1)}s): ${message}`);
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(ROOT, { recursive: true });
+  await setupRadios();
+  log('radios in namespaces swa, swb, swp, swq');
+  await A.start();
+  await B.start();
+  log('daemons A and B up');
+
+  await scenario('phone-joins-ap', async () => {
+    await A.ensureMode('ap');
+    const { ap } = await A.wifi();
+    await phone.join(ap.ssid, ap.passphrase);
+    const assoc = await phone.waitAssociated();
+    assert(assoc.key_mgmt === 'WPA2-PSK' && assoc.pairwise_cipher === 'CCMP', `phone security ${assoc.key_mgmt}/${assoc.pairwise_cipher}`);
+    const ip = await phone.dhcp();
+    assert(inRange(ip, '192.168.4', 2, 20), `lease ${ip} outside A's range`);
+    const mac = (await inNs('swp', ['cat', '/sys/class/net/wlan0/address'])).trim();
+    const status = await waitFor("A's connection LED", 20_000, async () => {
+      const s = await A.status();
+      return s.leds.connection === 'on' && s.associations.some((x) => x.mac === mac) ? s : undefined;
+    });
+    assert(status.associations.length === 1, `A counts ${status.associations.length} associations`);
+    const cli = await A.cliStatus();
+    assert(cli.associations.length === 1 && cli.associations[0]?.mac === mac, 'smallworld status disagrees');
+    assert((await A.hostapd(['list_sta'])).includes(mac), 'hostapd does not list the phone');
+    await phone.leave();
+    await waitFor("A's LED to go off after the phone left", 30_000, async () => {
+      const s = await A.status();
+      return s.leds.connection === 'off' && s.associations.length === 0;
+    });
+  });
+
+  await scenario('wps-device-to-device', async () => {
+    await A.ensureMode('ap');
+    await B.ensureMode('client');
+    const bMac = (await inNs('swb', ['cat', '/sys/class/net/wlan0/address'])).trim();
+    const started = Date.now();
+    const [a, b] = await Promise.all([A.press('wps'), B.press('wps')]);
+    assert(a.leds.connection === 'blink' && b.leds.connection === 'blink', 'both LEDs should blink during the search');
+    await waitFor('B to associate by WPS', 90_000, async () => {
+      const s = keyValues(await B.wpa(['status']));
+      return s.wpa_state === 'COMPLETED' && s.key_mgmt === 'WPA2-PSK' && s.pairwise_cipher === 'CCMP';
+    });
+    const [sa, sb] = await waitFor('both LEDs steady', 30_000, async () => {
+      const [x, y] = await Promise.all([A.status(), B.status()]);
+      return x.leds.connection === 'on' && y.leds.connection === 'on' && x.associations.some((s) => s.mac === bMac) ? [x, y] : undefined;
+    });
+    figures.wpsPairingSeconds = (Date.now() - started) / 1000;
+    assert(sa.lastWps?.outcome === 'success' && sb.lastWps?.outcome === 'success', 'lastWps should be success on both');
+    const psk = readFileSync(join(A.data, 'hostapd.psk'), 'utf8');
+    assert(!psk.toLowerCase().includes(bMac), `A still holds a WPS key for B: ${psk}`);
+  });
+
+  await scenario('wps-cancel-both-roles', async () => {
+    for (const [device, mode] of [[A, 'ap'], [B, 'client']] as const) {
+      await device.ensureMode(mode);
+      const started = await device.press('wps');
+      assert(started.wps === 'active' && started.leds.connection === 'blink', `${device.name}: search did not start`);
+      const cancelled = await device.press('wps');
+      assert(cancelled.wps === 'idle' && cancelled.leds.connection !== 'blink', `${device.name}: still blinking after cancel`);
+      if (mode === 'ap') {
+        const wps = await device.hostapd(['wps_get_status']);
+        assert(/PBC Status: (Disabled|Timed-out)/.test(wps), `hostapd PBC still active: ${wps}`);
+      }
+    }
+  });
+
+  await scenario('wps-overlap-ends-blinking', async () => {
+    await B.ensureMode('client');
+    await A.ensureMode('ap');
+    await phone2.enrollee();
+    await A.press('wps');
+    await Promise.all([B.press('wps'), phone2.wpa(['wps_pbc'])]);
+    const s = await waitFor('the search to end', 150_000, async () => {
+      const x = await A.status();
+      return x.wps === 'idle' ? x : undefined;
+    });
+    assert(s.leds.connection !== 'blink', 'A still blinks');
+    log(`overlap outcome on A: ${s.lastWps?.outcome}`);
+    await phone2.leave();
+    const b = await B.status();
+    if (b.wps === 'active') await B.press('wps');
+  });
+
+  await scenario('client-joins-known-network-and-rejoins', async () => {
+    await A.ensureMode('client');
+    await B.ensureMode('ap');
+    const { ap } = await B.wifi();
+    assert(A.client, 'A not running');
+    await A.client.request('wifi.networks.add', { ssid: ap.ssid, passphrase: ap.passphrase });
+    await waitFor('A to join B by itself', 90_000, async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED');
+    await waitFor("A's status to show the association", 20_000, async () => (await A.status()).associations.some((x) => x.via === 'station'));
+    await B.press('ap');
+    await waitFor('A to lose B', 60_000, async () => (await A.status()).associations.length === 0);
+    await B.press('ap');
+    await waitFor('A to rejoin after B restarted its AP', 120_000, async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED');
+    const s = await waitFor("A's LED", 20_000, async () => {
+      const x = await A.status();
+      return x.leds.connection === 'on' ? x : undefined;
+    });
+    assert(s.associations.length === 1, `A counts ${s.associations.length}`);
+    await A.client.request('wifi.networks.remove', { ssid: ap.ssid });
+    await B.ensureMode('client');
+  });
+
+  await scenario('crash-recovery-in-ap-mode', async () => {
+    await A.ensureMode('ap');
+    const { ap } = await A.wifi();
+    await phone.join(ap.ssid, ap.passphrase);
+    await phone.waitAssociated();
+    await waitFor('A to count the phone', 20_000, async () => (await A.status()).associations.length === 1);
+    await A.kill('SIGKILL');
+    await A.start();
+    const s = await waitFor('A back in AP mode with the phone counted once', 120_000, async () => {
+      const x = await A.status();
+      return x.mode === 'ap' && x.daemons.ap.state === 'up' && x.associations.length === 1 ? x : undefined;
+    });
+    assert(s.leds.ap === 'on' && s.leds.connection === 'on', `LEDs after restart: ${JSON.stringify(s.leds)}`);
+    const listed = (await A.hostapd(['list_sta'])).split('\n').filter((l) => /^[0-9a-f:]{17}$/.test(l.trim()));
+    assert(listed.length === 1, `hostapd lists ${listed.length} stations`);
+    // Another join and leave must move the count by exactly one each: no doubled event listeners.
+    await phone.leave();
+    await waitFor('count back to 0', 30_000, async () => (await A.status()).associations.length === 0);
+  });
+
+  await scenario('daemons-vanish-and-return', async () => {
+    await A.ensureMode('ap');
+    const pid = Number(readFileSync(join(A.data, 'run', 'hostapd.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    await waitFor('A to report hostapd down', 30_000, async () => (await A.status()).daemons.ap.state === 'down');
+    const down = await A.status();
+    assert(down.daemons.ap.reason && down.daemons.ap.reason.length > 0, 'no reason given');
+    await waitFor('hostapd to come back', 60_000, async () => (await A.status()).daemons.ap.state === 'up');
+    const wpaPid = Number(readFileSync(join(B.data, 'run', 'wpa_supplicant.pid'), 'utf8'));
+    process.kill(wpaPid, 'SIGKILL');
+    await waitFor('B to report wpa_supplicant down', 30_000, async () => (await B.status()).daemons.station.state === 'down');
+    await waitFor('wpa_supplicant to come back', 60_000, async () => (await B.status()).daemons.station.state === 'up');
+    assert(A.daemon?.exitCode === null && B.daemon?.exitCode === null, 'a Smallworld daemon died');
+  });
+
+  await scenario('usb-ethernet', async () => {
+    // dummy_hcd is a USB host controller in software; g_ether on it is the device side (usb0, as on a
+    // Pi Zero), and cdc_ether binds the host side (the laptop's interface, usb1).
+    for (const module of ['dummy_hcd', 'g_ether', 'cdc_ether']) await sh(['modprobe', module]);
+    await waitFor('usb0 and usb1', 30_000, async () => existsSync('/sys/class/net/usb0') && existsSync('/sys/class/net/usb1'));
+    if (!existsSync('/run/netns/swl')) await sh(['ip', 'netns', 'add', 'swl']);
+    await sh(['ip', 'link', 'set', 'usb0', 'netns', 'swa']);
+    await sh(['ip', 'link', 'set', 'usb1', 'netns', 'swl']);
+    await inNs('swl', ['ip', 'link', 'set', 'lo', 'up']);
+    await waitFor("A to address its USB interface", 30_000, async () => (await inNs('swa', ['ip', '-j', 'addr', 'show', 'dev', 'usb0'])).includes('"192.168.6.1"'));
+    const laptop = new Phone('swl');
+    mkdirSync(laptop.ctrlDir, { recursive: true });
+    const ip = await laptop.dhcp('usb1');
+    assert(inRange(ip, '192.168.6', 2, 20), `laptop lease ${ip} outside the USB range`);
+    await inNs('swl', ['busybox', 'ping', '-c', '2', '-W', '3', '192.168.6.1'], 20_000);
+  });
+
+  await scenario('wps-pairing-timing', async () => {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await A.ensureMode('ap');
+      await B.ensureMode('client');
+      await B.press('ap');
+      await B.press('ap'); // back to client with a fresh station: forget the last WPS credential
+      await waitFor('B idle', 30_000, async () => (await B.status()).associations.length === 0);
+      const started = Date.now();
+      await Promise.all([A.press('wps'), B.press('wps')]);
+      await waitFor('B associated', 90_000, async () => keyValues(await B.wpa(['status'])).wpa_state === 'COMPLETED');
+      runs.push((Date.now() - started) / 1000);
+    }
+    runs.sort((x, y) => x - y);
+    figures.wpsPressToAssociationSeconds = { runs, median: runs[1] };
+    log(`press-to-association: ${runs.map((r) => r.toFixed(1)).join(', ')} s`);
+  });
+
+  await A.kill('SIGTERM');
+  await B.kill('SIGTERM');
+  writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
+  const failed = results.filter((r) => !r.ok);
+  appendFileSync(join(OUT, 'summary'), `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`);
+  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
+  process.exitCode = failed.length === 0 ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.error(`lab error: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+});
