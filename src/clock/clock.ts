@@ -4,7 +4,10 @@ export type CancelTimer = () => void;
 
 export interface Clock {
   now(): number;
-  /** Runs `fn` after `ms`; the returned function cancels it. Timers never keep the process alive. */
+  /**
+   * Runs `fn` after `ms`; the returned function cancels it. A pending timer keeps the process alive
+   * (code awaits these), so whoever starts one cancels it on shutdown.
+   */
   after(ms: number, fn: () => void): CancelTimer;
 }
 
@@ -12,7 +15,6 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   after(ms, fn) {
     const handle = setTimeout(fn, ms);
-    handle.unref();
     return () => clearTimeout(handle);
   },
 };

@@ -68,17 +68,16 @@ export function persistedOf(state: DeviceState): PersistedState {
 }
 
 /**
- * Coming up after boot, crash or restart: drive the daemons to the persisted mode and light every LED
- * from the state, rather than trusting whatever the hardware was left showing.
+ * Coming up after boot, crash or restart: put the AP in the persisted mode and light every LED from the
+ * state, rather than trusting whatever the hardware was left showing. The station is configured when its
+ * daemon reports itself up (DaemonUp), which also reads back the true associations.
  */
 export function boot(persisted: PersistedState | null): ReducerResult {
   const state = initialState(persisted);
   const leds = ledsOf(state);
   const effects: Effect[] = [
-    ...applyMode(state.mode),
+    state.mode === 'ap' ? { type: 'StartAp' } : { type: 'StopAp' },
     ...(Object.keys(leds) as LedName[]).map((led): Effect => ({ type: 'SetLed', led, pattern: leds[led] })),
-    { type: 'Reconcile', daemon: 'station' },
-    { type: 'Reconcile', daemon: 'ap' },
   ];
   return [state, effects];
 }

@@ -16,20 +16,26 @@ describe('boot', () => {
     assert.deepEqual(ledsOf(state), { ap: 'off', connection: 'off', replication: 'off' });
     assert.deepEqual(acting(effects), [
       { type: 'StopAp' },
-      { type: 'ConfigureStation', networks: 'known' },
       { type: 'SetLed', led: 'ap', pattern: 'off' },
       { type: 'SetLed', led: 'connection', pattern: 'off' },
       { type: 'SetLed', led: 'replication', pattern: 'off' },
-      { type: 'Reconcile', daemon: 'station' },
-      { type: 'Reconcile', daemon: 'ap' },
     ]);
+  });
+
+  test('when wpa_supplicant comes up it gets the mode\'s networks and reports its association', () => {
+    const { effects } = run([{ type: 'DaemonUp', daemon: 'station' }], AP_MODE);
+    assert.deepEqual(acting(effects), [
+      { type: 'ConfigureStation', networks: 'none' },
+      { type: 'Reconcile', daemon: 'station' },
+    ]);
+    const client = run([{ type: 'DaemonUp', daemon: 'station' }], CLIENT_MODE);
+    assert.deepEqual(acting(client.effects)[0], { type: 'ConfigureStation', networks: 'known' });
   });
 
   test('after a crash in AP mode it comes back as an AP with the AP LED on (the original lost this)', () => {
     const [state, effects] = boot(AP_MODE);
     assert.equal(state.mode, 'ap');
-    assert.deepEqual(acting(effects).slice(0, 3), [
-      { type: 'ConfigureStation', networks: 'none' },
+    assert.deepEqual(acting(effects).slice(0, 2), [
       { type: 'StartAp' },
       { type: 'SetLed', led: 'ap', pattern: 'on' },
     ]);

@@ -1,0 +1,156 @@
+// The files the installer owns outright: systemd units, the sysusers.d and tmpfiles.d snippets, the
+// NetworkManager drop-in. Pure functions of the install settings.
+
+export const SERVICE_USER = 'smallworld';
+export const CONFIG_PATH = '/etc/smallworld/config.json';
+export const RUN_DIR = '/run/smallworld';
+
+export interface UnitSettings {
+  /** The Node.js binary on the target. */
+  node: string;
+  /** The compiled CLI (dist/src/cli/main.js) on the target. */
+  app: string;
+  dataDir: string;
+  runDir: string;
+  web: { host: string; port: number };
+  logLevel: string;
+  wifiInterface: string;
+}
+
+const HEADER = '# Written by "smallworld install"; "smallworld uninstall" removes it.';
+
+/** One ExecStart argument, quoted and escaped for systemd (specifiers and variables included). */
+export function systemdArg(arg: string): string {
+  if (/[\n\r]/.test(arg)) throw new Error(`a command-line argument cannot contain a newline: ${JSON.stringify(arg)}`);
+  const escaped = arg.replaceAll('%', '%%').replaceAll('$', '$$$$');
+  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+const command = (args: string[]) => args.map(systemdArg).join(' ');
+
+/** The connectivity daemon: root, but only with the network capabilities hostapd, dnsmasq and `ip` need. */
+export function daemonUnit(s: UnitSettings): string {
+  const device = `sys-subsystem-net-devices-${s.wifiInterface}.device`;
+  return `${HEADER}
+[Unit]
+Description=Smallworld connectivity daemon (buttons, LEDs, hostapd, wpa_supplicant, dnsmasq)
+After=systemd-modules-load.service ${device}
+Wants=${device}
+
+[Service]
+Type=simple
+# The web page is served by smallworld-peer.service, so the daemon does not start its own peer (--web-port 0).
+ExecStart=${command([s.node, s.app, 'start', '--config', CONFIG_PATH, '--data', s.dataDir, '--web-port', '0'])}
+User=root
+# The control socket (DATA/control.sock, mode 0660) gets this group, so the peer can reach it.
+Group=${SERVICE_USER}
+UMask=0027
+Restart=on-failure
+RestartSec=2s
+StandardOutput=journal
+StandardError=journal
+SyslogIdentifier=smallworld
+# Sockets and pid files; kept across restarts so a restarted daemon finds its children's state.
+RuntimeDirectory=smallworld
+RuntimeDirectoryMode=0750
+RuntimeDirectoryPreserve=yes
+# Only what configuring Wi-Fi needs: interfaces and addresses, raw/packet sockets, the DHCP port.
+CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=${s.dataDir} ${s.runDir}
+ProtectHome=yes
+PrivateTmp=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectHostname=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET
+# Not set on purpose: ProtectKernelTunables (it makes /sys read-only: the LEDs live in /sys/class/leds),
+# PrivateDevices and ProtectClock (they hide /dev/input, where the buttons are, and /dev/rfkill).
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** The peer (web page now, SSB later): an ordinary user with no capabilities at all. */
+export function peerUnit(s: UnitSettings): string {
+  return `${HEADER}
+[Unit]
+Description=Smallworld peer (web page, SSB)
+After=smallworld.service network.target
+Wants=smallworld.service
+
+[Service]
+Type=simple
+ExecStart=${command([s.node, s.app, 'peer', '--data', s.dataDir, '--web-host', s.web.host, '--web-port', String(s.web.port)])}
+Environment=SMALLWORLD_LOG_LEVEL=${s.logLevel}
+User=${SERVICE_USER}
+Group=${SERVICE_USER}
+UMask=0077
+Restart=on-failure
+RestartSec=2s
+StandardOutput=journal
+StandardError=journal
+SyslogIdentifier=smallworld-peer
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+ProtectSystem=strict
+# The peer's own state (SSB, later); the rest of DATA is the daemon's.
+ReadWritePaths=-${s.dataDir}/peer
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectProc=invisible
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+RemoveIPC=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallErrorNumber=EPERM
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** The system user (and group) the peer runs as; created by systemd-sysusers at boot, no useradd. */
+export function sysusersConf(dataDir: string): string {
+  return `${HEADER}
+u ${SERVICE_USER} - "Smallworld peer" ${dataDir}/peer -
+`;
+}
+
+/** DATA: the daemon's (root), readable by the peer's group so it can reach the control socket. */
+export function tmpfilesConf(dataDir: string): string {
+  return `${HEADER}
+d ${dataDir} 0750 root ${SERVICE_USER} -
+d ${dataDir}/peer 0750 ${SERVICE_USER} ${SERVICE_USER} -
+`;
+}
+
+/** NetworkManager leaves our interfaces alone (Raspberry Pi OS Bookworm and later). */
+export function networkManagerConf(interfaces: string[]): string {
+  return `${HEADER}
+# Smallworld runs hostapd, wpa_supplicant and dnsmasq on these interfaces itself.
+[keyfile]
+unmanaged-devices=${interfaces.map((i) => `interface-name:${i}`).join(';')}
+`;
+}
