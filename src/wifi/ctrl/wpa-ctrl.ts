@@ -45,6 +45,8 @@ export class WpaCtrl {
   private chain: Promise<unknown> = Promise.resolve();
   private inFlight: InFlight | null = null;
   private monWaiter: ((text: string) => void) | null = null;
+  /** Replacing the command socket after a timeout; the next request waits for it. */
+  private recycling: Promise<void> = Promise.resolve();
   private cancelPing: CancelTimer | null = null;
   private cancelRetry: CancelTimer | null = null;
   private readonly timeoutMs: number;
@@ -93,6 +95,7 @@ export class WpaCtrl {
   }
 
   private async send(command: string, timeoutMs: number): Promise<string> {
+    await this.recycling;
     const cmd = this.cmd;
     if (!this.up || cmd === null) throw new CtrlError(`${this.options.name} is not reachable`);
     const reply = new Promise<string>((resolve, reject) => {
@@ -100,7 +103,7 @@ export class WpaCtrl {
         this.inFlight = null;
         reject(new CtrlError(`${this.options.name} did not answer ${command.split(' ')[0]} within ${timeoutMs} ms`));
         // A late reply must not be taken for the next request's: use a fresh socket from now on.
-        void this.recycleCommandSocket();
+        this.recycling = this.recycleCommandSocket();
       });
       this.inFlight = { resolve, reject, cancel };
     });
