@@ -9,6 +9,9 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/** Just the logging call, for modules that never make child loggers. */
+export type LogSink = Pick<Logger, 'log'>;
+
 export function parseLevel(text: string | undefined, fallback: Level = 'info'): Level {
   return text !== undefined && text in RANK ? (text as Level) : fallback;
 }

@@ -1,0 +1,688 @@
+// The embedded Secure Scuttlebutt peer: one secret-stack 6 server with the plugin set Manyverse shipped
+// (ssb-db2, ssb-ebt, ssb-friends, ssb-replication-scheduler, ssb-conn, ssb-lan, ssb-blobs), plus what
+// Smallworld adds around it: the legacy plaintext beacon both ways, auto-follow, replication progress and a
+// loud check that native crypto is in use. The handle it returns is the only thing the rest of Smallworld
+// (control API, CLI, LEDs) needs to know about SSB.
+//
+// Why secret-stack 6.4 and not 8: from 8.0 a plugin only sees `config[name]` and `config.global`, while
+// these plugins read top-level `path`, `keys`, `caps` and `friends.hops`.
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import pull from 'pull-stream';
+import type SecretStack from 'secret-stack';
+import type ssbBlobs from 'ssb-blobs';
+import type ssbConn from 'ssb-conn';
+import type ssbDb2 from 'ssb-db2';
+import type ssbEbt from 'ssb-ebt';
+import type ssbFriends from 'ssb-friends';
+import type ssbLan from 'ssb-lan';
+import type { LogSink as PeerLogger } from '../log/logger.js';
+import {
+  AutoFollower,
+  type AutoFollowPolicy,
+  type AutoFollowRecord,
+  DEFAULT_AUTO_FOLLOW_POLICY,
+  type DiscoveredPeer,
+  isFeedId,
+} from './auto-follow.js';
+import { isBeaconError, parseLegacyBeacon } from './beacon.js';
+import { watchDuplicateConnections } from './duplicate-connections.js';
+import { loadOrCreateKeys } from './keys.js';
+import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
+import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
+import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
+import { computeProgress, type FeedClocks, type ReplicationProgress } from './progress.js';
+import { collect, fromAsyncIterable } from './pull.js';
+
+/** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
+type SsbServer = SecretStack.Server & {
+  db: ssbDb2.Api;
+  friends: ssbFriends.Api;
+  ebt: ssbEbt.Api;
+  conn: ssbConn.Api;
+  blobs: ssbBlobs.Api;
+  lan?: ssbLan.Api;
+};
+
+export interface LanDiscoveryOptions {
+  /** ssb-lan's signed beacons on UDP 26830. */
+  verified?: boolean;
+  /** Plaintext `net:IP:PORT~shs:KEY` beacons on UDP 8008 (ssb-server 16, go-ssb). */
+  legacy?: boolean;
+  /** Tests only: another UDP port for legacy beacons, and where to send them. */
+  legacyUdpPort?: number;
+  legacyTargets?: () => BeaconTarget[];
+  intervalMs?: number;
+}
+
+export interface SsbPeerOptions {
+  /** Holds the secret, the database, blobs and auto-follow's memory. */
+  dataDir: string;
+  /** `0.0.0.0` or `::` listens everywhere and announces the LAN address of each network. */
+  host: string;
+  port: number;
+  autoFollow: boolean | Partial<AutoFollowPolicy>;
+  lanDiscovery: boolean | LanDiscoveryOptions;
+  /** Replicate feeds this many follows away; 2 is "follow of a follow". */
+  hops?: number;
+  logger: PeerLogger;
+  /** Largest blob (bytes) we store or fetch; 5 MiB by default, as ssb-blobs. */
+  blobsMaxBytes?: number;
+  /** Network identity; the main SSB network unless testing. */
+  caps?: { shs: string; sign?: string };
+}
+
+export interface PeerInfo {
+  address: string;
+  key: string | null;
+  state: 'connected' | 'connecting' | 'disconnecting' | 'discovered';
+  /** How a discovered peer was found (`lan` for both beacon kinds), if known. */
+  type?: string;
+  verified?: boolean;
+}
+
+export interface PublishedMessage {
+  key: string;
+  sequence: number;
+}
+
+export interface SsbPeer {
+  id: string;
+  nativeCrypto: NativeCryptoReport;
+  whoami(): { id: string };
+  /** Our dialable address, `net:HOST:PORT~shs:KEY`. */
+  address(): string;
+  publish(content: { type: string; [field: string]: unknown }): Promise<PublishedMessage>;
+  follow(id: string): Promise<void>;
+  unfollow(id: string): Promise<void>;
+  block(id: string): Promise<void>;
+  unblock(id: string): Promise<void>;
+  /** Every feed held, with its latest sequence. */
+  feeds(): Promise<Array<{ id: string; sequence: number }>>;
+  peers(): PeerInfo[];
+  /** Dials a multiserver address through ssb-conn; resolves with the peer's id once SHS completed. */
+  connect(address: string): Promise<string>;
+  addBlob(data: Uint8Array | AsyncIterable<Uint8Array>): Promise<string>;
+  /** The blob's bytes, asking connected peers for it if we lack it (rejects after timeoutMs). */
+  getBlob(id: string, options?: { timeoutMs?: number }): Promise<Buffer>;
+  hasBlob(id: string): Promise<boolean>;
+  replicationProgress(): ReplicationProgress;
+  /** Called with true when replication starts and false when it has been idle for a moment. */
+  onReplicationChange(listener: (replicating: boolean) => void): () => void;
+  autoFollowDecisions(): AutoFollowRecord[];
+  legacyBeaconStats(): LegacyLanStats | null;
+  close(): Promise<void>;
+}
+
+const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
+const DEFAULT_BLOBS_MAX = 5 * 1024 * 1024;
+/** After the last message from someone else, stay "replicating" this long (a steadier LED). */
+const REPLICATION_IDLE_MS = 1000;
+const PROGRESS_POLL_MS = 500;
+
+function loadMainNetworkCaps(): { shs: string } {
+  // ssb-caps' entry point is a JSON file, which ESM can only import with an attribute; require it.
+  // Its `sign` is null on the main network (messages are signed without an HMAC key), so leave it out.
+  const caps: unknown = createRequire(import.meta.url)('ssb-caps');
+  const { shs } = caps as { shs?: unknown };
+  if (typeof shs !== 'string' || Buffer.from(shs, 'base64').length !== 32) throw new Error('ssb-caps has no shs cap');
+  return { shs };
+}
+
+/**
+ * Where ssb-lan 1.2 will send its signed beacons, computed with ssb-lan's own dependencies and logic: the
+ * subnet broadcast of the first interface whose address `ip.isPrivate` accepts, or 255.255.255.255 if none.
+ * IPv6 ULA and link-local addresses count as private there, and the IPv4 subnet of an IPv6 address comes
+ * out as 0.0.0.0 — which Linux delivers to this host only. Logged at start because it decides whether
+ * anyone else can hear us.
+ */
+export function ssbLanBroadcastDestination(): string {
+  try {
+    const req = createRequire(createRequire(import.meta.url).resolve('ssb-lan'));
+    const ip = req('ip') as {
+      isPrivate(a: string): boolean;
+      subnet(a: string, m: string): { broadcastAddress: string };
+    };
+    const nonPrivateIp = req('non-private-ip') as (
+      i: null,
+      filter: (a: string) => boolean,
+      details: true,
+    ) => { address: string; netmask: string } | undefined;
+    const details = nonPrivateIp(null, ip.isPrivate, true);
+    return details ? ip.subnet(details.address, details.netmask).broadcastAddress : '255.255.255.255';
+  } catch (error) {
+    return `unknown (${String(error)})`;
+  }
+}
+
+/**
+ * The SSB libraries are imported only after the native crypto check: without a loadable sodium-native,
+ * importing ssb-db2 throws (through sodium-universal) before any of our code could say why.
+ */
+async function loadSsbLibraries() {
+  const [secretStack, db2, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] = await Promise.all([
+    import('secret-stack'),
+    import('ssb-db2'),
+    import('ssb-db2/compat/db.js'), // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
+    import('ssb-db2/compat/ebt.js'), // getVectorClock and friends, which ssb-ebt calls
+    import('ssb-friends'),
+    import('ssb-ebt'),
+    import('ssb-replication-scheduler'),
+    import('ssb-conn'),
+    import('ssb-lan'),
+    import('ssb-blobs'),
+  ]);
+  return {
+    SecretStack: secretStack.default,
+    plugins: {
+      db2: db2.default,
+      compatDb: compatDb.default,
+      compatEbt: compatEbt.default,
+      friends: friends.default,
+      ebt: ebt.default,
+      scheduler: scheduler.default,
+      conn: conn.default,
+      lan: lan.default,
+      blobs: blobs.default,
+    },
+  };
+}
+
+function isServer(value: unknown): value is SsbServer {
+  const s = value as Partial<Record<keyof SsbServer, unknown>> | null;
+  const hasObject = (v: unknown, ...methods: string[]) =>
+    typeof v === 'object' &&
+    v !== null &&
+    methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.id === 'string' &&
+    typeof s.getAddress === 'function' &&
+    typeof s.close === 'function' &&
+    hasObject(s.db, 'publish', 'onMsgAdded', 'getAllLatest', 'onDrain') &&
+    hasObject(s.friends, 'follow', 'block', 'hopStream', 'graphStream') &&
+    hasObject(s.ebt, 'peerStatus') &&
+    hasObject(s.conn, 'connect', 'stage', 'query', 'hub') &&
+    hasObject(s.blobs, 'add', 'get', 'has', 'want')
+  );
+}
+
+function callback<T = void>(run: (cb: (err: Error | null, value?: T) => void) => void): Promise<T | undefined> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/** secret-stack reports "listening" even when the port was taken, so find out before starting. */
+function assertPortFree(host: string | undefined, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(new Error(`cannot listen on ${host ?? '*'}:${port}: ${error.message}`)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function normalizeLan(
+  option: boolean | LanDiscoveryOptions,
+): Required<Pick<LanDiscoveryOptions, 'verified' | 'legacy'>> & LanDiscoveryOptions {
+  if (typeof option === 'boolean') return { verified: option, legacy: option };
+  return { ...option, verified: option.verified ?? true, legacy: option.legacy ?? true };
+}
+
+function normalizePolicy(option: boolean | Partial<AutoFollowPolicy>): AutoFollowPolicy {
+  if (typeof option === 'boolean') return { ...DEFAULT_AUTO_FOLLOW_POLICY, enabled: option };
+  const policy = { ...DEFAULT_AUTO_FOLLOW_POLICY, ...option };
+  for (const id of [...policy.allow, ...policy.deny]) {
+    if (!isFeedId(id)) throw new Error(`auto-follow allow/deny entry is not a feed id: ${id}`);
+  }
+  return policy;
+}
+
+export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
+  const { logger, dataDir } = options;
+  const hops = options.hops ?? 2;
+  // ssb-friends reads `hops || 3`, so 0 would silently mean 3.
+  if (!Number.isInteger(hops) || hops < 1) throw new Error(`hops must be an integer >= 1, got ${hops}`);
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new Error(`port must be 1..65535, got ${options.port}`);
+  }
+  const lan = normalizeLan(options.lanDiscovery);
+  const blobsMaxBytes = options.blobsMaxBytes ?? DEFAULT_BLOBS_MAX;
+  const policy = normalizePolicy(options.autoFollow);
+
+  const nativeCrypto = checkNativeCrypto();
+  if (nativeCrypto.native) {
+    logger.log('info', 'native crypto loaded', {
+      sodiumNative: nativeCrypto.sodiumNative,
+      verifiesPerSecond: nativeCrypto.verifiesPerSecond,
+    });
+  } else {
+    logger.log('error', 'NATIVE CRYPTO NOT LOADED: SSB is using pure-JS crypto and will be very slow', {
+      chloride: nativeCrypto.chloride,
+      sodiumNative: nativeCrypto.sodiumNative,
+      verifiesPerSecond: nativeCrypto.verifiesPerSecond,
+      hint: 'sodium-native has no prebuild for this platform (e.g. 32-bit ARM); build it or use another Node/arch',
+    });
+  }
+  let libs: Awaited<ReturnType<typeof loadSsbLibraries>>;
+  try {
+    libs = await loadSsbLibraries();
+  } catch (error) {
+    logger.log('error', 'cannot load the SSB libraries', {
+      error: String(error).split('\n')[0],
+      sodiumNative: nativeCrypto.sodiumNative,
+    });
+    throw new Error(
+      nativeCrypto.sodiumNative.loaded
+        ? `cannot load the SSB libraries: ${String(error)}`
+        : `cannot load the SSB libraries: sodium-native does not load (${nativeCrypto.sodiumNative.error})`,
+    );
+  }
+  const { SecretStack, plugins } = libs;
+
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const keys = await loadOrCreateKeys(join(dataDir, 'secret'), logger);
+  const caps = options.caps ?? loadMainNetworkCaps();
+  const wildcard = isWildcardHost(options.host);
+  const listenHost = wildcard ? undefined : options.host;
+  await assertPortFree(listenHost, options.port);
+
+  const scope = ['device', 'local', 'private'];
+  let app = SecretStack({ caps: { shs: caps.shs } })
+    .use(plugins.db2)
+    .use(plugins.compatDb)
+    .use(plugins.compatEbt)
+    .use(plugins.friends)
+    .use(plugins.ebt)
+    .use(plugins.scheduler)
+    .use(plugins.conn);
+  // ssb-conn's scheduler starts ssb-lan when the plugin is present.
+  if (lan.verified) app = app.use(plugins.lan);
+  app = app.use(plugins.blobs);
+
+  const created = app({
+    path: dataDir,
+    keys,
+    caps,
+    friends: { hops, hookAuth: true },
+    // Our own legacy beacon replaces ssb-lan's (see legacy-lan.ts).
+    lan: { legacy: false },
+    conn: { autostart: true, populatePubs: false },
+    replicationScheduler: { autostart: true, partialReplication: null },
+    // ssb-blobs refuses sizes >= max; our option is the largest size accepted.
+    blobs: { max: blobsMaxBytes + 1 },
+    // With no `timers` secret-stack drops connections idle for 5 s; a Pi also needs time for SHS.
+    timers: { handshake: 15_000, inactivity: 600_000 },
+    connections: {
+      incoming: {
+        net: [{ scope, port: options.port, transform: 'shs', ...(listenHost ? { host: listenHost } : {}) }],
+      },
+      outgoing: { net: [{ transform: 'shs' }] },
+    },
+  });
+  if (!isServer(created)) throw new Error('secret-stack did not assemble the expected SSB server');
+  const ssb = created;
+
+  // Listening everywhere, multiserver would announce whatever non-private-ip picks for "private" — on
+  // hosts whose interfaces are not named eth*/en*/wl* that is often an IPv6 link-local address, useless
+  // to others. Announce the first RFC 1918 address instead (ssb-lan's signed beacon uses this too).
+  if (wildcard) {
+    ssb.getAddress.hook((original, args) => {
+      const [scopeArg] = args;
+      if (scopeArg === 'private' || scopeArg === 'local') {
+        const target = legacyBeaconTargets(networkInterfaces(), null)[0];
+        if (target) return `net:${target.address}:${options.port}~shs:${ssb.id.slice(1, -'.ed25519'.length)}`;
+      }
+      return original(...args);
+    });
+  }
+
+  // multiblob reads blobs in 64 KiB chunks through pull-file, which ends a file whose size is a multiple
+  // of 64 KiB with an empty Buffer. Sent over muxrpc, that empty chunk becomes an empty box-stream frame,
+  // i.e. the "goodbye" that closes the whole connection: the blob never arrives and replication with that
+  // peer drops. Serve blobs without empty chunks (muxrpc calls the hooked function for remote requests).
+  const withoutEmptyChunks = (source: pull.Source<Buffer>) =>
+    pull(
+      source,
+      pull.filter((chunk: Buffer) => !Buffer.isBuffer(chunk) || chunk.length > 0),
+    );
+  ssb.blobs.get.hook((original, args) => withoutEmptyChunks(original(...args)));
+
+  await new Promise<void>((resolve) => {
+    ssb.once('multiserver:listening', resolve);
+  });
+  logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.getAddress('device'), hops });
+  if (lan.verified) {
+    logger.log('info', 'ssb-lan signed beacons', {
+      udpPort: 26830,
+      broadcastTo: ssbLanBroadcastDestination(),
+      announces: ssb.getAddress('private') ?? ssb.getAddress('local'),
+    });
+  }
+
+  const drains: Array<pull.Drain<unknown>> = [];
+  const drain = <T>(source: pull.Source<T>, op: (data: T) => void) => {
+    const sink = pull.drain<T>((data) => {
+      op(data);
+    });
+    drains.push(sink as pull.Drain<unknown>);
+    pull(source, sink);
+  };
+
+  // Follow graph, live: our own edges for auto-follow, and the hop distances for "feeds we want".
+  const ownEdges = new Map<string, number>();
+  const hopMap = new Map<string, number>();
+  let autoFollower: AutoFollower | null = null;
+  drain(ssb.friends.graphStream({ old: true, live: true }), (graph) => {
+    const mine = graph[ssb.id];
+    if (!mine) return;
+    for (const [dest, value] of Object.entries(mine)) {
+      if (typeof value === 'number') ownEdges.set(dest, value);
+      else ownEdges.delete(dest);
+    }
+    autoFollower?.setOwnEdges(new Map(ownEdges));
+  });
+  drain(ssb.friends.hopStream({ old: true, live: true }), (update) => {
+    for (const [feed, distance] of Object.entries(update)) hopMap.set(feed, distance);
+  });
+
+  autoFollower = await AutoFollower.open({
+    self: ssb.id,
+    policy,
+    statePath: join(dataDir, 'auto-follow.json'),
+    publishFollow: async (id) => {
+      await callback((cb) => ssb.friends.follow(id, {}, cb));
+    },
+    probe: (peer) => {
+      if (connectedKeys().has(peer.key)) return;
+      logger.log('info', 'auto-follow: verifying an unsigned beacon by connecting', {
+        key: peer.key,
+        address: peer.address,
+      });
+      ssb.conn.connect(peer.address, { type: 'lan', key: peer.key, verified: false }, (err) => {
+        if (err) logger.log('info', 'auto-follow: could not verify peer', { key: peer.key, error: err.message });
+      });
+    },
+    logger,
+  });
+  autoFollower.setOwnEdges(new Map(ownEdges));
+  const follower = autoFollower;
+  const connectedKeys = () => {
+    const keys = new Set<string>();
+    for (const [, data] of ssb.conn.hub().entries()) {
+      if (data.key !== undefined && (data.state === 'connected' || data.state === 'connecting')) keys.add(data.key);
+    }
+    return keys;
+  };
+  const consider = (peer: DiscoveredPeer) => {
+    // A peer we are already connected to has proven its key by the handshake; and dialing it again to
+    // verify it would only make a second connection.
+    if (!peer.verified && connectedKeys().has(peer.key)) {
+      void follower.consider({ ...peer, verified: true, source: 'connection' });
+    } else {
+      void follower.consider(peer);
+    }
+  };
+
+  drain(ssb.conn.hub().listen(), (event) => {
+    if (event.type !== 'connected' || event.key === undefined) return;
+    // ssb-conn matches staged peers by address, and an inbound connection arrives from another port:
+    // unstage the peer's listening address, or the scheduler dials it again and makes a duplicate.
+    for (const [address, data] of ssb.conn.query().peersConnectable('staging')) {
+      if (data.key === event.key && address !== event.address) ssb.conn.unstage(address);
+    }
+    // A completed secret handshake from a LAN address is the strongest proof of a key there is.
+    const host = hostOfAddress(event.address);
+    if (host === null || !isLanAddress(host)) return;
+    consider({ key: event.key, verified: true, source: 'connection', address: event.address });
+  });
+
+  const duplicates = watchDuplicateConnections({
+    self: ssb.id,
+    onRpcConnect(listener) {
+      ssb.on('rpc:connect', listener);
+      return () => ssb.removeListener('rpc:connect', listener);
+    },
+    dial(address) {
+      ssb.conn.connect(address, {}, (err) => {
+        if (err) logger.log('info', 'redial after duplicate connection failed', { address, error: err.message });
+      });
+    },
+    logger,
+  });
+
+  if (ssb.lan) {
+    drain(ssb.lan.discoveredPeers(), ({ address, verified }) => {
+      const parsed = parseLegacyBeacon(address);
+      if (isBeaconError(parsed)) return;
+      consider({ key: parsed.key, verified, source: 'lan', address: parsed.address });
+    });
+  }
+
+  let legacyLan: LegacyLan | null = null;
+  if (lan.legacy) {
+    legacyLan = await startLegacyLan({
+      self: ssb.id,
+      tcpPort: options.port,
+      listenHost: listenHost ?? null,
+      ...(lan.legacyUdpPort !== undefined ? { udpPort: lan.legacyUdpPort } : {}),
+      ...(lan.legacyTargets !== undefined ? { targets: lan.legacyTargets } : {}),
+      ...(lan.intervalMs !== undefined ? { intervalMs: lan.intervalMs } : {}),
+      logger,
+      onBeacon: (beacon) => {
+        // Staged like ssb-lan's finds, so ssb-conn dials it once it is within our hops (and peers() shows it).
+        try {
+          ssb.conn.stage(beacon.address, { type: 'lan', key: beacon.key, verified: false });
+        } catch (error) {
+          logger.log('debug', 'could not stage legacy peer', { address: beacon.address, error: String(error) });
+        }
+        consider({ key: beacon.key, verified: false, source: 'legacy-lan', address: beacon.address });
+      },
+    });
+  }
+
+  // Replication progress: polled from ssb-ebt's peerStatus, plus a short hangover after the last message
+  // from someone else so the LED does not flicker between batches.
+  let lastForeignAppend = 0;
+  const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
+    if (kvt.value.author !== ssb.id) lastForeignAppend = Date.now();
+  });
+  // ssb-ebt 9's peerStatus throws while a just-connected peer's clock is still null; keep the last
+  // good reading of each feed for those moments.
+  const lastClocks = new Map<string, FeedClocks>();
+  const progressNow = (): ReplicationProgress => {
+    const wanted = new Map<string, FeedClocks>();
+    for (const [feed, distance] of hopMap) {
+      if (distance < 0 || distance > hops) continue;
+      let clocks: FeedClocks;
+      try {
+        const status = ssb.ebt.peerStatus(feed);
+        const remote: Record<string, number | undefined> = {};
+        for (const [peer, info] of Object.entries(status.peers)) remote[peer] = info.seq;
+        clocks = { local: status.seq ?? 0, remote };
+        lastClocks.set(feed, clocks);
+      } catch {
+        clocks = lastClocks.get(feed) ?? { local: 0, remote: {} };
+      }
+      wanted.set(feed, clocks);
+    }
+    const connected = ssb.conn
+      .query()
+      .peersConnected()
+      .map(([, data]) => data.key)
+      .filter((key): key is string => typeof key === 'string');
+    const computed = computeProgress(wanted, connected);
+    return { ...computed, replicating: computed.replicating || Date.now() - lastForeignAppend < REPLICATION_IDLE_MS };
+  };
+  const listeners = new Set<(replicating: boolean) => void>();
+  let replicating = false;
+  const poll = setInterval(() => {
+    let now: boolean;
+    try {
+      now = progressNow().replicating;
+    } catch (error) {
+      logger.log('warn', 'replication progress failed', { error: String(error) });
+      return;
+    }
+    if (now === replicating) return;
+    replicating = now;
+    logger.log('debug', replicating ? 'replication started' : 'replication idle');
+    for (const listener of listeners) {
+      try {
+        listener(replicating);
+      } catch (error) {
+        logger.log('warn', 'replication listener failed', { error: String(error) });
+      }
+    }
+  }, PROGRESS_POLL_MS);
+  poll.unref();
+
+  const checkFeed = (id: string) => {
+    if (!isFeedId(id)) throw new TypeError(`not a feed id: ${id}`);
+  };
+  const checkBlob = (id: string) => {
+    if (!BLOB_ID.test(id)) throw new TypeError(`not a blob id: ${id}`);
+  };
+  const hasBlob = async (id: string) => {
+    checkBlob(id);
+    return (await callback<boolean>((cb) => ssb.blobs.has(id, cb))) === true;
+  };
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(poll);
+      unsubscribeAdded();
+      duplicates.stop();
+      await follower.close();
+      await legacyLan?.close();
+      for (const sink of drains) sink.abort();
+      await new Promise<void>((resolve) => {
+        ssb.close(true, (err) => {
+          if (err) logger.log('warn', 'ssb close reported an error', { error: err.message });
+          resolve();
+        });
+      });
+      logger.log('info', 'ssb peer closed', { id: ssb.id });
+    })();
+    return closing;
+  };
+
+  return {
+    id: ssb.id,
+    nativeCrypto,
+    whoami: () => ({ id: ssb.id }),
+    address: () => ssb.getAddress('device') ?? '',
+    async publish(content) {
+      if (typeof content !== 'object' || content === null || typeof content.type !== 'string' || content.type === '') {
+        throw new TypeError('content needs a non-empty string `type`');
+      }
+      const msg = await callback<ssbDb2.Msg>((cb) => ssb.db.publish(content, cb));
+      if (!msg) throw new Error('publish returned no message');
+      return { key: msg.key, sequence: msg.value.sequence };
+    },
+    async follow(id) {
+      checkFeed(id);
+      await callback((cb) => ssb.friends.follow(id, {}, cb));
+    },
+    async unfollow(id) {
+      checkFeed(id);
+      await callback((cb) => ssb.friends.follow(id, { state: false }, cb));
+    },
+    async block(id) {
+      checkFeed(id);
+      await callback((cb) => ssb.friends.block(id, {}, cb));
+    },
+    async unblock(id) {
+      checkFeed(id);
+      await callback((cb) => ssb.friends.block(id, { state: false }, cb));
+    },
+    async feeds() {
+      await new Promise<void>((resolve) => ssb.db.onDrain('base', resolve));
+      const latest = await collect(ssb.db.getAllLatest());
+      return latest
+        .map(({ key, value }) => ({ id: key, sequence: value.sequence }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+    peers() {
+      const result: PeerInfo[] = [];
+      const seen = new Set<string>();
+      for (const [address, data] of ssb.conn.hub().entries()) {
+        seen.add(address);
+        result.push({ address, key: data.key ?? null, state: data.state ?? 'connecting' });
+      }
+      for (const [address, data] of ssb.conn.query().peersConnectable('staging')) {
+        if (seen.has(address)) continue;
+        result.push({
+          address,
+          key: data.key ?? null,
+          state: 'discovered',
+          ...(typeof data.type === 'string' ? { type: data.type } : {}),
+          ...(typeof data.verified === 'boolean' ? { verified: data.verified } : {}),
+        });
+      }
+      return result;
+    },
+    async connect(address) {
+      const rpc = await callback<SecretStack.Rpc>((cb) => ssb.conn.connect(address, {}, cb));
+      if (!rpc) throw new Error(`no connection to ${address}`);
+      return rpc.id;
+    },
+    async addBlob(data) {
+      const tooLarge = () => new RangeError(`blob is larger than the limit of ${blobsMaxBytes} bytes`);
+      if (data instanceof Uint8Array && data.byteLength > blobsMaxBytes) throw tooLarge();
+      const source = data instanceof Uint8Array ? pull.values([Buffer.from(data)]) : fromAsyncIterable(data);
+      // Count ourselves so a stream that is too long fails with a clear error (ssb-blobs' own is wrapped
+      // as "could not write to tmpfile") and the temporary file is dropped by ssb-blobs.
+      let size = 0;
+      let overflow: RangeError | null = null;
+      const counted = pull(
+        source,
+        pull.filter((chunk: Buffer) => {
+          size += chunk.length;
+          if (size > blobsMaxBytes) overflow ??= tooLarge();
+          return true;
+        }),
+      );
+      return new Promise<string>((resolve, reject) => {
+        pull(
+          counted,
+          ssb.blobs.add((err, blobId) => {
+            if (overflow) reject(overflow);
+            else if (err) reject(err);
+            else if (blobId) resolve(blobId);
+            else reject(new Error('ssb-blobs returned no blob id'));
+          }),
+        );
+      });
+    },
+    async getBlob(id, getOptions = {}) {
+      if (!(await hasBlob(id))) {
+        const timeoutMs = getOptions.timeoutMs ?? 30_000;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            callback<boolean>((cb) => ssb.blobs.want(id, cb)),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`blob ${id} not found within ${timeoutMs} ms`)), timeoutMs);
+            }),
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return Buffer.concat(await collect(ssb.blobs.get(id)));
+    },
+    hasBlob,
+    replicationProgress: progressNow,
+    onReplicationChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    autoFollowDecisions: () => follower.decisions(),
+    legacyBeaconStats: () => legacyLan?.stats() ?? null,
+    close,
+  };
+}
