@@ -29,7 +29,11 @@ async function sh(argv: string[], timeoutMs = 30_000): Promise<string> {
 }
 const inNs = (ns: string, argv: string[], timeoutMs?: number) => sh(['ip', 'netns', 'exec', ns, ...argv], timeoutMs);
 
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false | null>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined | false | null>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -40,7 +44,9 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (${(last as Error).message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -81,19 +87,49 @@ class Device {
 
   async start(): Promise<void> {
     mkdirSync(this.data, { recursive: true });
-    writeFileSync(join(this.data, 'config.json'), JSON.stringify({ wifi: { interface: 'wlan0', country: 'CH', channel: 7 }, usb: { interface: 'usb0' }, logLevel: 'debug' }));
+    writeFileSync(
+      join(this.data, 'config.json'),
+      JSON.stringify({
+        wifi: { interface: 'wlan0', country: 'CH', channel: 7 },
+        usb: { interface: 'usb0' },
+        logLevel: 'debug',
+      }),
+    );
     const logFile = createWriteStream(join(OUT, `smallworld-${this.name}.log`), { flags: 'a' });
-    const child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, CLI, 'start', '--data', this.data, '--config', join(this.data, 'config.json'), '--web-port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.ns,
+        process.execPath,
+        CLI,
+        'start',
+        '--data',
+        this.data,
+        '--config',
+        join(this.data, 'config.json'),
+        '--web-port',
+        '0',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout?.pipe(logFile);
     child.stderr?.pipe(logFile);
     this.daemon = child;
     this.client = await waitFor(`${this.name}'s control socket`, 90_000, async () => {
       if (child.exitCode !== null) throw new Error(`daemon ${this.name} exited with ${child.exitCode}`);
-      return existsSync(join(this.data, 'control.sock')) ? ControlClient.connect(join(this.data, 'control.sock')) : undefined;
+      return existsSync(join(this.data, 'control.sock'))
+        ? ControlClient.connect(join(this.data, 'control.sock'))
+        : undefined;
     });
-    await waitFor(`${this.name}'s wpa_supplicant`, 60_000, async () => (await this.status()).daemons.station.state === 'up');
+    await waitFor(
+      `${this.name}'s wpa_supplicant`,
+      60_000,
+      async () => (await this.status()).daemons.station.state === 'up',
+    );
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {
@@ -123,7 +159,11 @@ class Device {
     await this.client.request('ap', { on: mode === 'ap' });
     if (mode === 'ap') {
       await waitFor(`${this.name}'s AP`, 60_000, async () => (await this.status()).daemons.ap.state === 'up');
-      await waitFor(`${this.name}'s hostapd to be ENABLED`, 60_000, async () => keyValues(await this.hostapd(['status'])).state === 'ENABLED');
+      await waitFor(
+        `${this.name}'s hostapd to be ENABLED`,
+        60_000,
+        async () => keyValues(await this.hostapd(['status'])).state === 'ENABLED',
+      );
     }
   }
 
@@ -158,15 +198,22 @@ class Phone {
   async join(ssid: string, passphrase: string): Promise<void> {
     mkdirSync(this.ctrlDir, { recursive: true });
     const conf = join(this.ctrlDir, 'wpa.conf');
-    writeFileSync(conf, `ctrl_interface=${this.ctrlDir}\nupdate_config=0\nnetwork={\n\tssid=${Buffer.from(ssid).toString('hex')}\n\tpsk="${passphrase}"\n\tkey_mgmt=WPA-PSK\n}\n`);
-    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], { stdio: 'ignore' });
+    writeFileSync(
+      conf,
+      `ctrl_interface=${this.ctrlDir}\nupdate_config=0\nnetwork={\n\tssid=${Buffer.from(ssid).toString('hex')}\n\tpsk="${passphrase}"\n\tkey_mgmt=WPA-PSK\n}\n`,
+    );
+    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], {
+      stdio: 'ignore',
+    });
   }
 
   async enrollee(): Promise<void> {
     mkdirSync(this.ctrlDir, { recursive: true });
     const conf = join(this.ctrlDir, 'wpa.conf');
     writeFileSync(conf, `ctrl_interface=${this.ctrlDir}\nupdate_config=0\n`);
-    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], { stdio: 'ignore' });
+    this.proc = spawn('ip', ['netns', 'exec', this.ns, 'wpa_supplicant', '-i', 'wlan0', '-D', 'nl80211', '-c', conf], {
+      stdio: 'ignore',
+    });
     await waitFor('the enrollee wpa_supplicant', 20_000, async () => (await this.wpa(['ping'])).includes('PONG'));
   }
 
@@ -183,7 +230,29 @@ class Phone {
 
   async dhcp(iface = 'wlan0'): Promise<string> {
     const leaseFile = join(this.ctrlDir, `lease-${iface}`);
-    await sh(['ip', 'netns', 'exec', this.ns, 'env', `LAB_LEASE_FILE=${leaseFile}`, 'busybox', 'udhcpc', '-i', iface, '-n', '-q', '-t', '10', '-T', '2', '-s', UDHCPC_SCRIPT], 60_000);
+    await sh(
+      [
+        'ip',
+        'netns',
+        'exec',
+        this.ns,
+        'env',
+        `LAB_LEASE_FILE=${leaseFile}`,
+        'busybox',
+        'udhcpc',
+        '-i',
+        iface,
+        '-n',
+        '-q',
+        '-t',
+        '10',
+        '-T',
+        '2',
+        '-s',
+        UDHCPC_SCRIPT,
+      ],
+      60_000,
+    );
     const lease = readFileSync(leaseFile, 'utf8');
     const ip = /ip=(\S+)/.exec(lease)?.[1];
     assert(ip, `no lease recorded: ${lease}`);
@@ -256,7 +325,10 @@ async function main(): Promise<void> {
     const { ap } = await A.wifi();
     await phone.join(ap.ssid, ap.passphrase);
     const assoc = await phone.waitAssociated();
-    assert(assoc.key_mgmt === 'WPA2-PSK' && assoc.pairwise_cipher === 'CCMP', `phone security ${assoc.key_mgmt}/${assoc.pairwise_cipher}`);
+    assert(
+      assoc.key_mgmt === 'WPA2-PSK' && assoc.pairwise_cipher === 'CCMP',
+      `phone security ${assoc.key_mgmt}/${assoc.pairwise_cipher}`,
+    );
     const ip = await phone.dhcp();
     assert(inRange(ip, '192.168.4', 2, 20), `lease ${ip} outside A's range`);
     const mac = (await inNs('swp', ['cat', '/sys/class/net/wlan0/address'])).trim();
@@ -288,21 +360,35 @@ async function main(): Promise<void> {
     });
     const [sa, sb] = await waitFor('both LEDs steady', 30_000, async () => {
       const [x, y] = await Promise.all([A.status(), B.status()]);
-      return x.leds.connection === 'on' && y.leds.connection === 'on' && x.associations.some((s) => s.mac === bMac) ? [x, y] : undefined;
+      return x.leds.connection === 'on' && y.leds.connection === 'on' && x.associations.some((s) => s.mac === bMac)
+        ? [x, y]
+        : undefined;
     });
     figures.wpsPairingSeconds = (Date.now() - started) / 1000;
     assert(sa.lastWps?.outcome === 'success' && sb.lastWps?.outcome === 'success', 'lastWps should be success on both');
     const psk = readFileSync(join(A.data, 'hostapd.psk'), 'utf8');
     assert(!psk.toLowerCase().includes(bMac), `A still holds a WPS key for B: ${psk}`);
+    // Connect once: the key is gone from disk, but this connection is not cut.
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert(
+      keyValues(await B.wpa(['status'])).wpa_state === 'COMPLETED',
+      'B was disconnected when its key was forgotten',
+    );
   });
 
   await scenario('wps-cancel-both-roles', async () => {
-    for (const [device, mode] of [[A, 'ap'], [B, 'client']] as const) {
+    for (const [device, mode] of [
+      [A, 'ap'],
+      [B, 'client'],
+    ] as const) {
       await device.ensureMode(mode);
       const started = await device.press('wps');
       assert(started.wps === 'active' && started.leds.connection === 'blink', `${device.name}: search did not start`);
       const cancelled = await device.press('wps');
-      assert(cancelled.wps === 'idle' && cancelled.leds.connection !== 'blink', `${device.name}: still blinking after cancel`);
+      assert(
+        cancelled.wps === 'idle' && cancelled.leds.connection !== 'blink',
+        `${device.name}: still blinking after cancel`,
+      );
       if (mode === 'ap') {
         const wps = await device.hostapd(['wps_get_status']);
         assert(/PBC Status: (Disabled|Timed-out)/.test(wps), `hostapd PBC still active: ${wps}`);
@@ -333,12 +419,22 @@ async function main(): Promise<void> {
     const { ap } = await B.wifi();
     assert(A.client, 'A not running');
     await A.client.request('wifi.networks.add', { ssid: ap.ssid, passphrase: ap.passphrase });
-    await waitFor('A to join B by itself', 90_000, async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED');
-    await waitFor("A's status to show the association", 20_000, async () => (await A.status()).associations.some((x) => x.via === 'station'));
+    await waitFor(
+      'A to join B by itself',
+      90_000,
+      async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED',
+    );
+    await waitFor("A's status to show the association", 20_000, async () =>
+      (await A.status()).associations.some((x) => x.via === 'station'),
+    );
     await B.press('ap');
     await waitFor('A to lose B', 60_000, async () => (await A.status()).associations.length === 0);
     await B.press('ap');
-    await waitFor('A to rejoin after B restarted its AP', 120_000, async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED');
+    await waitFor(
+      'A to rejoin after B restarted its AP',
+      120_000,
+      async () => keyValues(await A.wpa(['status'])).wpa_state === 'COMPLETED',
+    );
     const s = await waitFor("A's LED", 20_000, async () => {
       const x = await A.status();
       return x.leds.connection === 'on' ? x : undefined;
@@ -378,7 +474,11 @@ async function main(): Promise<void> {
     await waitFor('hostapd to come back', 60_000, async () => (await A.status()).daemons.ap.state === 'up');
     const wpaPid = Number(readFileSync(join(B.data, 'run', 'wpa_supplicant.pid'), 'utf8'));
     process.kill(wpaPid, 'SIGKILL');
-    await waitFor('B to report wpa_supplicant down', 30_000, async () => (await B.status()).daemons.station.state === 'down');
+    await waitFor(
+      'B to report wpa_supplicant down',
+      30_000,
+      async () => (await B.status()).daemons.station.state === 'down',
+    );
     await waitFor('wpa_supplicant to come back', 60_000, async () => (await B.status()).daemons.station.state === 'up');
     assert(A.daemon?.exitCode === null && B.daemon?.exitCode === null, 'a Smallworld daemon died');
   });
@@ -387,12 +487,18 @@ async function main(): Promise<void> {
     // dummy_hcd is a USB host controller in software; g_ether on it is the device side (usb0, as on a
     // Pi Zero), and cdc_ether binds the host side (the laptop's interface, usb1).
     for (const module of ['dummy_hcd', 'g_ether', 'cdc_ether']) await sh(['modprobe', module]);
-    await waitFor('usb0 and usb1', 30_000, async () => existsSync('/sys/class/net/usb0') && existsSync('/sys/class/net/usb1'));
+    await waitFor(
+      'usb0 and usb1',
+      30_000,
+      async () => existsSync('/sys/class/net/usb0') && existsSync('/sys/class/net/usb1'),
+    );
     if (!existsSync('/run/netns/swl')) await sh(['ip', 'netns', 'add', 'swl']);
     await sh(['ip', 'link', 'set', 'usb0', 'netns', 'swa']);
     await sh(['ip', 'link', 'set', 'usb1', 'netns', 'swl']);
     await inNs('swl', ['ip', 'link', 'set', 'lo', 'up']);
-    await waitFor("A to address its USB interface", 30_000, async () => (await inNs('swa', ['ip', '-j', 'addr', 'show', 'dev', 'usb0'])).includes('"192.168.6.1"'));
+    await waitFor('A to address its USB interface', 30_000, async () =>
+      (await inNs('swa', ['ip', '-j', 'addr', 'show', 'dev', 'usb0'])).includes('"192.168.6.1"'),
+    );
     const laptop = new Phone('swl');
     mkdirSync(laptop.ctrlDir, { recursive: true });
     const ip = await laptop.dhcp('usb1');
@@ -422,7 +528,10 @@ async function main(): Promise<void> {
   await B.kill('SIGTERM');
   writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
   const failed = results.filter((r) => !r.ok);
-  appendFileSync(join(OUT, 'summary'), `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`);
+  appendFileSync(
+    join(OUT, 'summary'),
+    `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`,
+  );
   console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
   process.exitCode = failed.length === 0 ? 0 : 1;
 }

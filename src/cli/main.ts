@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // The `smallworld` command. Every subcommand except `start` and `peer` is a thin client of the daemon's
 // control socket, so it works the same against the simulator and a real device.
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
-import { callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
+import { type Config, ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
+import { ControlClient, callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
 import type { Request } from '../control/protocol.js';
 import { Daemon, type FullStatus } from '../device/daemon.js';
 import { createLogger, parseLevel } from '../log/logger.js';
-import { runPeer } from '../peer/peer.js';
+import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
 
 const USAGE = `Usage: smallworld <command> [options]
 
 Device:
   start [--sim] [--data DIR] [--config FILE] [--web-host HOST] [--web-port N]
-                          run the device in the foreground (--web-port 0: no web page)
+        [--ssb-host HOST] [--ssb-port N] [--no-auto-follow]
+                          run the device in the foreground (--web-port 0: no web page;
+                          --ssb-port 0: no SSB peer)
   status [--json]         mode, WPS search, LEDs, associations, web page address
   press ap|wps            exactly what the physical button does
   ap on|off               switch the access point explicitly
@@ -29,6 +33,16 @@ Wi-Fi settings:
                           add a known network to join in client mode (or change its passphrase)
   wifi remove SSID        forget a known network
   wifi order SSID...      set the preference order of the known networks
+
+SSB peer (through DATA/peer.sock; every command takes --json):
+  ssb whoami | status | feeds | peers
+  ssb publish --type T [--text TEXT] [--photo FILE]
+                          publish a message; with --photo the image is added as a blob and linked
+  ssb follow ID | unfollow ID | block ID | unblock ID
+  ssb blob add FILE       add a file as a blob; prints its id
+  ssb blob get ID [--out FILE]
+                          fetch a blob (asking connected peers) to FILE or stdout
+  ssb connect ADDRESS     dial a peer (net:HOST:PORT~shs:KEY)
 
 Simulator (with start --sim):
   sim state                        the simulated radios
@@ -73,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       return keys(rest);
     case 'wifi':
       return wifi(rest);
+    case 'ssb':
+      return ssbCommand(rest);
     case 'sim':
       return sim(rest);
     default:
@@ -80,21 +96,55 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const peerFlags = {
+  config: { type: 'string' },
+  'web-host': { type: 'string' },
+  'web-port': { type: 'string' },
+  'ssb-host': { type: 'string' },
+  'ssb-port': { type: 'string' },
+  'no-auto-follow': { type: 'boolean', default: false },
+} as const;
+
+interface PeerFlagValues {
+  'web-host'?: string | undefined;
+  'web-port'?: string | undefined;
+  'ssb-host'?: string | undefined;
+  'ssb-port'?: string | undefined;
+  'no-auto-follow'?: boolean | undefined;
+}
+
+/** The web and SSB settings: the config file's, with command-line flags winning. */
+function peerSettings(
+  config: Config,
+  values: PeerFlagValues,
+): { web: { host: string; port: number }; ssb: SsbOptions } {
+  return {
+    web: {
+      host: values['web-host'] ?? config.web.host,
+      port: values['web-port'] === undefined ? config.web.port : parsePort(values['web-port'], '--web-port'),
+    },
+    ssb: {
+      host: values['ssb-host'] ?? config.ssb.host,
+      port: values['ssb-port'] === undefined ? config.ssb.port : parsePort(values['ssb-port'], '--ssb-port'),
+      hops: config.ssb.hops,
+      autoFollow: { ...config.ssb.autoFollow, enabled: config.ssb.autoFollow.enabled && !values['no-auto-follow'] },
+    },
+  };
+}
+
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       ...common,
+      ...peerFlags,
       sim: { type: 'boolean', default: false },
-      config: { type: 'string' },
-      'web-host': { type: 'string' },
-      'web-port': { type: 'string' },
       'log-level': { type: 'string' },
     },
     strict: true,
   });
   const config = await loadConfig(values.config);
-  const webPort = values['web-port'] === undefined ? config.web.port : parsePort(values['web-port']);
+  const settings = peerSettings(config, values);
   const logger = createLogger({
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
@@ -103,7 +153,10 @@ async function start(args: string[]): Promise<number> {
     dataDir: resolveDataDir(values.data),
     sim: values.sim,
     config,
-    web: { host: values['web-host'] ?? config.web.host, port: webPort },
+    web: settings.web,
+    ssb: settings.ssb,
+    configPath: values.config,
+    logLevel: values['log-level'],
     logger,
   });
   await daemon.start();
@@ -114,15 +167,15 @@ async function start(args: string[]): Promise<number> {
 async function peer(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { ...common, 'web-host': { type: 'string' }, 'web-port': { type: 'string' } },
+    options: { ...common, ...peerFlags, 'log-level': { type: 'string' } },
     strict: true,
   });
-  const logger = createLogger({ level: parseLevel(process.env.SMALLWORLD_LOG_LEVEL), base: { proc: 'peer' } });
-  const stop = await runPeer({
-    dataDir: resolveDataDir(values.data),
-    web: { host: values['web-host'] ?? '127.0.0.1', port: parsePort(values['web-port'] ?? '8300') },
-    logger,
+  const config = await loadConfig(values.config);
+  const logger = createLogger({
+    level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
+    base: { proc: 'peer' },
   });
+  const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
   // Started by `smallworld start`: go when the parent goes, even if it was killed outright.
   process.on('disconnect', () => void stop().finally(() => process.exit(0)));
   await waitForSignal(logger, stop);
@@ -140,9 +193,9 @@ function waitForSignal(logger: ReturnType<typeof createLogger>, stop: () => Prom
   });
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--web-port must be 0..65535, not "${text}"`);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${flag} must be 0..65535, not "${text}"`);
   return port;
 }
 
@@ -182,6 +235,143 @@ async function keys(args: string[]): Promise<number> {
   else throw new UsageError('expected "keys one-time on|off" or "keys revoke MAC"');
   print((await request(values.data, body)) as FullStatus, values.json);
   return EXIT.ok;
+}
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+};
+
+async function callPeer(dataDir: string | undefined, cmd: string, args?: Record<string, unknown>): Promise<unknown> {
+  const path = peerSocketPathFor(resolveDataDir(dataDir));
+  let client: ControlClient;
+  try {
+    client = await ControlClient.connect(path);
+  } catch (error) {
+    if (error instanceof DaemonNotRunningError) {
+      throw new DaemonNotRunningError(
+        path,
+        'the SSB peer is not running; it starts with "smallworld start" unless --ssb-port is 0',
+      );
+    }
+    throw error;
+  }
+  try {
+    return await client.call(cmd, args, 60_000);
+  } finally {
+    client.close();
+  }
+}
+
+async function ssbCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...common,
+      type: { type: 'string' },
+      text: { type: 'string' },
+      photo: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  const [sub, a, b] = positionals;
+  const data = values.data;
+  const show = (result: unknown, human: () => string) =>
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${human()}\n`);
+  switch (sub) {
+    case 'whoami': {
+      const result = (await callPeer(data, 'ssb.whoami')) as { id: string };
+      show({ id: result.id }, () => result.id);
+      return EXIT.ok;
+    }
+    case 'status': {
+      const result = await callPeer(data, 'ssb.status');
+      show(result, () => JSON.stringify(result, null, 2));
+      return EXIT.ok;
+    }
+    case 'feeds': {
+      const result = (await callPeer(data, 'ssb.feeds')) as Array<{ id: string; sequence: number }>;
+      show(result, () => result.map((f) => `${f.id} ${f.sequence}`).join('\n') || 'no feeds');
+      return EXIT.ok;
+    }
+    case 'peers': {
+      const result = (await callPeer(data, 'ssb.peers')) as Array<{
+        address: string;
+        key: string | null;
+        state: string;
+      }>;
+      show(
+        result,
+        () => result.map((p) => `${p.state.padEnd(12)} ${p.key ?? '?'} ${p.address}`).join('\n') || 'no peers',
+      );
+      return EXIT.ok;
+    }
+    case 'publish': {
+      if (!values.type) throw new UsageError('ssb publish needs --type TYPE');
+      let result: unknown;
+      if (values.photo !== undefined) {
+        if (values.type !== 'post') throw new UsageError('a photo is published as a post: use --type post');
+        const bytes = await readFile(values.photo);
+        const args: Record<string, unknown> = { data: bytes.toString('base64'), name: basename(values.photo) };
+        const mime = IMAGE_TYPES[extname(values.photo).toLowerCase()];
+        if (mime) args.mime = mime;
+        if (values.text !== undefined) args.text = values.text;
+        result = await callPeer(data, 'ssb.photo', args);
+      } else {
+        const content: Record<string, unknown> = { type: values.type };
+        if (values.text !== undefined) content.text = values.text;
+        result = await callPeer(data, 'ssb.publish', { content });
+      }
+      show(result, () => (result as { key: string }).key);
+      return EXIT.ok;
+    }
+    case 'follow':
+    case 'unfollow':
+    case 'block':
+    case 'unblock': {
+      if (a === undefined || b !== undefined) throw new UsageError(`ssb ${sub} takes one feed id`);
+      const result = await callPeer(data, `ssb.${sub}`, { id: a });
+      show(result, () => `${sub}: ${a}`);
+      return EXIT.ok;
+    }
+    case 'connect': {
+      if (a === undefined) throw new UsageError('ssb connect takes an address');
+      const result = (await callPeer(data, 'ssb.connect', { address: a })) as { id: string };
+      show(result, () => `connected to ${result.id}`);
+      return EXIT.ok;
+    }
+    case 'blob': {
+      if (a === 'add' && b !== undefined) {
+        const bytes = await readFile(b);
+        const result = (await callPeer(data, 'ssb.blob.add', { data: bytes.toString('base64') })) as { id: string };
+        show(result, () => result.id);
+        return EXIT.ok;
+      }
+      if (a === 'get' && b !== undefined) {
+        const result = (await callPeer(data, 'ssb.blob.get', { id: b })) as { id: string; size: number; data: string };
+        const bytes = Buffer.from(result.data, 'base64');
+        if (values.out !== undefined) {
+          await writeFile(values.out, bytes);
+          show(
+            { id: result.id, size: result.size, out: values.out },
+            () => `${result.size} bytes written to ${values.out}`,
+          );
+        } else if (values.json) show(result, () => '');
+        else process.stdout.write(bytes);
+        return EXIT.ok;
+      }
+      throw new UsageError('expected "ssb blob add FILE" or "ssb blob get ID [--out FILE]"');
+    }
+    default:
+      throw new UsageError(
+        'expected an ssb command: whoami, status, publish, follow, unfollow, block, unblock, feeds, peers, blob, connect',
+      );
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -6,6 +6,15 @@ import { z } from 'zod';
 export const DEFAULT_DATA_DIR = '/var/lib/smallworld';
 export const DEFAULT_WEB_PORT = 8300;
 
+const FEED_ID = /^@[A-Za-z0-9+/]{43}=\.ed25519$/;
+const DEFAULT_AUTO_FOLLOW = {
+  enabled: true,
+  allow: [] as string[],
+  deny: [] as string[],
+  maxPerMinute: 10,
+  unverified: 'verify' as const,
+};
+
 export const configSchema = z
   .object({
     web: z
@@ -40,6 +49,26 @@ export const configSchema = z
       })
       .strict()
       .default({ interface: 'usb0' }),
+    ssb: z
+      .object({
+        host: z.string().min(1).max(255).default('0.0.0.0'),
+        /** 0 runs no SSB peer. */
+        port: z.number().int().min(0).max(65535).default(8008),
+        /** 2 replicates the feeds of those we follow and of those they follow. */
+        hops: z.number().int().min(1).max(4).default(2),
+        autoFollow: z
+          .object({
+            enabled: z.boolean().default(true),
+            allow: z.array(z.string().regex(FEED_ID)).max(1000).default([]),
+            deny: z.array(z.string().regex(FEED_ID)).max(1000).default([]),
+            maxPerMinute: z.number().int().min(1).max(600).default(10),
+            unverified: z.enum(['ignore', 'verify', 'follow']).default('verify'),
+          })
+          .strict()
+          .default(DEFAULT_AUTO_FOLLOW),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8008, hops: 2, autoFollow: DEFAULT_AUTO_FOLLOW }),
     /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
     runDir: z.string().min(1).optional(),
   })

@@ -80,6 +80,11 @@ export class ControlClient {
   }
 
   request<C extends Request['cmd']>(cmd: C, args?: Args<C>, timeoutMs = 10_000): Promise<unknown> {
+    return this.call(cmd, args as Record<string, unknown> | undefined, timeoutMs);
+  }
+
+  /** A request of any protocol spoken on a socket of ours (the daemon's or the peer's). */
+  call(cmd: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

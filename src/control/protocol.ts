@@ -78,42 +78,50 @@ export class ControlError extends Error {
   }
 }
 
-/** Parses one request line: a typed request, or the error to send back. */
-export function parseRequest(
-  line: string,
-): { id: string | number | null } & ({ ok: true; request: Request } | { ok: false; error: ErrorBody }) {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { id: null, ok: false, error: { code: 'bad_json', message: 'request is not valid JSON' } };
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { id: null, ok: false, error: { code: 'bad_request', message: 'request must be a JSON object' } };
-  }
-  const record = json as Record<string, unknown>;
-  const rawId = record.id;
-  const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null;
-  if (typeof record.cmd !== 'string') {
-    return { id, ok: false, error: { code: 'bad_request', message: 'request needs a "cmd" string' } };
-  }
-  if (!(COMMANDS as readonly string[]).includes(record.cmd)) {
-    return {
-      id,
-      ok: false,
-      error: { code: 'unknown_command', message: `unknown command "${record.cmd.slice(0, 64)}"` },
-    };
-  }
-  const { id: _drop, ...rest } = record;
-  const parsed = requestSchema.safeParse(rest);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return {
-      id,
-      ok: false,
-      error: { code: 'bad_request', message: `${record.cmd}: ${where}${issue?.message ?? 'invalid arguments'}` },
-    };
-  }
-  return { id, ok: true, request: parsed.data };
+type Parsed<R> = { id: string | number | null } & ({ ok: true; request: R } | { ok: false; error: ErrorBody });
+
+/** A parser for one request line against a discriminated union on "cmd": a typed request, or the error to send. */
+export function createParser<R extends { cmd: string }>(
+  schema: z.ZodType<R>,
+  commands: readonly string[],
+): (line: string) => Parsed<R> {
+  return (line) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return { id: null, ok: false, error: { code: 'bad_json', message: 'request is not valid JSON' } };
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      return { id: null, ok: false, error: { code: 'bad_request', message: 'request must be a JSON object' } };
+    }
+    const record = json as Record<string, unknown>;
+    const rawId = record.id;
+    const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : null;
+    if (typeof record.cmd !== 'string') {
+      return { id, ok: false, error: { code: 'bad_request', message: 'request needs a "cmd" string' } };
+    }
+    if (!commands.includes(record.cmd)) {
+      return {
+        id,
+        ok: false,
+        error: { code: 'unknown_command', message: `unknown command "${record.cmd.slice(0, 64)}"` },
+      };
+    }
+    const { id: _drop, ...rest } = record;
+    const parsed = schema.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      return {
+        id,
+        ok: false,
+        error: { code: 'bad_request', message: `${record.cmd}: ${where}${issue?.message ?? 'invalid arguments'}` },
+      };
+    }
+    return { id, ok: true, request: parsed.data };
+  };
 }
+
+/** Parses one line of the device protocol. */
+export const parseRequest = createParser<Request>(requestSchema, COMMANDS);

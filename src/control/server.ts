@@ -4,10 +4,22 @@
 import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import { ControlError, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
+import { ControlError, type ErrorBody, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
 
-export interface ControlHandlers {
-  handle(request: Request, connection: ControlConnection): Promise<unknown>;
+export type ParseResult<R> = { id: string | number | null } & (
+  | { ok: true; request: R }
+  | { ok: false; error: ErrorBody }
+);
+
+export interface ControlHandlers<R = Request> {
+  handle(request: R, connection: ControlConnection): Promise<unknown>;
+}
+
+export interface ControlServerOptions<R> {
+  /** Socket file mode: 0660 lets the service group in, nobody else. */
+  mode?: number;
+  maxRequestBytes?: number;
+  parse?: (line: string) => ParseResult<R>;
 }
 
 export interface ControlConnection {
@@ -16,16 +28,23 @@ export interface ControlConnection {
   onClose(fn: () => void): void;
 }
 
-export class ControlServer {
+export class ControlServer<R extends { cmd: string } = Request> {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly mode: number;
+  private readonly maxBytes: number;
+  private readonly parse: (line: string) => ParseResult<R>;
 
   constructor(
     private readonly socketPath: string,
-    private readonly handlers: ControlHandlers,
+    private readonly handlers: ControlHandlers<R>,
     private readonly logger: Logger,
-    private readonly mode = 0o660,
-  ) {}
+    options: ControlServerOptions<R> = {},
+  ) {
+    this.mode = options.mode ?? 0o660;
+    this.maxBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
+    this.parse = options.parse ?? (parseRequest as unknown as (line: string) => ParseResult<R>);
+  }
 
   async listen(): Promise<void> {
     if (Buffer.byteLength(this.socketPath) > 100) {
@@ -99,11 +118,11 @@ export class ControlServer {
         if (line.trim().length > 0) void this.respond(line, connection, send);
         newline = buffered.indexOf('\n');
       }
-      if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
+      if (buffered.length > this.maxBytes) {
         send({
           id: null,
           ok: false,
-          error: { code: 'request_too_large', message: `request exceeds ${MAX_REQUEST_BYTES} bytes` },
+          error: { code: 'request_too_large', message: `request exceeds ${this.maxBytes} bytes` },
         } satisfies Reply);
         this.logger.log('warn', 'control request too large; closing connection');
         buffered = '';
@@ -119,7 +138,7 @@ export class ControlServer {
   }
 
   private async respond(line: string, connection: ControlConnection, send: (m: unknown) => void): Promise<void> {
-    const parsed = parseRequest(line);
+    const parsed = this.parse(line);
     if (!parsed.ok) {
       this.logger.log('warn', 'control request refused', { error: parsed.error });
       send({ id: parsed.id, ok: false, error: parsed.error } satisfies Reply);

@@ -11,6 +11,7 @@ import { ControlError, type Request } from '../control/protocol.js';
 import { type ControlConnection, ControlServer } from '../control/server.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
 import type { Logger } from '../log/logger.js';
+import type { SsbOptions } from '../peer/peer.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
@@ -43,7 +44,11 @@ export interface DaemonOptions {
   dataDir: string;
   sim: boolean;
   web: { host: string; port: number };
+  ssb: SsbOptions;
   config: Config;
+  /** Handed to the peer process, which reads the same file. */
+  configPath?: string | undefined;
+  logLevel?: string | undefined;
   logger: Logger;
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
@@ -147,7 +152,8 @@ export class Daemon {
     }
     await this.server.listen();
     this.options.logger.log('info', 'control socket listening', { path: socketPathFor(this.options.dataDir) });
-    if (this.options.spawnPeer !== false && this.options.web.port !== 0) this.startPeer();
+    const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
+    if (this.options.spawnPeer !== false && wantsPeer) this.startPeer();
   }
 
   status(): FullStatus {
@@ -213,8 +219,21 @@ export class Daemon {
 
   private startPeer(): void {
     const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-    const args = ['peer', '--data', this.options.dataDir, '--web-host', this.options.web.host];
-    args.push('--web-port', String(this.options.web.port));
+    const { web, ssb, configPath, logLevel } = this.options;
+    const args = ['peer', '--data', this.options.dataDir];
+    if (configPath) args.push('--config', configPath);
+    if (logLevel) args.push('--log-level', logLevel);
+    args.push(
+      '--web-host',
+      web.host,
+      '--web-port',
+      String(web.port),
+      '--ssb-host',
+      ssb.host,
+      '--ssb-port',
+      String(ssb.port),
+    );
+    if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
     const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.peer = child;
     child.on('exit', (code, signal) => {

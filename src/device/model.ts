@@ -65,7 +65,12 @@ export type Effect =
   | { type: 'WpsStart'; role: WpsRole }
   | { type: 'WpsCancel'; role: WpsRole }
   | { type: 'SetLed'; led: LedName; pattern: LedPattern }
-  | { type: 'ForgetWpsKey'; mac: string }
+  /**
+   * Drops a WPS-issued key from hostapd's PSK file. `now` also makes hostapd reload the file, which
+   * disconnects a station using that key at once; without it the key stays in hostapd's memory until
+   * the station leaves (its current connection lives on, a reconnection is refused).
+   */
+  | { type: 'ForgetWpsKey'; mac: string; now: boolean }
   | { type: 'PersistState'; persisted: PersistedState }
   | { type: 'StartTimer'; key: TimerKey; ms: number; gen: number }
   | { type: 'CancelTimer'; key: TimerKey }
@@ -94,6 +99,8 @@ export interface DeviceState {
     trusted: string[];
     /** Enrollees that received a per-device key and have not connected with it yet. */
     issued: string[];
+    /** Keys removed from disk but still in hostapd's memory, reloaded away when their station leaves. */
+    expiring: string[];
   };
   /** Generation of each running timer; a firing with another generation is stale and ignored. */
   timers: Partial<Record<TimerKey, number>>;

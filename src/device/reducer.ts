@@ -39,6 +39,7 @@ export function initialState(persisted: PersistedState | null): DeviceState {
       oneTime: persisted?.keys.oneTime ?? true,
       trusted: [...(persisted?.keys.trusted ?? [])].sort(),
       issued: [],
+      expiring: [],
     },
     timers: {},
     nextGen: 1,
@@ -68,15 +69,15 @@ export function persistedOf(state: DeviceState): PersistedState {
 }
 
 /**
- * Coming up after boot, crash or restart: put the AP in the persisted mode and light every LED from the
- * state, rather than trusting whatever the hardware was left showing. The station is configured when its
- * daemon reports itself up (DaemonUp), which also reads back the true associations.
+ * Coming up after boot, crash or restart: drive the daemons to the persisted mode and light every LED
+ * from the state, rather than trusting whatever the hardware was left showing. The true associations are
+ * read back when each daemon reports itself up (DaemonUp -> Reconcile).
  */
 export function boot(persisted: PersistedState | null): ReducerResult {
   const state = initialState(persisted);
   const leds = ledsOf(state);
   const effects: Effect[] = [
-    state.mode === 'ap' ? { type: 'StartAp' } : { type: 'StopAp' },
+    ...applyMode(state.mode),
     ...(Object.keys(leds) as LedName[]).map((led): Effect => ({ type: 'SetLed', led, pattern: leds[led] })),
   ];
   return [state, effects];
@@ -104,7 +105,7 @@ function persistIfChanged(before: DeviceState, after: DeviceState): Effect[] {
 
 function applyMode(mode: Mode): Effect[] {
   // The station must let go of the radio before hostapd takes it, and hostapd must stop before
-  // the station may roam to known networks again (seed 4.2.3).
+  // the station may roam to known networks again (seed 4.2.3). One radio cannot do both at once.
   return mode === 'ap'
     ? [{ type: 'ConfigureStation', networks: 'none' }, { type: 'StartAp' }]
     : [{ type: 'StopAp' }, { type: 'ConfigureStation', networks: 'known' }];
@@ -174,7 +175,8 @@ function switchMode(state: DeviceState, at: number, mode: Mode): ReducerResult {
     // reconfigured ends them, and the LED must not keep claiming them while the events trickle in.
     station: mode === 'ap' ? null : ended.station,
     apStations: mode === 'client' ? [] : ended.apStations,
-    keys: { ...ended.keys, issued: mode === 'client' ? [] : ended.keys.issued },
+    // hostapd stopping forgets every key it held in memory.
+    keys: mode === 'client' ? { ...ended.keys, issued: [], expiring: [] } : ended.keys,
   };
   return [next, [...wpsEffects, ...applyMode(mode), log('info', `mode -> ${mode}`)]];
 }
@@ -223,16 +225,26 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       }
       const next = { ...state, apStations: insert(state.apStations, event.mac) };
       if (!state.keys.issued.includes(event.mac)) return [next, []];
-      // The first connection with a WPS-issued key: "connect once" means the key goes now.
+      // The first connection with a WPS-issued key: "connect once" means this connection may go on,
+      // but the key must not let the device back in later.
       const keys = { ...state.keys, issued: remove(state.keys.issued, event.mac) };
       if (!state.keys.oneTime) {
         return [{ ...next, keys: { ...keys, trusted: insert(keys.trusted, event.mac) } }, []];
       }
-      return [{ ...next, keys }, [{ type: 'ForgetWpsKey', mac: event.mac }]];
+      return [
+        { ...next, keys: { ...keys, expiring: insert(keys.expiring, event.mac) } },
+        [{ type: 'ForgetWpsKey', mac: event.mac, now: false }],
+      ];
     }
 
-    case 'ApStationDisconnected':
-      return [{ ...state, apStations: remove(state.apStations, event.mac) }, []];
+    case 'ApStationDisconnected': {
+      const next = { ...state, apStations: remove(state.apStations, event.mac) };
+      if (!state.keys.expiring.includes(event.mac)) return [next, []];
+      return [
+        { ...next, keys: { ...state.keys, expiring: remove(state.keys.expiring, event.mac) } },
+        [{ type: 'ForgetWpsKey', mac: event.mac, now: true }],
+      ];
+    }
 
     case 'ApSnapshot':
       if (state.mode !== 'ap') return [{ ...state, apStations: [] }, []];
@@ -349,7 +361,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
         const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
         // Stations must re-join with the new settings, and their association ends with the restart.
         return [
-          { ...ended, apStations: [], keys: { ...ended.keys, issued: [] } },
+          { ...ended, apStations: [], keys: { ...ended.keys, issued: [], expiring: [] } },
           [
             ...wpsEffects,
             { type: 'StopAp' },
@@ -368,14 +380,17 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       return [{ ...state, keys: { ...state.keys, oneTime: event.enabled } }, []];
 
     case 'DeviceRevoked': {
-      const known = state.keys.trusted.includes(event.mac) || state.keys.issued.includes(event.mac);
+      const { trusted, issued, expiring } = state.keys;
+      const known = [trusted, issued, expiring].some((set) => set.includes(event.mac));
       if (!known) return [state, [log('warn', `no trusted device ${event.mac} to revoke`)]];
       const keys = {
         ...state.keys,
-        trusted: remove(state.keys.trusted, event.mac),
-        issued: remove(state.keys.issued, event.mac),
+        trusted: remove(trusted, event.mac),
+        issued: remove(issued, event.mac),
+        expiring: remove(expiring, event.mac),
       };
-      return [{ ...state, keys }, [{ type: 'ForgetWpsKey', mac: event.mac }]];
+      // Revoking is meant to take effect now, even for a device that is connected.
+      return [{ ...state, keys }, [{ type: 'ForgetWpsKey', mac: event.mac, now: true }]];
     }
 
     default:

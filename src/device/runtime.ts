@@ -152,7 +152,7 @@ export class DeviceRuntime {
       case 'WpsCancel':
         return effect.role === 'registrar' ? ap.wpsCancel() : station.wpsCancel();
       case 'ForgetWpsKey':
-        return ap.forgetKey(effect.mac);
+        return ap.forgetKey(effect.mac, effect.now);
       case 'Reconcile':
         if (effect.daemon === 'station') {
           const bssid = await station.association();

@@ -19,7 +19,7 @@ export interface DeviceStatus {
   associationCount: number;
   replication: DeviceState['replication'];
   daemons: DeviceState['daemons'];
-  keys: { oneTime: boolean; trusted: string[]; pending: string[] };
+  keys: { oneTime: boolean; trusted: string[]; pending: string[]; expiring: string[] };
   lastError: string | null;
 }
 
@@ -39,7 +39,12 @@ export function statusOf(state: DeviceState): DeviceStatus {
     associationCount: associationCount(state),
     replication: state.replication,
     daemons: state.daemons,
-    keys: { oneTime: state.keys.oneTime, trusted: state.keys.trusted, pending: state.keys.issued },
+    keys: {
+      oneTime: state.keys.oneTime,
+      trusted: state.keys.trusted,
+      pending: state.keys.issued,
+      expiring: state.keys.expiring,
+    },
     lastError: state.lastError,
   };
 }

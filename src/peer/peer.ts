@@ -1,14 +1,35 @@
-// The unprivileged peer process: it serves the web page (and, later, runs the SSB peer). It reaches the
-// connectivity daemon only through the control socket, so it needs no privileges of its own.
+// The unprivileged peer process: the SSB peer and the web page. It reaches the connectivity daemon only
+// through the control socket (reporting its web address and the replication state that drives the third
+// LED), and serves the SSB peer's own local API on DATA/peer.sock for `smallworld ssb ...`.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlClient, socketPathFor } from '../control/client.js';
+import { ControlServer } from '../control/server.js';
 import type { Logger } from '../log/logger.js';
+import type { AutoFollowPolicy } from '../ssb/auto-follow.js';
+import type { SsbPeer } from '../ssb/peer.js';
+import { MAX_PEER_REQUEST_BYTES, PEER_SOCKET_NAME, type PeerRequest, parsePeerRequest } from '../ssb/protocol.js';
+import { peerHandlers } from '../ssb/service.js';
 import { startWebServer } from '../web/server.js';
+
+export interface SsbOptions {
+  host: string;
+  /** 0 runs no SSB peer. */
+  port: number;
+  autoFollow: Partial<AutoFollowPolicy> & { enabled: boolean };
+  hops: number;
+}
 
 export interface PeerOptions {
   dataDir: string;
   web: { host: string; port: number };
+  ssb: SsbOptions;
   logger: Logger;
+}
+
+export function peerSocketPathFor(dataDir: string): string {
+  return join(dataDir, PEER_SOCKET_NAME);
 }
 
 /** Connects to the daemon, retrying while it starts up (systemd may start us first). */
@@ -26,15 +47,49 @@ export async function connectWithRetry(socketPath: string, logger: Logger, attem
 
 export async function runPeer(options: PeerOptions): Promise<() => Promise<void>> {
   const { logger } = options;
-  const socketPath = socketPathFor(options.dataDir);
-  const control = await connectWithRetry(socketPath, logger);
-  const web = options.web.port === 0 ? null : await startWebServer({ socketPath, ...options.web, logger });
+  const control = await connectWithRetry(socketPathFor(options.dataDir), logger);
+  let ssb: SsbPeer | null = null;
+  let ssbServer: ControlServer<PeerRequest> | null = null;
+  if (options.ssb.port !== 0) {
+    // Loaded only when wanted: the SSB libraries take a while to import on a small board.
+    const { startSsbPeer } = await import('../ssb/peer.js');
+    const dataDir = join(options.dataDir, 'ssb');
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    ssb = await startSsbPeer({
+      dataDir,
+      host: options.ssb.host,
+      port: options.ssb.port,
+      autoFollow: options.ssb.autoFollow.enabled ? options.ssb.autoFollow : false,
+      lanDiscovery: true,
+      hops: options.ssb.hops,
+      logger,
+    });
+    logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.address() });
+    ssb.onReplicationChange((replicating) => {
+      control
+        .request('replication', { replicating })
+        .catch((error: Error) =>
+          logger.log('warn', 'cannot tell the daemon about replication', { error: error.message }),
+        );
+    });
+    ssbServer = new ControlServer<PeerRequest>(peerSocketPathFor(options.dataDir), peerHandlers(ssb), logger, {
+      parse: parsePeerRequest,
+      maxRequestBytes: MAX_PEER_REQUEST_BYTES,
+    });
+    await ssbServer.listen();
+  }
+  const web =
+    options.web.port === 0
+      ? null
+      : await startWebServer({ socketPath: socketPathFor(options.dataDir), ...options.web, logger });
   if (web) {
     await control.request('peer.report', { web: { url: web.url } });
     logger.log('info', 'web page listening', { url: web.url });
   }
   return async () => {
     await web?.close();
+    await ssbServer?.close();
+    await ssb?.close();
     control.close();
   };
 }

@@ -54,11 +54,15 @@ export class Supervised {
     if (this.wanted && this.child === null) this.spawn();
   }
 
+  /** Stops the child, or one left behind by an earlier run of ours. */
   async stop(): Promise<void> {
     this.wanted = false;
     this.cancelRestart?.();
     const child = this.child;
-    if (child === null || child.pid === undefined) return;
+    if (child === null || child.pid === undefined) {
+      await this.stopLeftover();
+      return;
+    }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const cancelKill = this.options.clock.after(STOP_GRACE_MS, () => child.kill('SIGKILL'));

@@ -88,6 +88,7 @@ export class RealWifi {
   private hostapdCtrl: WpaCtrl | null = null;
   private readonly dnsmasq: Supervised;
   private apWanted = false;
+  private stationWanted = false;
   private cancelUsbWatch: (() => void) | null = null;
 
   constructor(private readonly options: RealWifiOptions) {
@@ -102,7 +103,9 @@ export class RealWifi {
       clock,
       logger,
       onEvent: (line) => emit(parseCtrlEvent('station', line)),
-      onHealth: health('station'),
+      onHealth: (up, reason) => {
+        if (this.stationWanted) health('station')(up, reason);
+      },
     });
     this.wpa = new Supervised({
       name: 'wpa_supplicant',
@@ -111,6 +114,9 @@ export class RealWifi {
       clock,
       logger,
       pidFile: files.wpaPid,
+      onExit: (reason) => {
+        if (this.stationWanted) emit({ type: 'DaemonDown', daemon: 'station', reason });
+      },
     });
     this.hostapd = new Supervised({
       name: 'hostapd',
@@ -137,20 +143,14 @@ export class RealWifi {
     });
 
     this.station = {
-      configure: async (networks) => {
-        await this.writeStationConf(networks === 'known' ? this.options.settings().knownNetworks : []);
-        await this.wpaCtrl.command('RECONFIGURE');
-      },
+      configure: (networks) => (networks === 'known' ? this.startStation() : this.stopStation()),
       wpsStart: () => this.wpaCtrl.command('WPS_PBC'),
       wpsCancel: () => this.wpaCtrl.command('WPS_CANCEL'),
       association: async () => {
         const status = parseKeyValues(await this.wpaCtrl.request('STATUS'));
         return status.wpa_state === 'COMPLETED' ? normalizeMac(status.bssid) : null;
       },
-      close: async () => {
-        await this.wpaCtrl.close();
-        await this.wpa.stop();
-      },
+      close: () => this.stopStation(),
     };
 
     this.ap = {
@@ -159,19 +159,43 @@ export class RealWifi {
       wpsStart: () => this.apCtrl().command('WPS_PBC'),
       wpsCancel: () => this.apCtrl().command('WPS_CANCEL'),
       stations: async () => (this.hostapdCtrl?.isUp ? this.listStations(this.hostapdCtrl) : []),
-      forgetKey: (mac) => this.forgetKey(mac),
+      forgetKey: (mac, now) => this.forgetKey(mac, now),
       close: () => this.stopAp(),
     };
   }
 
-  /** Starts wpa_supplicant (with no networks until the reducer says otherwise) and dnsmasq. */
+  /** Starts dnsmasq; the Wi-Fi daemons start when the reducer puts the device in a mode. */
   async start(): Promise<void> {
-    await this.writeStationConf([]);
     await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), 0o644);
-    await this.wpa.start();
-    this.wpaCtrl.start();
     await this.dnsmasq.start();
     this.watchUsb();
+  }
+
+  /**
+   * Client mode: wpa_supplicant runs with the known networks. Started fresh it reads them itself;
+   * already running, it re-reads them (RECONFIGURE, which also drops credentials WPS left in memory).
+   */
+  private async startStation(): Promise<void> {
+    await this.writeStationConf(this.options.settings().knownNetworks);
+    if (this.stationWanted && this.wpaCtrl.isUp) {
+      await this.wpaCtrl.command('RECONFIGURE');
+      return;
+    }
+    this.stationWanted = true;
+    await this.wpa.start();
+    this.wpaCtrl.start();
+  }
+
+  /**
+   * AP mode: wpa_supplicant goes away entirely. With one radio, hostapd needs the interface, and a
+   * wpa_supplicant started while hostapd holds it cannot even initialise (seen in the radio lab).
+   */
+  private async stopStation(): Promise<void> {
+    const wasWanted = this.stationWanted;
+    this.stationWanted = false;
+    await this.wpaCtrl.close();
+    await this.wpa.stop();
+    if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'station' });
   }
 
   /** The USB gadget interface comes and goes with the cable on some boards: check it now and then. */
@@ -271,13 +295,16 @@ export class RealWifi {
     return [...new Set(stations)].sort();
   }
 
-  /** Removes the station's WPS-issued key from hostapd's PSK file and makes hostapd reload it. */
-  private async forgetKey(mac: string): Promise<void> {
+  /**
+   * Removes the station's WPS-issued key from hostapd's PSK file. RELOAD_WPA_PSK makes hostapd drop it
+   * from memory too — and disconnect a station using it (seen in the radio lab), so that waits for `now`.
+   */
+  private async forgetKey(mac: string, now: boolean): Promise<void> {
     const { pskFile } = this.options.files;
     const text = await readFile(pskFile, 'utf8').catch(() => '');
     const kept = text.split('\n').filter((line) => !pskLineIsFor(line, mac));
-    await writeFileAtomic(pskFile, kept.join('\n'));
-    if (this.hostapdCtrl?.isUp) await this.hostapdCtrl.command('RELOAD_WPA_PSK');
+    if (kept.length !== text.split('\n').length) await writeFileAtomic(pskFile, kept.join('\n'));
+    if (now && this.hostapdCtrl?.isUp) await this.hostapdCtrl.command('RELOAD_WPA_PSK');
   }
 }
 

@@ -24,7 +24,10 @@ export interface AccessPointPort {
   wpsCancel(): Promise<void>;
   /** MACs of the stations associated now (empty when the AP is down). */
   stations(): Promise<string[]>;
-  /** Drops the per-device key WPS issued to this station, so it cannot reconnect with it. */
-  forgetKey(mac: string): Promise<void>;
+  /**
+   * Drops the per-device key WPS issued to this station, so it cannot reconnect with it. With `now`,
+   * hostapd also forgets it in memory (which disconnects the station); otherwise at its next reload.
+   */
+  forgetKey(mac: string, now: boolean): Promise<void>;
   close(): Promise<void>;
 }

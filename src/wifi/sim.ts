@@ -102,8 +102,10 @@ export class SimAir {
       }
     },
     stations: async () => [...this.apStations].sort(),
-    forgetKey: async (mac) => {
+    forgetKey: async (mac, now) => {
       this.wpsKeys.delete(mac);
+      // As hostapd's RELOAD_WPA_PSK does: a station still using the key is disconnected.
+      if (now && this.apStations.delete(mac)) this.line('ap', `AP-STA-DISCONNECTED ${mac}`);
     },
     close: async () => {
       this.stopApWps();

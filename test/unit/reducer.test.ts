@@ -16,13 +16,14 @@ describe('boot', () => {
     assert.deepEqual(ledsOf(state), { ap: 'off', connection: 'off', replication: 'off' });
     assert.deepEqual(acting(effects), [
       { type: 'StopAp' },
+      { type: 'ConfigureStation', networks: 'known' },
       { type: 'SetLed', led: 'ap', pattern: 'off' },
       { type: 'SetLed', led: 'connection', pattern: 'off' },
       { type: 'SetLed', led: 'replication', pattern: 'off' },
     ]);
   });
 
-  test('when wpa_supplicant comes up it gets the mode\'s networks and reports its association', () => {
+  test("when wpa_supplicant comes up it gets the mode's networks and reports its association", () => {
     const { effects } = run([{ type: 'DaemonUp', daemon: 'station' }], AP_MODE);
     assert.deepEqual(acting(effects), [
       { type: 'ConfigureStation', networks: 'none' },
@@ -35,7 +36,8 @@ describe('boot', () => {
   test('after a crash in AP mode it comes back as an AP with the AP LED on (the original lost this)', () => {
     const [state, effects] = boot(AP_MODE);
     assert.equal(state.mode, 'ap');
-    assert.deepEqual(acting(effects).slice(0, 2), [
+    assert.deepEqual(acting(effects).slice(0, 3), [
+      { type: 'ConfigureStation', networks: 'none' },
       { type: 'StartAp' },
       { type: 'SetLed', led: 'ap', pattern: 'on' },
     ]);
@@ -261,15 +263,21 @@ describe('one-time WPS keys', () => {
       ],
       AP_MODE,
     );
-    assert.deepEqual(ofType(effects, 'ForgetWpsKey'), [{ type: 'ForgetWpsKey', mac: PHONE }]);
+    // Off the disk at once, but hostapd keeps it in memory so this first connection is not cut.
+    assert.deepEqual(ofType(effects, 'ForgetWpsKey'), [{ type: 'ForgetWpsKey', mac: PHONE, now: false }]);
     assert.deepEqual(state.keys.issued, []);
+    assert.deepEqual(state.keys.expiring, [PHONE]);
+    // When the device leaves, hostapd reloads its keys: the device cannot come back with that key.
+    const left = run([{ type: 'ApStationDisconnected', mac: PHONE }], state);
+    assert.deepEqual(ofType(left.effects, 'ForgetWpsKey'), [{ type: 'ForgetWpsKey', mac: PHONE, now: true }]);
+    assert.deepEqual(left.state.keys.expiring, []);
     // Reconnecting with the passphrase is not a WPS key: nothing more to forget.
     const again = run(
       [
-        { type: 'ApStationDisconnected', mac: PHONE },
         { type: 'ApStationConnected', mac: PHONE },
+        { type: 'ApStationDisconnected', mac: PHONE },
       ],
-      state,
+      left.state,
     );
     assert.equal(ofType(again.effects, 'ForgetWpsKey').length, 0);
   });
@@ -287,7 +295,7 @@ describe('one-time WPS keys', () => {
     assert.deepEqual(state.keys.trusted, [PHONE]);
     assert.deepEqual(ofType(effects, 'PersistState').at(-1)?.persisted.keys, { oneTime: false, trusted: [PHONE] });
     const revoked = run([{ type: 'DeviceRevoked', mac: PHONE }], state);
-    assert.deepEqual(ofType(revoked.effects, 'ForgetWpsKey'), [{ type: 'ForgetWpsKey', mac: PHONE }]);
+    assert.deepEqual(ofType(revoked.effects, 'ForgetWpsKey'), [{ type: 'ForgetWpsKey', mac: PHONE, now: true }]);
     assert.deepEqual(revoked.state.keys.trusted, []);
   });
 

@@ -1,0 +1,53 @@
+// The SSB peer's local API, spoken on DATA/peer.sock by `smallworld ssb ...` (same line-oriented JSON as
+// the daemon's control socket). Blobs travel as base64, so the limit on a request is larger here.
+import { z } from 'zod';
+import { createParser } from '../control/protocol.js';
+
+export const PEER_SOCKET_NAME = 'peer.sock';
+/** Room for a 5 MiB blob in base64 and the JSON around it. */
+export const MAX_PEER_REQUEST_BYTES = 8 * 1024 * 1024;
+
+export const feedId = z.string().regex(/^@[A-Za-z0-9+/]{43}=\.ed25519$/, 'expected a feed id like @<base64>.ed25519');
+export const blobId = z.string().regex(/^&[A-Za-z0-9+/]{43}=\.sha256$/, 'expected a blob id like &<base64>.sha256');
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64 data');
+
+export const peerRequestSchema = z.discriminatedUnion('cmd', [
+  z.object({ cmd: z.literal('ssb.whoami') }),
+  z.object({ cmd: z.literal('ssb.status') }),
+  z.object({
+    cmd: z.literal('ssb.publish'),
+    content: z
+      .object({
+        type: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[\x21-\x7e]+$/, 'the type is one word'),
+      })
+      .catchall(z.unknown()),
+  }),
+  z.object({
+    cmd: z.literal('ssb.photo'),
+    data: base64,
+    name: z.string().max(200).optional(),
+    mime: z
+      .string()
+      .max(100)
+      .regex(/^image\/[a-z0-9.+-]+$/, 'expected an image MIME type')
+      .optional(),
+    text: z.string().max(4000).optional(),
+  }),
+  z.object({ cmd: z.literal('ssb.follow'), id: feedId }),
+  z.object({ cmd: z.literal('ssb.unfollow'), id: feedId }),
+  z.object({ cmd: z.literal('ssb.block'), id: feedId }),
+  z.object({ cmd: z.literal('ssb.unblock'), id: feedId }),
+  z.object({ cmd: z.literal('ssb.feeds') }),
+  z.object({ cmd: z.literal('ssb.peers') }),
+  z.object({ cmd: z.literal('ssb.connect'), address: z.string().min(1).max(500) }),
+  z.object({ cmd: z.literal('ssb.blob.add'), data: base64 }),
+  z.object({ cmd: z.literal('ssb.blob.get'), id: blobId, timeoutMs: z.number().int().min(0).max(120_000).optional() }),
+]);
+
+export type PeerRequest = z.infer<typeof peerRequestSchema>;
+export const PEER_COMMANDS: readonly string[] = peerRequestSchema.options.map((o) => o.shape.cmd.value);
+export const parsePeerRequest = createParser<PeerRequest>(peerRequestSchema, PEER_COMMANDS);
