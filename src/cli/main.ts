@@ -335,7 +335,7 @@ async function ssbCommand(args: string[]): Promise<number> {
     case 'block':
     case 'unblock': {
       if (a === undefined || b !== undefined) throw new UsageError(`ssb ${sub} takes one feed id`);
-      const result = await callPeer(data, `ssb.${sub}`, { id: a });
+      const result = await callPeer(data, `ssb.${sub}`, { feed: a });
       show(result, () => `${sub}: ${a}`);
       return EXIT.ok;
     }
@@ -353,7 +353,11 @@ async function ssbCommand(args: string[]): Promise<number> {
         return EXIT.ok;
       }
       if (a === 'get' && b !== undefined) {
-        const result = (await callPeer(data, 'ssb.blob.get', { id: b })) as { id: string; size: number; data: string };
+        const result = (await callPeer(data, 'ssb.blob.get', { blob: b })) as {
+          id: string;
+          size: number;
+          data: string;
+        };
         const bytes = Buffer.from(result.data, 'base64');
         if (values.out !== undefined) {
           await writeFile(values.out, bytes);

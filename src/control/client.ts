@@ -85,6 +85,9 @@ export class ControlClient {
 
   /** A request of any protocol spoken on a socket of ours (the daemon's or the peer's). */
   call(cmd: string, args?: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown> {
+    if (args && ('id' in args || 'cmd' in args)) {
+      return Promise.reject(new Error('"id" and "cmd" are the protocol\'s own fields, not arguments'));
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -1,5 +1,6 @@
 // The SSB peer's local API, spoken on DATA/peer.sock by `smallworld ssb ...` (same line-oriented JSON as
 // the daemon's control socket). Blobs travel as base64, so the limit on a request is larger here.
+// ("id" is the request's own id in this protocol, so feeds and blobs are named "feed" and "blob".)
 import { z } from 'zod';
 import { createParser } from '../control/protocol.js';
 
@@ -37,15 +38,19 @@ export const peerRequestSchema = z.discriminatedUnion('cmd', [
       .optional(),
     text: z.string().max(4000).optional(),
   }),
-  z.object({ cmd: z.literal('ssb.follow'), id: feedId }),
-  z.object({ cmd: z.literal('ssb.unfollow'), id: feedId }),
-  z.object({ cmd: z.literal('ssb.block'), id: feedId }),
-  z.object({ cmd: z.literal('ssb.unblock'), id: feedId }),
+  z.object({ cmd: z.literal('ssb.follow'), feed: feedId }),
+  z.object({ cmd: z.literal('ssb.unfollow'), feed: feedId }),
+  z.object({ cmd: z.literal('ssb.block'), feed: feedId }),
+  z.object({ cmd: z.literal('ssb.unblock'), feed: feedId }),
   z.object({ cmd: z.literal('ssb.feeds') }),
   z.object({ cmd: z.literal('ssb.peers') }),
   z.object({ cmd: z.literal('ssb.connect'), address: z.string().min(1).max(500) }),
   z.object({ cmd: z.literal('ssb.blob.add'), data: base64 }),
-  z.object({ cmd: z.literal('ssb.blob.get'), id: blobId, timeoutMs: z.number().int().min(0).max(120_000).optional() }),
+  z.object({
+    cmd: z.literal('ssb.blob.get'),
+    blob: blobId,
+    timeoutMs: z.number().int().min(0).max(120_000).optional(),
+  }),
 ]);
 
 export type PeerRequest = z.infer<typeof peerRequestSchema>;

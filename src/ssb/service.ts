@@ -34,17 +34,17 @@ export function peerHandlers(peer: SsbPeer): ControlHandlers<PeerRequest> {
           return { ...message, blob };
         }
         case 'ssb.follow':
-          await peer.follow(request.id);
-          return { following: request.id };
+          await peer.follow(request.feed);
+          return { following: request.feed };
         case 'ssb.unfollow':
-          await peer.unfollow(request.id);
-          return { unfollowed: request.id };
+          await peer.unfollow(request.feed);
+          return { unfollowed: request.feed };
         case 'ssb.block':
-          await peer.block(request.id);
-          return { blocked: request.id };
+          await peer.block(request.feed);
+          return { blocked: request.feed };
         case 'ssb.unblock':
-          await peer.unblock(request.id);
-          return { unblocked: request.id };
+          await peer.unblock(request.feed);
+          return { unblocked: request.feed };
         case 'ssb.feeds':
           return peer.feeds();
         case 'ssb.peers':
@@ -56,8 +56,8 @@ export function peerHandlers(peer: SsbPeer): ControlHandlers<PeerRequest> {
           return { id: await peer.addBlob(bytes), size: bytes.length };
         }
         case 'ssb.blob.get': {
-          const bytes = await peer.getBlob(request.id, { timeoutMs: request.timeoutMs ?? 10_000 });
-          return { id: request.id, size: bytes.length, data: bytes.toString('base64') };
+          const bytes = await peer.getBlob(request.blob, { timeoutMs: request.timeoutMs ?? 10_000 });
+          return { id: request.blob, size: bytes.length, data: bytes.toString('base64') };
         }
       }
     },

@@ -85,9 +85,11 @@ export async function cliStatus(dataDir: string): Promise<FullStatus> {
 }
 
 /** Starts `smallworld start --sim` on a free web port and waits until the status shows the page's URL. */
-export async function startDaemon(dataDir: string, timeoutMs = 20_000): Promise<RunningDaemon> {
+export async function startDaemon(dataDir: string, timeoutMs = 20_000, withSsb = false): Promise<RunningDaemon> {
   const port = await freePort();
+  const ssbPort = withSsb ? await freePort() : 0;
   const args = [CLI, 'start', '--sim', '--data', dataDir, '--web-host', '127.0.0.1', '--web-port', String(port)];
+  args.push('--ssb-host', '127.0.0.1', '--ssb-port', String(ssbPort));
   const child: ChildProcess = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
