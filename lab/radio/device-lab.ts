@@ -111,6 +111,8 @@ class Device {
         join(this.data, 'config.json'),
         '--web-port',
         '0',
+        '--ssb-port',
+        '0',
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@
 import { chmod, lstat, mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { z } from 'zod';
-import { configSchema } from '../config/config.js';
+import { configSchema, defaultConfig } from '../config/config.js';
 import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, type NetworkPlan, wpaSupplicantConf } from '../wifi/config-gen.js';
@@ -257,11 +257,11 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       `warning: no Wi-Fi country found (raspi-config sets one); using ${DEFAULT_PLAN.country}. Set yours with --country XX.`,
     );
   }
+  // Every key written out with its default, so the file shows what can be set.
+  const defaults = defaultConfig() as unknown as Json;
   const template: Json = {
-    web: { host: '127.0.0.1', port: 8300 },
-    logLevel: 'info',
-    wifi: { interface: DEFAULT_PLAN.wifiInterface, country: detected ?? DEFAULT_PLAN.country, channel: 7 },
-    usb: { interface: DEFAULT_PLAN.usbInterface },
+    ...defaults,
+    wifi: { ...(defaults.wifi as Json), country: detected ?? DEFAULT_PLAN.country },
     runDir: RUN_DIR,
     gpio: { buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG },
   };
@@ -310,15 +310,13 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     app: options.app,
     dataDir,
     runDir,
-    web: config.web,
-    logLevel: config.logLevel,
     wifiInterface: config.wifi.interface,
   };
   const interfaces = [config.wifi.interface, config.usb.interface];
   const desired: Desired[] = [
     file(CONFIG_PATH, `${JSON.stringify(merged, null, 2)}\n`, 0o644, "the daemon's configuration"),
     file(files.hostapdConf, hostapdConf(settings.ap, plan, files), 0o600, 'hostapd configuration'),
-    file(files.wpaConf, wpaSupplicantConf([], plan, files), 0o600, 'wpa_supplicant configuration'),
+    file(files.wpaConf, wpaSupplicantConf(settings.knownNetworks, plan, files), 0o600, 'wpa_supplicant configuration'),
     file(files.dnsmasqConf, dnsmasqConf(plan, files), 0o644, 'dnsmasq configuration'),
     file(`${UNIT_DIR}/smallworld.service`, daemonUnit(unit), 0o644, 'the connectivity daemon'),
     file(`${UNIT_DIR}/smallworld-peer.service`, peerUnit(unit), 0o644, 'the peer (web page, SSB)'),

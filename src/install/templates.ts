@@ -12,8 +12,6 @@ export interface UnitSettings {
   app: string;
   dataDir: string;
   runDir: string;
-  web: { host: string; port: number };
-  logLevel: string;
   wifiInterface: string;
 }
 
@@ -40,8 +38,8 @@ Wants=${device}
 
 [Service]
 Type=simple
-# The web page is served by smallworld-peer.service, so the daemon does not start its own peer (--web-port 0).
-ExecStart=${command([s.node, s.app, 'start', '--config', CONFIG_PATH, '--data', s.dataDir, '--web-port', '0'])}
+# The peer (web page, SSB) has its own unit, so the daemon does not start one (--web-port 0 --ssb-port 0).
+ExecStart=${command([s.node, s.app, 'start', '--config', CONFIG_PATH, '--data', s.dataDir, '--web-port', '0', '--ssb-port', '0'])}
 User=root
 # The control socket (DATA/control.sock, mode 0660) gets this group, so the peer can reach it.
 Group=${SERVICE_USER}
@@ -90,8 +88,8 @@ Wants=smallworld.service
 
 [Service]
 Type=simple
-ExecStart=${command([s.node, s.app, 'peer', '--data', s.dataDir, '--web-host', s.web.host, '--web-port', String(s.web.port)])}
-Environment=SMALLWORLD_LOG_LEVEL=${s.logLevel}
+# Web and SSB addresses and the log level come from the same configuration file as the daemon's.
+ExecStart=${command([s.node, s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
 User=${SERVICE_USER}
 Group=${SERVICE_USER}
 UMask=0077
@@ -104,7 +102,7 @@ NoNewPrivileges=yes
 CapabilityBoundingSet=
 AmbientCapabilities=
 ProtectSystem=strict
-# The peer's own state (SSB, later); the rest of DATA is the daemon's.
+# The peer's own state; the rest of DATA is the daemon's (the peer only connects to its control socket).
 ReadWritePaths=-${s.dataDir}/peer
 ProtectHome=yes
 PrivateTmp=yes

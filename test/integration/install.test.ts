@@ -268,7 +268,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
   test('the units: root daemon with three capabilities, unprivileged peer, both enabled', async () => {
     const daemon = await text(root, 'etc/systemd/system/smallworld.service');
     for (const line of [
-      `ExecStart=${NODE} ${APP} start --config /etc/smallworld/config.json --data /var/lib/smallworld --web-port 0`,
+      `ExecStart=${NODE} ${APP} start --config /etc/smallworld/config.json --data /var/lib/smallworld --web-port 0 --ssb-port 0`,
       'User=root',
       'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE',
       'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE',
@@ -284,7 +284,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     }
     const peer = await text(root, 'etc/systemd/system/smallworld-peer.service');
     for (const line of [
-      `ExecStart=${NODE} ${APP} peer --data /var/lib/smallworld --web-host 127.0.0.1 --web-port 8300`,
+      `ExecStart=${NODE} ${APP} peer --config /etc/smallworld/config.json --data /var/lib/smallworld`,
       'User=smallworld',
       'Group=smallworld',
       'After=smallworld.service network.target',
@@ -340,7 +340,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     assert.equal(await text(root, 'var/lib/smallworld/generated/hostapd.conf'), hostapdConf(settings.ap, plan, files));
     assert.equal(
       await text(root, 'var/lib/smallworld/generated/wpa_supplicant.conf'),
-      wpaSupplicantConf([], plan, files),
+      wpaSupplicantConf(settings.knownNetworks, plan, files),
     );
     assert.equal(await text(root, 'var/lib/smallworld/generated/dnsmasq.conf'), dnsmasqConf(plan, files));
     assert.match(
@@ -447,9 +447,30 @@ describe('install into a Raspberry Pi OS Bullseye tree (dhcpcd)', { timeout: 60_
     const hostapd = await text(root, 'var/lib/smallworld/generated/hostapd.conf');
     assert.match(hostapd, /^channel=11$/m);
     assert.match(hostapd, /^country_code=FR$/m);
-    assert.match(await text(root, 'etc/systemd/system/smallworld-peer.service'), /--web-port 8400$/m);
     assert.equal((await run(runUninstallCommand, ['--root', root])).code, 0);
     assert.equal(await text(root, 'etc/smallworld/config.json'), '{"wifi":{"channel":11},"web":{"port":8400}}\n');
+  });
+  test("an existing device's network and known networks are used, and left in place by uninstall", async () => {
+    const wifi = {
+      version: 1,
+      ap: { ssid: 'Smallworld-BEEF', passphrase: 'keep-this-passphrase' },
+      knownNetworks: [{ ssid: 'home', passphrase: 'home-secret' }],
+    };
+    await put(root, 'var/lib/smallworld/wifi.json', `${JSON.stringify(wifi)}\n`, 0o600);
+    const original = await snapshot(root);
+    assert.equal((await run(runInstallCommand, installArgs(root))).code, 0);
+    const files = daemonFiles('/var/lib/smallworld', '/run/smallworld');
+    const plan = { ...DEFAULT_PLAN, country: 'DE' };
+    assert.equal(
+      await text(root, 'var/lib/smallworld/generated/wpa_supplicant.conf'),
+      wpaSupplicantConf(wifi.knownNetworks, plan, files),
+    );
+    assert.match(
+      await text(root, 'var/lib/smallworld/generated/hostapd.conf'),
+      /^wpa_passphrase=keep-this-passphrase$/m,
+    );
+    assert.equal((await run(runUninstallCommand, ['--root', root])).code, 0);
+    assert.deepEqual(await snapshot(root), original);
   });
 });
 
