@@ -92,6 +92,7 @@ class Device {
       JSON.stringify({
         wifi: { interface: 'wlan0', country: 'CH', channel: 7 },
         usb: { interface: 'usb0' },
+        gpio: { enabled: false },
         logLevel: 'debug',
       }),
     );

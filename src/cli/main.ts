@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig, resolveDataDir } from '../config/
 import { ControlClient, callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
 import type { Request } from '../control/protocol.js';
 import { Daemon, type FullStatus } from '../device/daemon.js';
+import { runInstallCommand, runUninstallCommand } from '../install/cli.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
 
@@ -51,6 +52,10 @@ Simulator (with start --sim):
   sim network SSID BSSID [--known] [--out-of-range]
                                    a network appears near the device (or goes away)
 
+Installing on a Raspberry Pi (see docs/INSTALL.md):
+  install [--root DIR] [--dry-run]   configure the system: services, Wi-Fi daemons, USB gadget, GPIO overlays
+  uninstall [--root DIR]             restore every file install changed, byte for byte
+
 Every command takes --data DIR (default: $SMALLWORLD_DATA, then /var/lib/smallworld).
 `;
 
@@ -85,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
       return oneWord(rest, ['start', 'cancel'], (action) => ({ cmd: 'wps', action }));
     case 'keys':
       return keys(rest);
+    case 'install':
+      return runInstallCommand(rest);
+    case 'uninstall':
+      return runUninstallCommand(rest);
     case 'wifi':
       return wifi(rest);
     case 'ssb':

@@ -2,6 +2,8 @@
 // validated against it; command-line flags win over the file.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
+import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/smallworld';
 export const DEFAULT_WEB_PORT = 8300;
@@ -69,6 +71,16 @@ export const configSchema = z
       })
       .strict()
       .default({ host: '0.0.0.0', port: 8008, hops: 2, autoFollow: DEFAULT_AUTO_FOLLOW }),
+    /** The buttons and LEDs on a device (gpio-key and gpio-led overlays); unused by the simulator. */
+    gpio: z
+      .object({
+        /** false: no buttons or LEDs on this board (the radio lab); the status still shows the LEDs. */
+        enabled: z.boolean().default(true),
+        buttons: buttonsConfigSchema.default(DEFAULT_BUTTONS_CONFIG),
+        leds: ledsConfigSchema.default(DEFAULT_LEDS_CONFIG),
+      })
+      .strict()
+      .default({ enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG }),
     /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
     runDir: z.string().min(1).optional(),
   })

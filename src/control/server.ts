@@ -1,7 +1,7 @@
 // The daemon's end of the control socket. Each connection is a line-oriented JSON stream; a bad line
 // gets an error reply and the connection goes on, an oversized one closes it. Nothing a client sends
 // or fails to send can throw out of here.
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, chown, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { ControlError, type ErrorBody, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
@@ -20,6 +20,18 @@ export interface ControlServerOptions<R> {
   mode?: number;
   maxRequestBytes?: number;
   parse?: (line: string) => ParseResult<R>;
+  /** A group whose members may use the socket (the peer process's user on a device), if it exists. */
+  group?: string;
+}
+
+/** The gid of a group from /etc/group, or null if there is no such group. */
+export async function groupId(name: string, groupFile = '/etc/group'): Promise<number | null> {
+  const text = await readFile(groupFile, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':');
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return null;
 }
 
 export interface ControlConnection {
@@ -34,6 +46,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
   private readonly mode: number;
   private readonly maxBytes: number;
   private readonly parse: (line: string) => ParseResult<R>;
+  private readonly group: string | undefined;
 
   constructor(
     private readonly socketPath: string,
@@ -44,6 +57,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
     this.mode = options.mode ?? 0o660;
     this.maxBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.parse = options.parse ?? (parseRequest as unknown as (line: string) => ParseResult<R>);
+    this.group = options.group;
   }
 
   async listen(): Promise<void> {
@@ -68,6 +82,10 @@ export class ControlServer<R extends { cmd: string } = Request> {
       process.umask(oldMask);
     }
     await chmod(this.socketPath, this.mode);
+    if (this.group !== undefined && process.getuid?.() === 0) {
+      const gid = await groupId(this.group);
+      if (gid !== null) await chown(this.socketPath, 0, gid);
+    }
     server.on('error', (error) => this.logger.log('error', 'control socket error', { error: error.message }));
     this.server = server;
   }

@@ -9,7 +9,10 @@ import type { Config } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
 import { ControlError, type Request } from '../control/protocol.js';
 import { type ControlConnection, ControlServer } from '../control/server.js';
+import { EvdevButtons } from '../gpio/evdev-buttons.js';
+import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
+import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
 import type { SsbOptions } from '../peer/peer.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
@@ -39,6 +42,8 @@ import { DeviceRuntime } from './runtime.js';
 import { type DeviceStatus, statusOf } from './status.js';
 
 export const VERSION = '0.1.0';
+/** The unprivileged peer's group on an installed device: it may use the control socket. */
+export const SERVICE_GROUP = 'smallworld';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -67,7 +72,7 @@ export class Daemon {
   readonly runtime: DeviceRuntime;
   readonly air: SimAir | null;
   readonly wifi: RealWifi | null;
-  readonly buttons: SimButtons;
+  readonly buttons: ButtonPort;
   readonly files: DaemonFiles;
   readonly plan: NetworkPlan;
   private readonly server: ControlServer;
@@ -117,17 +122,26 @@ export class Daemon {
       station = this.wifi.station;
       ap = this.wifi.ap;
     }
-    this.buttons = new SimButtons();
+    let leds: LedPort;
+    if (options.sim || !config.gpio.enabled) {
+      this.buttons = new SimButtons();
+      leds = new SimLeds();
+    } else {
+      this.buttons = new EvdevButtons({ ...config.gpio.buttons, logger });
+      leds = new SysfsLeds(config.gpio.leds);
+    }
     this.runtime = new DeviceRuntime({
       station,
       ap,
-      leds: new SimLeds(),
+      leds,
       buttons: this.buttons,
       clock,
       store: new FileStateStore(options.dataDir),
       logger,
     });
-    this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger);
+    this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger, {
+      group: SERVICE_GROUP,
+    });
   }
 
   async start(): Promise<void> {

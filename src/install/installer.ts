@@ -6,8 +6,8 @@ import { chmod, lstat, mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { configSchema, defaultConfig } from '../config/config.js';
-import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
-import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
+import { DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
+import { DEFAULT_LEDS_CONFIG } from '../gpio/sysfs-leds.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, type NetworkPlan, wpaSupplicantConf } from '../wifi/config-gen.js';
 import { DEBIAN_BINARIES, daemonFiles } from '../wifi/daemons.js';
 import { freshSettings, type WifiSettings, WifiSettingsStore, wifiSettingsSchema } from '../wifi/settings.js';
@@ -38,15 +38,8 @@ export const PACKAGES = [
 ] as const;
 
 /** The configuration the installer writes: the daemon's schema plus the GPIO keys. */
-export const installedConfigSchema = configSchema.extend({
-  gpio: z
-    .object({
-      buttons: buttonsConfigSchema.default(DEFAULT_BUTTONS_CONFIG),
-      leds: ledsConfigSchema.default(DEFAULT_LEDS_CONFIG),
-    })
-    .strict()
-    .default({ buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG }),
-});
+/** The daemon's own schema, which includes the GPIO keys the installer fills in. */
+export const installedConfigSchema = configSchema;
 export type InstalledConfig = z.infer<typeof installedConfigSchema>;
 
 export class InstallError extends Error {
@@ -263,7 +256,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     ...defaults,
     wifi: { ...(defaults.wifi as Json), country: detected ?? DEFAULT_PLAN.country },
     runDir: RUN_DIR,
-    gpio: { buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG },
+    gpio: { enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG },
   };
   const merged = merge(template, existing);
   if (options.country !== undefined) merged.wifi = { ...(merged.wifi as Json), country: options.country };

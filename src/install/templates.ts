@@ -53,9 +53,10 @@ SyslogIdentifier=smallworld
 RuntimeDirectory=smallworld
 RuntimeDirectoryMode=0750
 RuntimeDirectoryPreserve=yes
-# Only what configuring Wi-Fi needs: interfaces and addresses, raw/packet sockets, the DHCP port.
-CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE
-AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE
+# Only what configuring Wi-Fi needs: interfaces and addresses, raw/packet sockets, the DHCP port, and
+# setuid/setgid so that dnsmasq, which parses requests from any device on the AP, drops to nobody.
+CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID
+AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID
 NoNewPrivileges=yes
 ProtectSystem=strict
 ReadWritePaths=${s.dataDir} ${s.runDir}

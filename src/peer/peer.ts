@@ -28,8 +28,13 @@ export interface PeerOptions {
   logger: Logger;
 }
 
+/** Everything the unprivileged peer writes lives here (on a device: owned by the smallworld user). */
+export function peerDirFor(dataDir: string): string {
+  return join(dataDir, 'peer');
+}
+
 export function peerSocketPathFor(dataDir: string): string {
-  return join(dataDir, PEER_SOCKET_NAME);
+  return join(peerDirFor(dataDir), PEER_SOCKET_NAME);
 }
 
 /** Connects to the daemon, retrying while it starts up (systemd may start us first). */
@@ -53,7 +58,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   if (options.ssb.port !== 0) {
     // Loaded only when wanted: the SSB libraries take a while to import on a small board.
     const { startSsbPeer } = await import('../ssb/peer.js');
-    const dataDir = join(options.dataDir, 'ssb');
+    const dataDir = join(peerDirFor(options.dataDir), 'ssb');
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     ssb = await startSsbPeer({
       dataDir,

@@ -117,6 +117,7 @@ export class RealWifi {
       onExit: (reason) => {
         if (this.stationWanted) emit({ type: 'DaemonDown', daemon: 'station', reason });
       },
+      onSpawn: () => void this.wpaCtrl.restart(),
     });
     this.hostapd = new Supervised({
       name: 'hostapd',
@@ -128,6 +129,8 @@ export class RealWifi {
       onExit: (reason) => {
         if (this.apWanted) emit({ type: 'DaemonDown', daemon: 'ap', reason });
       },
+      // A restarted hostapd answers on the same socket path; attach to the new one.
+      onSpawn: () => void this.hostapdCtrl?.restart(),
     });
     this.dnsmasq = new Supervised({
       name: 'dnsmasq',

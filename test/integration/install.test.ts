@@ -270,8 +270,8 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     for (const line of [
       `ExecStart=${NODE} ${APP} start --config /etc/smallworld/config.json --data /var/lib/smallworld --web-port 0 --ssb-port 0`,
       'User=root',
-      'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE',
-      'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE',
+      'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID',
+      'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID',
       'ProtectSystem=strict',
       'ReadWritePaths=/var/lib/smallworld /run/smallworld',
       'RuntimeDirectory=smallworld',

@@ -70,6 +70,13 @@ describe('against a real wpa_supplicant', { timeout: 60_000 }, () => {
         health.map(([up]) => up),
         [true, false, true],
       );
+      // Told that the daemon was restarted (its successor answers on the same path), it attaches afresh.
+      await ctrl.restart();
+      await until(() => ctrl.isUp, 10_000, 'attach after restart');
+      assert.deepEqual(
+        health.map(([up]) => up),
+        [true, false, true, false, true],
+      );
     } finally {
       await ctrl.close();
       await stopProcess(daemon);

@@ -85,6 +85,23 @@ export class WpaCtrl {
     }
   }
 
+  /**
+   * The daemon was (re)started: whatever we were attached to is gone, even if its successor now answers
+   * PING on the same path. Drop both sockets and attach afresh.
+   */
+  async restart(): Promise<void> {
+    if (this.closed || this.connecting) return;
+    this.cancelPing?.();
+    const wasUp = this.up;
+    this.up = false;
+    this.inFlight?.cancel();
+    this.inFlight?.reject(new CtrlError(`${this.options.name} restarted`));
+    this.inFlight = null;
+    await this.teardown();
+    if (wasUp) this.options.onHealth(false, `${this.options.name} restarted`);
+    void this.connect();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.cancelPing?.();
