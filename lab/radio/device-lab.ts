@@ -128,11 +128,11 @@ class Device {
         ? ControlClient.connect(join(this.data, 'control.sock'))
         : undefined;
     });
-    await waitFor(
-      `${this.name}'s wpa_supplicant`,
-      60_000,
-      async () => (await this.status()).daemons.station.state === 'up',
-    );
+    // wpa_supplicant runs in client mode, hostapd in AP mode: wait for the one the restored mode needs.
+    await waitFor(`${this.name}'s Wi-Fi daemon`, 60_000, async () => {
+      const s = await this.status();
+      return s.mode === 'ap' ? s.daemons.ap.state === 'up' : s.daemons.station.state === 'up';
+    });
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {
@@ -166,6 +166,12 @@ class Device {
         `${this.name}'s hostapd to be ENABLED`,
         60_000,
         async () => keyValues(await this.hostapd(['status'])).state === 'ENABLED',
+      );
+    } else {
+      await waitFor(
+        `${this.name}'s wpa_supplicant`,
+        60_000,
+        async () => (await this.status()).daemons.station.state === 'up',
       );
     }
   }
@@ -514,8 +520,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       await A.ensureMode('ap');
       await B.ensureMode('client');
-      await B.press('ap');
-      await B.press('ap'); // back to client with a fresh station: forget the last WPS credential
+      // Through AP mode and back: a fresh wpa_supplicant has forgotten the last WPS credential.
+      await B.ensureMode('ap');
+      await B.ensureMode('client');
       await waitFor('B idle', 30_000, async () => (await B.status()).associations.length === 0);
       const started = Date.now();
       await Promise.all([A.press('wps'), B.press('wps')]);

@@ -85,3 +85,120 @@ test('5.5: one device; Alice and Bob exchange data through it without following 
     await world.destroy();
   }
 });
+
+test("5.6: common interest carries Bob's data to Alice through two devices that do not follow each other", {
+  timeout: 400_000,
+}, async () => {
+  const world = await LanWorld.create();
+  try {
+    // The devices do not auto-follow: they follow only their owners, as in Figure 5.3.
+    const rpiA = await world.add('rpia', { autoFollow: false, linked: false });
+    const rpiB = await world.add('rpib', { autoFollow: false, linked: false });
+    const alice = await world.add('alice', { autoFollow: false, linked: false });
+    const bob = await world.add('bob', { autoFollow: false, linked: false });
+    alice.follow(rpiA);
+    rpiA.follow(alice);
+    alice.follow(bob);
+    bob.follow(rpiB);
+    rpiB.follow(bob);
+    for (let i = 0; i < 5; i++) bob.publish(`bob ${i}`);
+    for (let i = 0; i < 5; i++) alice.publish(`alice ${i}`);
+    const bobSeq = bob.sequenceOf(bob.id);
+    const aliceSeq = alice.sequenceOf(alice.id);
+
+    await world.meet('rpib', 'bob');
+    await eventually(
+      "Bob's device to hold his messages",
+      SYNC_MS,
+      () => rpiB.sequenceOf(bob.id) === bobSeq,
+      () => rpiB.feeds(),
+    );
+    await world.leave('rpib', 'bob');
+    await world.meet('rpia', 'alice');
+    await eventually("Alice's device to hold her messages", SYNC_MS, () => rpiA.sequenceOf(alice.id) === aliceSeq);
+    await world.leave('alice');
+    // The two devices meet: Bob's feed is 2 hops from Alice's device (through Alice), so it flows.
+    await world.meet('rpib');
+    await eventually(
+      "Bob's messages at Alice's device",
+      SYNC_MS,
+      () => rpiA.sequenceOf(bob.id) === bobSeq,
+      () => rpiA.feeds(),
+    );
+    await world.leave('rpib');
+    await world.meet('alice');
+    await eventually(
+      "Bob's messages at Alice",
+      SYNC_MS,
+      () => alice.sequenceOf(bob.id) === bobSeq,
+      () => alice.feeds(),
+    );
+    // ... and Alice's data never reaches Bob's device: nobody it follows follows her.
+    await world.meet('rpib');
+    await new Promise((r) => setTimeout(r, 10_000));
+    assert.equal(rpiB.sequenceOf(alice.id), 0, "Alice's messages must not reach Bob's device");
+  } finally {
+    await world.destroy();
+  }
+});
+
+test("5.7: devices auto-follow each other; follow-of-a-follow brings all of Bob's devices; a block holds", {
+  timeout: 500_000,
+}, async () => {
+  const world = await LanWorld.create();
+  try {
+    const rpiA = await world.add('rpia', { autoFollow: true, linked: false });
+    const rpiB = await world.add('rpib', { autoFollow: true, linked: false });
+    const alice = await world.add('alice', { autoFollow: false, linked: false });
+    const phone = await world.add('bphone', { autoFollow: false, linked: false });
+    const laptop = await world.add('blaptop', { autoFollow: false, linked: false });
+    const stranger = await world.add('mallet', { autoFollow: false, linked: false });
+    alice.follow(rpiA);
+    phone.follow(rpiB);
+    laptop.follow(rpiB);
+    phone.publish('from the phone');
+    laptop.publish('from the laptop');
+    stranger.publish('spam');
+    // Bob's device meets his phone and laptop (auto-follows them), and a stranger it will block.
+    await world.meet('rpib', 'bphone', 'blaptop', 'mallet');
+    await eventually(
+      "Bob's device to hold both of Bob's devices",
+      SYNC_MS,
+      () => rpiB.sequenceOf(phone.id) > 0 && rpiB.sequenceOf(laptop.id) > 0,
+      () => rpiB.feeds(),
+    );
+    await world.leave('bphone', 'blaptop', 'mallet');
+    // Alice's device blocks the stranger before the devices meet.
+    rpiA.ssb(['block', stranger.id]);
+    // The devices meet and follow each other: Alice's device gets Bob's devices (2 hops).
+    await world.meet('rpia');
+    await eventually(
+      "Bob's devices at Alice's device",
+      SYNC_MS,
+      () => rpiA.sequenceOf(phone.id) > 0 && rpiA.sequenceOf(laptop.id) > 0,
+      () => rpiA.feeds(),
+    );
+    await world.leave('rpib');
+    // Alice meets her device: Bob's device is 2 hops away, his phone and laptop 3 — not yet hers.
+    await world.meet('alice');
+    await eventually(
+      "Bob's device's feed at Alice",
+      SYNC_MS,
+      () => alice.sequenceOf(rpiB.id) > 0,
+      () => alice.feeds(),
+    );
+    assert.equal(alice.sequenceOf(phone.id), 0, "the phone is 3 hops from Alice until she follows Bob's device");
+    // After Alice follows Bob's device, his devices are 2 hops from her.
+    alice.follow(rpiB);
+    await eventually(
+      "Bob's devices at Alice",
+      SYNC_MS,
+      () => alice.sequenceOf(phone.id) > 0 && alice.sequenceOf(laptop.id) > 0,
+      () => alice.feeds(),
+    );
+    // The stranger that Bob's device auto-followed was blocked by Alice's device: never replicated there.
+    assert.equal(rpiA.sequenceOf(stranger.id), 0, 'a blocked feed never arrives');
+  } finally {
+    await world.destroy();
+  }
+});
