@@ -57,6 +57,8 @@ for s in "${scenarios[@]}"; do
 		"$LAB_DIR/run.sh" "$s" >"$out" 2>&1
 		rc=$?
 	fi
+	# A scenario file may hold several scenarios (smallworld.sh does): show each one's line.
+	[ "${VERBOSE:-0}" = 1 ] || grep -E '^(PASS|FAIL) ' "$out" | awk '!seen[$0]++' | sed 's/^/    /' || true
 	if [ "$rc" = 0 ]; then
 		echo "PASS $name ($((SECONDS - start))s)"
 		passed=$((passed + 1))
