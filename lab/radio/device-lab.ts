@@ -534,6 +534,8 @@ async function main(): Promise<void> {
     log(`press-to-association: ${runs.map((r) => r.toFixed(1)).join(', ')} s`);
   });
 
+  // Whatever a failed scenario left running goes now, so the process (and the VM) can end.
+  for (const p of [phone, phone2]) await p.leave();
   await A.kill('SIGTERM');
   await B.kill('SIGTERM');
   writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
@@ -546,7 +548,10 @@ async function main(): Promise<void> {
   process.exitCode = failed.length === 0 ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.error(`lab error: ${(error as Error).stack ?? error}`);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(`lab error: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);
