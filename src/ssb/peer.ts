@@ -122,6 +122,7 @@ const DEFAULT_BLOBS_MAX = 5 * 1024 * 1024;
 /** After the last message from someone else, stay "replicating" this long (a steadier LED). */
 const REPLICATION_IDLE_MS = 1000;
 const PROGRESS_POLL_MS = 500;
+const LAN_DIAL_COOLDOWN_MS = 10_000;
 
 function loadMainNetworkCaps(): { shs: string } {
   // ssb-caps' entry point is a JSON file, which ESM can only import with an attribute; require it.
@@ -416,7 +417,22 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     }
     return keys;
   };
+  // A device gossips with whoever it meets, as ssb-server's LAN gossip did in the report: common interest
+  // needs a connection even between peers that do not follow each other (ssb-conn's own scheduler only
+  // dials LAN peers within our hops). Blocked feeds are never dialled; each peer at most every 10 s.
+  const lastDial = new Map<string, number>();
+  const dialLanPeer = (peer: DiscoveredPeer) => {
+    if (peer.address === undefined || peer.key === ssb.id || peer.source === 'connection') return;
+    if ((hopMap.get(peer.key) ?? 0) < 0 || connectedKeys().has(peer.key)) return;
+    const now = Date.now();
+    if (now - (lastDial.get(peer.key) ?? 0) < LAN_DIAL_COOLDOWN_MS) return;
+    lastDial.set(peer.key, now);
+    ssb.conn.connect(peer.address, { type: 'lan', key: peer.key, verified: peer.verified }, (err) => {
+      if (err) logger.log('debug', 'could not dial LAN peer', { key: peer.key, error: err.message });
+    });
+  };
   const consider = (peer: DiscoveredPeer) => {
+    dialLanPeer(peer);
     // A peer we are already connected to has proven its key by the handshake; and dialing it again to
     // verify it would only make a second connection.
     if (!peer.verified && connectedKeys().has(peer.key)) {

@@ -3,8 +3,8 @@
 // test talks to it through its sockets with the real CLI.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { VirtualLan } from '../../lab/lan/virtual-lan.js';
+import { peerSocketPathFor } from '../../src/peer/peer.js';
 import { CLI, cli, removeDir, tempDir } from './daemon.js';
 
 export interface Feed {
@@ -83,7 +83,7 @@ export class LanWorld {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${peer.logs.join('')}`);
-      if (existsSync(join(dir, 'peer.sock'))) {
+      if (existsSync(peerSocketPathFor(dir))) {
         const who = cli(['ssb', 'whoami', '--json', '--data', dir]);
         if (who.code === 0) {
           peer.id = (JSON.parse(who.stdout) as { id: string }).id;

@@ -151,7 +151,7 @@ test("5.7: devices auto-follow each other; follow-of-a-follow brings all of Bob'
     const rpiB = await world.add('rpib', { autoFollow: true, linked: false });
     const alice = await world.add('alice', { autoFollow: false, linked: false });
     const phone = await world.add('bphone', { autoFollow: false, linked: false });
-    const laptop = await world.add('blaptop', { autoFollow: false, linked: false });
+    const laptop = await world.add('blap', { autoFollow: false, linked: false });
     const stranger = await world.add('mallet', { autoFollow: false, linked: false });
     alice.follow(rpiA);
     phone.follow(rpiB);
@@ -160,14 +160,14 @@ test("5.7: devices auto-follow each other; follow-of-a-follow brings all of Bob'
     laptop.publish('from the laptop');
     stranger.publish('spam');
     // Bob's device meets his phone and laptop (auto-follows them), and a stranger it will block.
-    await world.meet('rpib', 'bphone', 'blaptop', 'mallet');
+    await world.meet('rpib', 'bphone', 'blap', 'mallet');
     await eventually(
       "Bob's device to hold both of Bob's devices",
       SYNC_MS,
       () => rpiB.sequenceOf(phone.id) > 0 && rpiB.sequenceOf(laptop.id) > 0,
       () => rpiB.feeds(),
     );
-    await world.leave('bphone', 'blaptop', 'mallet');
+    await world.leave('bphone', 'blap', 'mallet');
     // Alice's device blocks the stranger before the devices meet.
     rpiA.ssb(['block', stranger.id]);
     // The devices meet and follow each other: Alice's device gets Bob's devices (2 hops).

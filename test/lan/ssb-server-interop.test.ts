@@ -35,6 +35,10 @@ test('stock ssb-server 16 and a Smallworld device discover, follow and replicate
       (await world.lan.exec('phone', [process.execPath, SSB_SERVER, ...args, ...serverArgs])).stdout;
     let id = '';
     const started = Date.now();
+    // The server creates its key file at start; a CLI call before that would race it to create one too.
+    while (!existsSync(join(phoneDir, 'secret')) && Date.now() - started < 60_000) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     while (!id) {
       if (server.exitCode !== null) throw new Error(`ssb-server exited:\n${serverLog.join('')}`);
       try {
@@ -67,7 +71,8 @@ test('stock ssb-server 16 and a Smallworld device discover, follow and replicate
     const deadline = Date.now() + 120_000;
     let latest = 0;
     while (Date.now() < deadline) {
-      const out = await phoneCli(['getLatest', device.id]).catch(() => '');
+      // ssb-server 16's getLatest over its CLI breaks the connection; the user stream works.
+      const out = await phoneCli(['createUserStream', '--id', device.id, '--reverse', '--limit', '1']).catch(() => '');
       const match = /"sequence":\s*(\d+)/.exec(out);
       latest = match ? Number(match[1]) : 0;
       if (latest === deviceSeq) break;
