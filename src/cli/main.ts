@@ -185,8 +185,12 @@ async function peer(args: string[]): Promise<number> {
     base: { proc: 'peer' },
   });
   const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
-  // Started by `smallworld start`: go when the parent goes, even if it was killed outright.
-  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  // Started by `smallworld start`: go when the parent goes, even if it was killed outright — and go even if
+  // closing the SSB database hangs, so that no orphan keeps ports and pipes open.
+  process.on('disconnect', () => {
+    setTimeout(() => process.exit(0), 5_000).unref();
+    void stop().finally(() => process.exit(0));
+  });
   await waitForSignal(logger, stop);
   return EXIT.ok;
 }
@@ -195,6 +199,8 @@ function waitForSignal(logger: ReturnType<typeof createLogger>, stop: () => Prom
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.log('info', 'stopping', { signal });
+      // A clean stop is bounded: past this, exit anyway rather than linger half-stopped.
+      setTimeout(() => process.exit(0), 10_000).unref();
       void stop().finally(resolve);
     };
     process.once('SIGTERM', onSignal);

@@ -183,7 +183,14 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.peer?.kill('SIGTERM');
+    const peer = this.peer;
+    if (peer && peer.exitCode === null && peer.signalCode === null) {
+      const exited = new Promise((resolve) => peer.once('exit', resolve));
+      peer.kill('SIGTERM');
+      const timer = setTimeout(() => peer.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await this.server.close();
     await this.runtime.stop();
     await this.wifi?.close();
