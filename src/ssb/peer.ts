@@ -422,7 +422,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // dials LAN peers within our hops). Blocked feeds are never dialled; each peer at most every 10 s.
   const lastDial = new Map<string, number>();
   const dialLanPeer = (peer: DiscoveredPeer) => {
-    if (peer.address === undefined || peer.key === ssb.id || peer.source === 'connection') return;
+    // Unsigned beacons are dialled only by auto-follow's verification probe, which reports a forged key.
+    if (peer.address === undefined || peer.key === ssb.id || peer.source === 'connection' || !peer.verified) return;
     if ((hopMap.get(peer.key) ?? 0) < 0 || connectedKeys().has(peer.key)) return;
     const now = Date.now();
     if (now - (lastDial.get(peer.key) ?? 0) < LAN_DIAL_COOLDOWN_MS) return;
