@@ -4,7 +4,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import type { FullStatus } from '../../src/device/daemon.js';
+import { freePort } from './daemon.js';
 
 const run = promisify(execFile);
 
@@ -22,18 +22,6 @@ export const ARTIFACTS = join(ROOT, 'test-artifacts');
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** A TCP port nobody listens on right now (asked from the kernel, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('could not get a free port');
-  return address.port;
-}
-
 /** A fresh directory under the system temp dir (kept short: it holds a Unix socket). */
 export async function makeTempDir(prefix = 'sw-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

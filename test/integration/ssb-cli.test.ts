@@ -1,21 +1,9 @@
 // `smallworld ssb ...` against real devices (daemon + peer processes) on loopback.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli, DaemonProcess, removeDir, tempDir, until } from '../helpers/daemon.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { cli, DaemonProcess, freePort, removeDir, tempDir, until } from '../helpers/daemon.js';
 
 async function startDevice(dir: string, extra: string[] = []): Promise<DaemonProcess> {
   const port = await freePort();
