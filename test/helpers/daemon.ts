@@ -45,9 +45,10 @@ export class DaemonProcess {
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.logs.push(chunk));
   }
 
+  /** By default without the web page and the SSB peer: most tests are about the connectivity daemon. */
   static async start(
     dataDir: string,
-    extra: string[] = ['--web-port', '0'],
+    extra: string[] = ['--web-port', '0', '--ssb-port', '0'],
     timeoutMs = 15_000,
   ): Promise<DaemonProcess> {
     const child = spawn(process.execPath, [CLI, 'start', '--sim', '--data', dataDir, ...extra], {
