@@ -78,9 +78,9 @@ test('5.5: one device; Alice and Bob exchange data through it without following 
       }
     });
     assert.deepEqual(await readFile(out), photo);
-    // Neither follows the other.
-    const aliceFollows = alice.ssb<{ following?: unknown }>(['status']);
-    assert.ok(aliceFollows);
+    // Neither follows the other: with auto-follow off, meeting made them publish nothing (no contact message).
+    assert.equal(alice.sequenceOf(alice.id), aliceSeq);
+    assert.equal(bob.sequenceOf(bob.id), bobSeq);
   } finally {
     await world.destroy();
   }
