@@ -34,7 +34,7 @@ import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
-import { computeProgress, type FeedClocks, type ReplicationProgress } from './progress.js';
+import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { collect, fromAsyncIterable } from './pull.js';
 
 /** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
@@ -122,6 +122,8 @@ const DEFAULT_BLOBS_MAX = 5 * 1024 * 1024;
 /** After the last message from someone else, stay "replicating" this long (a steadier LED). */
 const REPLICATION_IDLE_MS = 1000;
 const PROGRESS_POLL_MS = 500;
+/** No growth for this long while a connected peer offers more: ask again (see StallWatch). */
+const STALL_MS = 8000;
 const LAN_DIAL_COOLDOWN_MS = 10_000;
 
 function loadMainNetworkCaps(): { shs: string } {
@@ -206,7 +208,7 @@ function isServer(value: unknown): value is SsbServer {
     typeof s.close === 'function' &&
     hasObject(s.db, 'publish', 'onMsgAdded', 'getAllLatest', 'onDrain') &&
     hasObject(s.friends, 'follow', 'block', 'hopStream', 'graphStream') &&
-    hasObject(s.ebt, 'peerStatus') &&
+    hasObject(s.ebt, 'peerStatus', 'request') &&
     hasObject(s.conn, 'connect', 'stage', 'query', 'hub') &&
     hasObject(s.blobs, 'add', 'get', 'has', 'want')
   );
@@ -509,7 +511,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // ssb-ebt 9's peerStatus throws while a just-connected peer's clock is still null; keep the last
   // good reading of each feed for those moments.
   const lastClocks = new Map<string, FeedClocks>();
-  const progressNow = (): ReplicationProgress => {
+  const wantedClocks = (): Map<string, FeedClocks> => {
     const wanted = new Map<string, FeedClocks>();
     for (const [feed, distance] of hopMap) {
       if (distance < 0 || distance > hops) continue;
@@ -525,6 +527,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       }
       wanted.set(feed, clocks);
     }
+    return wanted;
+  };
+  const progressOf = (wanted: ReadonlyMap<string, FeedClocks>): ReplicationProgress => {
     const connected = ssb.conn
       .query()
       .peersConnected()
@@ -533,12 +538,25 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     const computed = computeProgress(wanted, connected);
     return { ...computed, replicating: computed.replicating || Date.now() - lastForeignAppend < REPLICATION_IDLE_MS };
   };
+  const progressNow = (): ReplicationProgress => progressOf(wantedClocks());
+  const stalls = new StallWatch(STALL_MS);
+  const nudge = (wanted: ReadonlyMap<string, FeedClocks>) => {
+    for (const feed of stalls.check(wanted, Date.now())) {
+      const clocks = wanted.get(feed);
+      logger.log('warn', 'replication stalled; asking again', { feed, local: clocks?.local, remote: clocks?.remote });
+      // A fresh note with our sequence makes the remote's EBT resend from there.
+      ssb.ebt.request(feed, false);
+      ssb.ebt.request(feed, true);
+    }
+  };
   const listeners = new Set<(replicating: boolean) => void>();
   let replicating = false;
   const poll = setInterval(() => {
     let now: boolean;
     try {
-      now = progressNow().replicating;
+      const wanted = wantedClocks();
+      nudge(wanted);
+      now = progressOf(wanted).replicating;
     } catch (error) {
       logger.log('warn', 'replication progress failed', { error: String(error) });
       return;

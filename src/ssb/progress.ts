@@ -71,3 +71,38 @@ export function computeProgress(
   const overall = progress(overallHave, overallWant);
   return { overall, peers, replicating: overall.needed > 0 };
 }
+
+/**
+ * Stalled replication: a connected peer told us it has more of a feed we want, yet our copy has not grown
+ * for `stallMs`. EBT only re-sends after a fresh note from us, and one message that failed to append (or
+ * was never pushed) leaves both sides waiting on each other until the connection drops — which on a device
+ * that stays linked can be forever. The watchdog finds such feeds so the peer can ask again.
+ */
+export class StallWatch {
+  private readonly seen = new Map<string, { local: number; since: number; nudged: number }>();
+  constructor(private readonly stallMs: number) {}
+
+  /** Feeds to ask for again, at most once per `stallMs` each. */
+  check(wanted: ReadonlyMap<string, FeedClocks>, now: number): string[] {
+    const stalled: string[] = [];
+    for (const [feed, clocks] of wanted) {
+      const local = seq(clocks.local);
+      const best = Math.max(0, ...Object.values(clocks.remote).map(seq));
+      const entry = this.seen.get(feed);
+      if (best <= local) {
+        this.seen.delete(feed);
+        continue;
+      }
+      if (!entry || entry.local !== local) {
+        this.seen.set(feed, { local, since: now, nudged: entry?.nudged ?? 0 });
+        continue;
+      }
+      if (now - entry.since >= this.stallMs && now - entry.nudged >= this.stallMs) {
+        entry.nudged = now;
+        stalled.push(feed);
+      }
+    }
+    for (const feed of this.seen.keys()) if (!wanted.has(feed)) this.seen.delete(feed);
+    return stalled;
+  }
+}

@@ -200,6 +200,7 @@ declare module 'ssb-ebt' {
     }
     interface Api {
       peerStatus(feedId: string): PeerStatus;
+      request(feedId: string, replicating: boolean): void;
       clock(cb: (err: Error | null, clock: Record<string, number>) => void): void;
     }
   }

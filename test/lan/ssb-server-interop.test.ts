@@ -63,6 +63,12 @@ test('stock ssb-server 16 and a Smallworld device discover, follow and replicate
       () => ({
         feeds: device.feeds(),
         peers: device.ssb(['peers']),
+        deviceLog: device.logs
+          .join('')
+          .split('\n')
+          .filter((l) => /"(warn|error)"/.test(l))
+          .slice(-30),
+        serverLog: serverLog.join('').split('\n').slice(-30),
       }),
     );
     const decisions = device.ssb<{ autoFollow: Array<{ id?: string; decision?: { follow: boolean } }> }>(['status']);
@@ -75,10 +81,11 @@ test('stock ssb-server 16 and a Smallworld device discover, follow and replicate
       const out = await phoneCli(['createUserStream', '--id', device.id, '--reverse', '--limit', '1']).catch(() => '');
       const match = /"sequence":\s*(\d+)/.exec(out);
       latest = match ? Number(match[1]) : 0;
-      if (latest === deviceSeq) break;
+      // The device may have published more since (its auto-follow of the phone); what counts is ours arrived.
+      if (latest >= deviceSeq) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    assert.equal(latest, deviceSeq, "the device's messages at the phone");
+    assert.ok(latest >= deviceSeq, `the device's messages at the phone (${latest} of ${deviceSeq})`);
   } finally {
     await world.destroy();
     await removeDir(phoneDir);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostOfAddress, isLanAddress, isRfc1918, legacyBeaconTargets, subnetBroadcast } from '../../src/ssb/lan-net.js';
-import { computeProgress, type FeedClocks } from '../../src/ssb/progress.js';
+import { computeProgress, type FeedClocks, StallWatch } from '../../src/ssb/progress.js';
 
 describe('computeProgress', () => {
   it('is in sync with nothing offered', () => {
@@ -75,5 +75,38 @@ describe('lan-net', () => {
     assert.equal(hostOfAddress('net:10.0.0.1:8008~shs:abc'), '10.0.0.1');
     assert.equal(hostOfAddress('net:fd00::2:8008~shs:abc'), 'fd00::2');
     assert.equal(hostOfAddress('ws:10.0.0.1:8989~shs:abc'), null);
+  });
+});
+
+describe('StallWatch', () => {
+  const clocks = (local: number, remote: number): Map<string, FeedClocks> =>
+    new Map([['@feed', { local, remote: { '@peer': remote } }]]);
+
+  it('asks again once a feed offered by a peer has not grown for the stall time, then waits again', () => {
+    const watch = new StallWatch(1000);
+    assert.deepEqual(watch.check(clocks(5, 6), 0), []);
+    assert.deepEqual(watch.check(clocks(5, 6), 999), []);
+    assert.deepEqual(watch.check(clocks(5, 6), 1000), ['@feed']);
+    assert.deepEqual(watch.check(clocks(5, 6), 1500), [], 'not again before another stall time');
+    assert.deepEqual(watch.check(clocks(5, 6), 2000), ['@feed']);
+  });
+
+  it('restarts the wait whenever our copy grows, and forgets feeds that caught up', () => {
+    const watch = new StallWatch(1000);
+    watch.check(clocks(1, 10), 0);
+    assert.deepEqual(watch.check(clocks(2, 10), 900), []);
+    assert.deepEqual(watch.check(clocks(3, 10), 1800), [], 'growing: not stalled');
+    assert.deepEqual(watch.check(clocks(3, 10), 2800), ['@feed']);
+    assert.deepEqual(watch.check(clocks(10, 10), 2900), []);
+    assert.deepEqual(watch.check(clocks(10, 11), 3000), []);
+    assert.deepEqual(watch.check(clocks(10, 11), 3999), []);
+    assert.deepEqual(watch.check(clocks(10, 11), 4000), ['@feed']);
+  });
+
+  it('ignores peers that do not offer the feed', () => {
+    const watch = new StallWatch(1000);
+    const offered = new Map([['@feed', { local: 3, remote: { '@a': -1, '@b': 3 } }]]);
+    assert.deepEqual(watch.check(offered, 0), []);
+    assert.deepEqual(watch.check(offered, 5000), []);
   });
 });
