@@ -20,13 +20,19 @@ import type ssbEbt from 'ssb-ebt';
 import type ssbFriends from 'ssb-friends';
 import type ssbLan from 'ssb-lan';
 import type { LogSink as PeerLogger } from '../log/logger.js';
+import { AppendQueue, RejectionLog } from './append-queue.js';
+import { type AboutMessage, type Profile, profilesFromAbouts } from './about.js';
 import {
   AutoFollower,
   type AutoFollowPolicy,
+  type AutoFollowPolicyChange,
   type AutoFollowRecord,
   DEFAULT_AUTO_FOLLOW_POLICY,
   type DiscoveredPeer,
   isFeedId,
+  loadPolicyOverride,
+  savePolicyOverride,
+  withPolicyChange,
 } from './auto-follow.js';
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
@@ -89,6 +95,25 @@ export interface PublishedMessage {
   sequence: number;
 }
 
+/** Our own edges in the follow graph, and who follows us (as far as the feeds we hold tell). */
+export interface Relationships {
+  following: string[];
+  followers: string[];
+  blocked: string[];
+}
+
+/** A message as held in the database (public ones only: content is an object). */
+export interface StoredMessage {
+  key: string;
+  author: string;
+  sequence: number;
+  /** The author's claimed time of writing (ms). */
+  timestamp: number;
+  /** When it arrived here (ms). */
+  received: number;
+  content: { type: string; [field: string]: unknown };
+}
+
 export interface SsbPeer {
   id: string;
   nativeCrypto: NativeCryptoReport;
@@ -113,6 +138,16 @@ export interface SsbPeer {
   /** Called with true when replication starts and false when it has been idle for a moment. */
   onReplicationChange(listener: (replicating: boolean) => void): () => void;
   autoFollowDecisions(): AutoFollowRecord[];
+  autoFollowPolicy(): AutoFollowPolicy;
+  /** Changes the switch and the allow/deny lists at run time, and remembers them across restarts. */
+  setAutoFollowPolicy(change: AutoFollowPolicyChange): Promise<AutoFollowPolicy>;
+  /** The largest blob (bytes) this peer stores. */
+  blobsMaxBytes: number;
+  relationships(): Promise<Relationships>;
+  /** The newest public messages held, newest first. */
+  recentMessages(limit: number): Promise<StoredMessage[]>;
+  /** Each author's own name and picture, from their `about` messages. */
+  profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
   close(): Promise<void>;
 }
@@ -166,9 +201,10 @@ export function ssbLanBroadcastDestination(): string {
  * importing ssb-db2 throws (through sodium-universal) before any of our code could say why.
  */
 async function loadSsbLibraries() {
-  const [secretStack, db2, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] = await Promise.all([
+  const [secretStack, db2, operators, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] = await Promise.all([
     import('secret-stack'),
     import('ssb-db2'),
+    import('ssb-db2/operators'),
     import('ssb-db2/compat/db.js'), // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
     import('ssb-db2/compat/ebt.js'), // getVectorClock and friends, which ssb-ebt calls
     import('ssb-friends'),
@@ -180,6 +216,7 @@ async function loadSsbLibraries() {
   ]);
   return {
     SecretStack: secretStack.default,
+    operators: operators.default,
     plugins: {
       db2: db2.default,
       compatDb: compatDb.default,
@@ -206,7 +243,7 @@ function isServer(value: unknown): value is SsbServer {
     typeof s.id === 'string' &&
     typeof s.getAddress === 'function' &&
     typeof s.close === 'function' &&
-    hasObject(s.db, 'publish', 'onMsgAdded', 'getAllLatest', 'onDrain') &&
+    hasObject(s.db, 'publish', 'add', 'addBatch', 'onMsgAdded', 'getAllLatest', 'onDrain') &&
     hasObject(s.friends, 'follow', 'block', 'hopStream', 'graphStream') &&
     hasObject(s.ebt, 'peerStatus', 'request') &&
     hasObject(s.conn, 'connect', 'stage', 'query', 'hub') &&
@@ -283,7 +320,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
         : `cannot load the SSB libraries: sodium-native does not load (${nativeCrypto.sodiumNative.error})`,
     );
   }
-  const { SecretStack, plugins } = libs;
+  const { SecretStack, plugins, operators } = libs;
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeys(join(dataDir, 'secret'), logger);
@@ -353,6 +390,25 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     );
   ssb.blobs.get.hook((original, args) => withoutEmptyChunks(original(...args)));
 
+  // Replicated messages go through our queue (see append-queue.ts): valid prefixes of refused batches are
+  // kept, nothing waits for ssb-db2's 250 ms throttle, and every refusal is logged without flooding.
+  const rejections = new RejectionLog((msg, fields) => logger.log('warn', msg, fields));
+  const appendQueue = new AppendQueue<ssbDb2.MsgValue, ssbDb2.Msg>(
+    (msgs, opts, cb) => ssb.db.addBatch(msgs, opts, cb),
+    (rejection) => rejections.record(rejection),
+  );
+  const addOne = ssb.db.add.bind(ssb.db);
+  ssb.db.add = (msgVal: ssbDb2.MsgValue, ...args: unknown[]) => {
+    const cb = args.at(-1);
+    const classic =
+      typeof msgVal === 'object' &&
+      msgVal !== null &&
+      typeof msgVal.author === 'string' &&
+      Number.isInteger(msgVal.sequence);
+    if (typeof cb !== 'function' || !classic) return addOne(msgVal, ...args);
+    appendQueue.add(msgVal, cb as (err: Error | null, msg?: ssbDb2.Msg) => void);
+  };
+
   await new Promise<void>((resolve) => {
     ssb.once('multiserver:listening', resolve);
   });
@@ -391,9 +447,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     for (const [feed, distance] of Object.entries(update)) hopMap.set(feed, distance);
   });
 
+  const policyPath = join(dataDir, 'auto-follow-policy.json');
+  const storedPolicy = await loadPolicyOverride(policyPath, logger);
   autoFollower = await AutoFollower.open({
     self: ssb.id,
-    policy,
+    policy: storedPolicy === null ? policy : withPolicyChange(policy, storedPolicy),
     statePath: join(dataDir, 'auto-follow.json'),
     publishFollow: async (id) => {
       await callback((cb) => ssb.friends.follow(id, {}, cb));
@@ -717,6 +775,64 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       return () => listeners.delete(listener);
     },
     autoFollowDecisions: () => follower.decisions(),
+    autoFollowPolicy: () => follower.policy,
+    async setAutoFollowPolicy(change) {
+      const next = withPolicyChange(follower.policy, change);
+      await savePolicyOverride(policyPath, next);
+      follower.setPolicy(next);
+      logger.log('info', 'auto-follow policy changed', {
+        enabled: next.enabled,
+        allow: next.allow.length,
+        deny: next.deny.length,
+      });
+      return next;
+    },
+    blobsMaxBytes,
+    async relationships() {
+      const graph = (await callback<ssbFriends.Graph>((cb) => ssb.friends.graph(cb))) ?? {};
+      const following: string[] = [];
+      const blocked: string[] = [];
+      for (const [dest, value] of Object.entries(graph[ssb.id] ?? {})) {
+        if (value === 1) following.push(dest);
+        else if (value === -1) blocked.push(dest);
+      }
+      const followers = Object.entries(graph)
+        .filter(([source, edges]) => source !== ssb.id && edges[ssb.id] === 1)
+        .map(([source]) => source);
+      return { following: following.sort(), followers: followers.sort(), blocked: blocked.sort() };
+    },
+    async recentMessages(limit) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RangeError('limit must be 1..500');
+      const { where, isPublic, descending, paginate, toCallback } = operators;
+      const answer = await callback<unknown>((cb) =>
+        ssb.db.query(where(isPublic()), descending(), paginate(limit), toCallback(cb)),
+      );
+      const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
+      return results.flatMap((msg): StoredMessage[] => {
+        const content = msg.value.content as { type?: unknown } | null;
+        if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
+        return [
+          {
+            key: msg.key,
+            author: msg.value.author,
+            sequence: msg.value.sequence,
+            timestamp: msg.value.timestamp,
+            received: msg.timestamp,
+            content: content as StoredMessage['content'],
+          },
+        ];
+      });
+    },
+    async profiles() {
+      const { where, type, toCallback } = operators;
+      const answer = await callback<unknown>((cb) => ssb.db.query(where(type('about')), toCallback(cb)));
+      const messages = Array.isArray(answer) ? (answer as ssbDb2.Msg[]) : [];
+      return profilesFromAbouts(
+        messages.map(
+          (msg): AboutMessage => ({ author: msg.value.author, sequence: msg.value.sequence, content: msg.value.content }),
+        ),
+      );
+    },
     legacyBeaconStats: () => legacyLan?.stats() ?? null,
     close,
   };

@@ -137,15 +137,35 @@ declare module 'ssb-db2' {
     }
     interface Api {
       publish(content: object, cb: (err: Error | null, msg?: Msg) => void): void;
+      /** What ssb-ebt calls for each replicated message (opts optional). */
+      add(msgVal: MsgValue, ...args: unknown[]): void;
+      addBatch(msgVals: MsgValue[], opts: object, cb: (err: Error | null, msgs?: Msg[]) => void): void;
       /** Fires for every appended message, own or replicated; returns an unsubscribe function. */
       onMsgAdded(listener: (ev: { kvt: Msg; nativeMsg: unknown; feedFormat: string }) => void): () => void;
       /** The latest message of every feed held, keyed by feed id, from the base index. */
       getAllLatest(): pull.Source<{ key: string; value: { sequence: number; offset: number } }>;
       onDrain(index: string, cb: () => void): void;
+      /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`. */
+      query(...operators: unknown[]): void;
     }
   }
   const plugins: readonly SecretStack.Plugin[];
   export = plugins;
+}
+
+declare module 'ssb-db2/operators' {
+  type Operator = { readonly __operator: unique symbol };
+  const operators: {
+    where(...ops: Operator[]): Operator;
+    and(...ops: Operator[]): Operator;
+    type(value: string): Operator;
+    isPublic(): Operator;
+    descending(): Operator;
+    paginate(pageSize: number): Operator;
+    /** With `paginate` the answer is `{results, total}`, without it an array of messages. */
+    toCallback(cb: (err: Error | null, answer: unknown) => void): Operator;
+  };
+  export = operators;
 }
 
 declare module 'ssb-db2/compat/db.js' {
