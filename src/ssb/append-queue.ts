@@ -76,14 +76,14 @@ export class AppendQueue<M extends QueuedMessage, R> {
       {},
       (err, results) => {
         if (!err) {
-          sorted.forEach((p, i) => p.cb(null, results?.[i]));
-          return done();
-        }
-        if (sorted.length === 1) {
+          for (const [i, p] of sorted.entries()) p.cb(null, results?.[i]);
+          done();
+        } else if (sorted.length === 1) {
           this.reject(sorted[0] as Pending<M, R>, err);
-          return done();
+          done();
+        } else {
+          this.oneByOne(sorted, 0, done);
         }
-        this.oneByOne(sorted, 0, done);
       },
     );
   }
@@ -94,7 +94,10 @@ export class AppendQueue<M extends QueuedMessage, R> {
    */
   private oneByOne(items: Pending<M, R>[], index: number, done: () => void): void {
     const item = items[index];
-    if (!item) return done();
+    if (!item) {
+      done();
+      return;
+    }
     this.addBatch([item.msg], {}, (err, results) => {
       if (err) this.reject(item, err);
       else item.cb(null, results?.[0]);
