@@ -76,6 +76,22 @@ describe('two peers on loopback', { timeout: 90_000 }, () => {
     await assert.rejects(a.addBlob(tooMany()), /larger than the limit of 100000 bytes/);
   });
 
+  it("fetches the photos mentioned in a followed feed's posts without being asked, within its size limit", async () => {
+    const a = await peers.start('photos-A', { blobsMaxBytes: 400_000 });
+    const b = await peers.start('photos-B');
+    await a.follow(b.id);
+    const photo = randomBytes(200_000);
+    const big = randomBytes(600_000);
+    const photoId = await b.addBlob(photo);
+    const bigId = await b.addBlob(big);
+    await b.publish({ type: 'post', text: 'a photo', mentions: [{ link: photoId, size: photo.length }] });
+    await b.publish({ type: 'post', text: 'too big', mentions: [{ link: bigId, size: big.length }] });
+    await a.connect(b.address());
+    await waitFor('the mentioned photo at A', () => a.hasBlob(photoId), 20_000);
+    assert.ok((await a.getBlob(photoId)).equals(photo));
+    assert.equal(await a.hasBlob(bigId), false, 'a blob over the limit is not fetched');
+  });
+
   it('keeps its identity and data across a restart', async () => {
     const first = await peers.start('restart');
     await first.publish({ type: 'post', text: 'one' });
