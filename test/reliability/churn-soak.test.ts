@@ -6,12 +6,12 @@
 //   SW_SOAK_SECONDS (default 600), SW_SOAK_SEED: duration and seed of the churn.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ControlClient } from '../../src/control/client.js';
 import { peerSocketPathFor } from '../../src/peer/peer.js';
 import { recordFigures } from '../helpers/figures.js';
 import { type LanPeer, LanWorld } from '../helpers/lan-devices.js';
+import { smallworldProcesses } from '../helpers/proc.js';
 
 const SOAK_MS = Number(process.env.SW_SOAK_SECONDS ?? 600) * 1000;
 const SEED = Number(process.env.SW_SOAK_SEED ?? 42);
@@ -74,34 +74,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** The process and its children (the daemon forks the peer), by pid from /proc. */
-function processTree(pid: number): number[] {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    const p = pids[i] as number;
-    try {
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
-        if (children) pids.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-function sample(pid: number): { rssMiB: number; fds: number; argv: string[] } | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return { rssMiB: Math.round(rss), fds: readdirSync(`/proc/${pid}/fd`).length, argv };
-  } catch {
-    return null;
-  }
 }
 
 test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SEED})`, {
@@ -192,12 +164,9 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
         for (const name of NAMES) {
           const root = peer(name).child.pid;
           if (root === undefined) continue;
-          for (const pid of processTree(root)) {
-            const s = sample(pid);
-            if (!s?.argv[1]?.endsWith('main.js')) continue;
-            const role = s.argv[2] === 'peer' ? 'peer' : 'daemon';
-            point.rssMiB[`${name}.${role}`] = s.rssMiB;
-            point.fds[`${name}.${role}`] = s.fds;
+          for (const p of smallworldProcesses(root)) {
+            point.rssMiB[`${name}.${p.role}`] = p.rssMiB;
+            point.fds[`${name}.${p.role}`] = p.fds;
           }
         }
         curves.push(point);
