@@ -4,6 +4,7 @@
 import { chmod, chown, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { ThrottledLog } from '../log/throttled.js';
 import { ControlError, type ErrorBody, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
 
 export type ParseResult<R> = { id: string | number | null } & (
@@ -47,6 +48,8 @@ export class ControlServer<R extends { cmd: string } = Request> {
   private readonly maxBytes: number;
   private readonly parse: (line: string) => ParseResult<R>;
   private readonly group: string | undefined;
+  /** Bad requests are logged once per kind and minute: a client sending garbage must not flood the journal. */
+  private readonly refusals: ThrottledLog;
 
   constructor(
     private readonly socketPath: string,
@@ -58,6 +61,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
     this.maxBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
     this.parse = options.parse ?? (parseRequest as unknown as (line: string) => ParseResult<R>);
     this.group = options.group;
+    this.refusals = new ThrottledLog(logger);
   }
 
   async listen(): Promise<void> {
@@ -133,6 +137,10 @@ export class ControlServer<R extends { cmd: string } = Request> {
       while (newline >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (line.length > this.maxBytes) {
+          buffered = line; // refused below, like a line that never ends
+          break;
+        }
         if (line.trim().length > 0) void this.respond(line, connection, send);
         newline = buffered.indexOf('\n');
       }
@@ -142,7 +150,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
           ok: false,
           error: { code: 'request_too_large', message: `request exceeds ${this.maxBytes} bytes` },
         } satisfies Reply);
-        this.logger.log('warn', 'control request too large; closing connection');
+        this.refusals.log('warn', 'too-large', 'control request too large; closing connection');
         buffered = '';
         socket.end();
       }
@@ -158,7 +166,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
   private async respond(line: string, connection: ControlConnection, send: (m: unknown) => void): Promise<void> {
     const parsed = this.parse(line);
     if (!parsed.ok) {
-      this.logger.log('warn', 'control request refused', { error: parsed.error });
+      this.refusals.log('warn', `refused:${parsed.error.code}`, 'control request refused', { error: parsed.error });
       send({ id: parsed.id, ok: false, error: parsed.error } satisfies Reply);
       return;
     }
@@ -170,7 +178,10 @@ export class ControlServer<R extends { cmd: string } = Request> {
         error instanceof ControlError
           ? { code: error.code, message: error.message }
           : { code: 'failed' as const, message: error instanceof Error ? error.message : String(error) };
-      this.logger.log('warn', 'control request failed', { cmd: parsed.request.cmd, error: body });
+      this.refusals.log('warn', `failed:${parsed.request.cmd}:${body.code}`, 'control request failed', {
+        cmd: parsed.request.cmd,
+        error: body,
+      });
       send({ id: parsed.id, ok: false, error: body } satisfies Reply);
     }
   }
