@@ -134,7 +134,9 @@ export class RejectionLog {
     const t = this.now();
     if (t - this.windowStart >= this.windowMs) this.rollOver(t);
     const reason = rootCause(error).message.replace(/, on feed: \S+$/, '');
-    const key = `${feed} ${reason}`;
+    // Numbers (sizes, sequences) and quoted values vary within one kind of refusal.
+    const kind = reason.replace(/\d+(\.\d+)?/g, 'N').replace(/"[^"]*"|'[^']*'/g, 'Q').slice(0, 100);
+    const key = `${feed} ${kind}`;
     const seen = this.window.get(key) ?? 0;
     this.window.set(key, seen + 1);
     if (seen === 0) this.log('refused a replicated message', { feed, sequence, reason });
