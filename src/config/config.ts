@@ -83,6 +83,16 @@ export const configSchema = z
       .default({ enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG }),
     /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
     runDir: z.string().min(1).optional(),
+    control: z
+      .object({
+        /** Members of this group (the peer's user on a device) may use the daemon's control socket. */
+        group: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a group name')
+          .default('smallworld'),
+      })
+      .strict()
+      .default({ group: 'smallworld' }),
   })
   .strict();
 

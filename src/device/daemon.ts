@@ -42,8 +42,6 @@ import { DeviceRuntime } from './runtime.js';
 import { type DeviceStatus, statusOf } from './status.js';
 
 export const VERSION = '0.1.0';
-/** The unprivileged peer's group on an installed device: it may use the control socket. */
-export const SERVICE_GROUP = 'smallworld';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -140,7 +138,7 @@ export class Daemon {
       logger,
     });
     this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger, {
-      group: SERVICE_GROUP,
+      group: options.config.control.group,
     });
   }
 
