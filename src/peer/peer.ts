@@ -83,10 +83,23 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
     });
     await ssbServer.listen();
   }
-  const web =
-    options.web.port === 0
-      ? null
-      : await startWebServer({ socketPath: socketPathFor(options.dataDir), ...options.web, logger });
+  let web: Awaited<ReturnType<typeof startWebServer>> | null = null;
+  if (options.web.port !== 0) {
+    // The daemon knows whether it is a simulator and which addresses are the device's own (AP, USB).
+    const status = (await control.request('status')) as { sim?: boolean };
+    const wifi = (await control.request('wifi.get')) as { addresses?: { ap?: string; usb?: string } };
+    const stateDir = peerDirFor(options.dataDir);
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    web = await startWebServer({
+      socketPath: socketPathFor(options.dataDir),
+      ...options.web,
+      logger,
+      stateDir,
+      ssb,
+      addresses: { ap: wifi.addresses?.ap ?? null, usb: wifi.addresses?.usb ?? null },
+      setupCode: status.sim === true ? 'required' : 'off',
+    });
+  }
   if (web) {
     await control.request('peer.report', { web: { url: web.url } });
     logger.log('info', 'web page listening', { url: web.url });

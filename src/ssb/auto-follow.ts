@@ -160,6 +160,7 @@ const MAX_PENDING = 256;
 
 export class AutoFollower {
   private readonly deps: AutoFollowerDeps;
+  private currentPolicy: AutoFollowPolicy;
   private readonly now: () => number;
   private readonly ringSize: number;
   private readonly ring: AutoFollowRecord[] = [];
@@ -174,6 +175,7 @@ export class AutoFollower {
 
   private constructor(deps: AutoFollowerDeps) {
     this.deps = deps;
+    this.currentPolicy = deps.policy;
     this.now = deps.now ?? Date.now;
     this.ringSize = deps.ringSize ?? 200;
   }
@@ -190,7 +192,12 @@ export class AutoFollower {
   }
 
   get policy(): AutoFollowPolicy {
-    return this.deps.policy;
+    return this.currentPolicy;
+  }
+
+  /** Replaces the policy (the web page's switch and lists); decisions already queued use the new one. */
+  setPolicy(policy: AutoFollowPolicy): void {
+    this.currentPolicy = policy;
   }
 
   /** The most recent decisions, oldest first (a copy). */
@@ -245,7 +252,7 @@ export class AutoFollower {
     for (const id of unfollowed) followed.delete(id);
 
     const decision = decideAutoFollow({
-      policy: this.deps.policy,
+      policy: this.currentPolicy,
       self: this.deps.self,
       followed,
       unfollowed,
@@ -357,5 +364,86 @@ function isPersistedState(value: unknown): value is PersistedState {
 
 async function saveState(path: string, followed: readonly PersistedFollow[]): Promise<void> {
   const state: PersistedState = { version: 1, followed: [...followed] };
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Changing the policy at run time (the web page). The switch and the two lists are kept in their own file,
+// dataDir/auto-follow-policy.json; once it exists it wins over the config file's `ssb.autoFollow`.
+
+export const MAX_POLICY_LIST = 1000;
+
+export interface AutoFollowPolicyChange {
+  enabled?: boolean;
+  allow?: readonly string[];
+  deny?: readonly string[];
+}
+
+export class InvalidPolicy extends Error {
+  override name = 'InvalidPolicy';
+}
+
+/** The policy with the change applied; every id checked, duplicates dropped (first kept). */
+export function withPolicyChange(policy: AutoFollowPolicy, change: AutoFollowPolicyChange): AutoFollowPolicy {
+  const list = (name: 'allow' | 'deny', ids: readonly string[] | undefined): readonly string[] => {
+    if (ids === undefined) return policy[name];
+    const bad = ids.find((id) => !isFeedId(id));
+    if (bad !== undefined) throw new InvalidPolicy(`the ${name} list takes feed ids like @<base64>.ed25519`);
+    const unique = [...new Set(ids)];
+    if (unique.length > MAX_POLICY_LIST)
+      throw new InvalidPolicy(`the ${name} list holds at most ${MAX_POLICY_LIST} ids`);
+    return unique;
+  };
+  return {
+    ...policy,
+    enabled: change.enabled ?? policy.enabled,
+    allow: list('allow', change.allow),
+    deny: list('deny', change.deny),
+  };
+}
+
+interface PersistedPolicy {
+  version: 1;
+  enabled: boolean;
+  allow: string[];
+  deny: string[];
+}
+
+/** The stored switch and lists, or null if none were saved (or the file is unreadable: then it is set aside). */
+export async function loadPolicyOverride(path: string, logger: PeerLogger): Promise<AutoFollowPolicyChange | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const value = JSON.parse(text) as Partial<PersistedPolicy> | null;
+    if (
+      value?.version === 1 &&
+      typeof value.enabled === 'boolean' &&
+      Array.isArray(value.allow) &&
+      Array.isArray(value.deny) &&
+      [...value.allow, ...value.deny].every(isFeedId)
+    ) {
+      return { enabled: value.enabled, allow: value.allow, deny: value.deny };
+    }
+    throw new Error('unexpected shape');
+  } catch (error) {
+    const aside = `${path}.corrupt-${Date.now()}`;
+    await rename(path, aside).catch(() => {});
+    logger.log('error', 'auto-follow policy file unreadable, set aside', { path, aside, error: String(error) });
+    return null;
+  }
+}
+
+export async function savePolicyOverride(path: string, policy: AutoFollowPolicy): Promise<void> {
+  const state: PersistedPolicy = {
+    version: 1,
+    enabled: policy.enabled,
+    allow: [...policy.allow],
+    deny: [...policy.deny],
+  };
   await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }

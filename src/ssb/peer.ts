@@ -20,8 +20,8 @@ import type ssbEbt from 'ssb-ebt';
 import type ssbFriends from 'ssb-friends';
 import type ssbLan from 'ssb-lan';
 import type { LogSink as PeerLogger } from '../log/logger.js';
-import { AppendQueue, RejectionLog } from './append-queue.js';
 import { type AboutMessage, type Profile, profilesFromAbouts } from './about.js';
+import { AppendQueue, RejectionLog } from './append-queue.js';
 import {
   AutoFollower,
   type AutoFollowPolicy,
@@ -35,13 +35,18 @@ import {
   withPolicyChange,
 } from './auto-follow.js';
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
+import { skipBufferDeprecationChecks } from './buffer-deprecation.js';
+import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
+import { syncBlob } from './durable.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
+import { fixLibraryLeaks } from './library-fixes.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { collect, fromAsyncIterable } from './pull.js';
+import { type GetAtSequence, ReadAhead } from './read-ahead.js';
 
 /** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
 type SsbServer = SecretStack.Server & {
@@ -153,6 +158,11 @@ export interface SsbPeer {
 }
 
 const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
+/** Blobs mentioned in friends' posts that we are fetching at once; more wait for a later message. */
+const MAX_BLOB_WANTS = 256;
+/** New LAN keys acted on per minute (a real meeting brings a handful), and keys remembered. */
+const NEW_LAN_KEYS_PER_MINUTE = 30;
+const TRACKED_LAN_KEYS = 256;
 const DEFAULT_BLOBS_MAX = 5 * 1024 * 1024;
 /** After the last message from someone else, stay "replicating" this long (a steadier LED). */
 const REPLICATION_IDLE_MS = 1000;
@@ -201,19 +211,20 @@ export function ssbLanBroadcastDestination(): string {
  * importing ssb-db2 throws (through sodium-universal) before any of our code could say why.
  */
 async function loadSsbLibraries() {
-  const [secretStack, db2, operators, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] = await Promise.all([
-    import('secret-stack'),
-    import('ssb-db2'),
-    import('ssb-db2/operators'),
-    import('ssb-db2/compat/db.js'), // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
-    import('ssb-db2/compat/ebt.js'), // getVectorClock and friends, which ssb-ebt calls
-    import('ssb-friends'),
-    import('ssb-ebt'),
-    import('ssb-replication-scheduler'),
-    import('ssb-conn'),
-    import('ssb-lan'),
-    import('ssb-blobs'),
-  ]);
+  const [secretStack, db2, operators, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] =
+    await Promise.all([
+      import('secret-stack'),
+      import('ssb-db2'),
+      import('ssb-db2/operators/index.js'),
+      import('ssb-db2/compat/db.js'), // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
+      import('ssb-db2/compat/ebt.js'), // getVectorClock and friends, which ssb-ebt calls
+      import('ssb-friends'),
+      import('ssb-ebt'),
+      import('ssb-replication-scheduler'),
+      import('ssb-conn'),
+      import('ssb-lan'),
+      import('ssb-blobs'),
+    ]);
   return {
     SecretStack: secretStack.default,
     operators: operators.default,
@@ -292,6 +303,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const blobsMaxBytes = options.blobsMaxBytes ?? DEFAULT_BLOBS_MAX;
   const policy = normalizePolicy(options.autoFollow);
 
+  skipBufferDeprecationChecks();
   const nativeCrypto = checkNativeCrypto();
   if (nativeCrypto.native) {
     logger.log('info', 'native crypto loaded', {
@@ -308,6 +320,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   }
   let libs: Awaited<ReturnType<typeof loadSsbLibraries>>;
   try {
+    // Before the libraries load: two leaks that would keep every stored message in memory (library-fixes.ts).
+    const fixes = fixLibraryLeaks();
+    if (!fixes.onceWhen || !fixes.msgIdCache) logger.log('warn', 'SSB library memory fixes not applied', { ...fixes });
     libs = await loadSsbLibraries();
   } catch (error) {
     logger.log('error', 'cannot load the SSB libraries', {
@@ -347,6 +362,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     keys,
     caps,
     friends: { hops, hookAuth: true },
+    // publish and addBlob answer only once the data is fsynced (durable.ts); the log's default 250 ms
+    // write delay would make every acknowledged post wait that long.
+    db2: { writeTimeout: 50 },
     // Our own legacy beacon replaces ssb-lan's (see legacy-lan.ts).
     lan: { legacy: false },
     conn: { autostart: true, populatePubs: false },
@@ -389,6 +407,22 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       pull.filter((chunk: Buffer) => !Buffer.isBuffer(chunk) || chunk.length > 0),
     );
   ssb.blobs.get.hook((original, args) => withoutEmptyChunks(original(...args)));
+
+  // ssb-ebt sends a feed by reading it one message at a time; read the next ones meanwhile (read-ahead.ts).
+  const { getAtSequenceNativeMsg } = ssb as unknown as { getAtSequenceNativeMsg?: SecretStack.Hookable<GetAtSequence> };
+  if (typeof getAtSequenceNativeMsg?.hook !== 'function') throw new Error('ssb-db2 has no getAtSequenceNativeMsg');
+  let readAhead: ReadAhead | null = null;
+  const latestHeld = (feed: string) => {
+    try {
+      return ssb.ebt.peerStatus(feed).seq ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  getAtSequenceNativeMsg.hook((original, args) => {
+    readAhead ??= new ReadAhead(original, { latest: latestHeld });
+    readAhead.get(...args);
+  });
 
   // Replicated messages go through our queue (see append-queue.ts): valid prefixes of refused batches are
   // kept, nothing waits for ssb-db2's 250 ms throttle, and every refusal is logged without flooding.
@@ -513,6 +547,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     // A completed secret handshake from a LAN address is the strongest proof of a key there is.
     const host = hostOfAddress(event.address);
     if (host === null || !isLanAddress(host)) return;
+    forget(gate.trust(event.key, Date.now()));
     consider({ key: event.key, verified: true, source: 'connection', address: event.address });
   });
 
@@ -530,10 +565,39 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     logger,
   });
 
+  // Beacons from keys nobody has proven go through the gate (see discovery-gate.ts).
+  const gate = new DiscoveryGate({ newKeysPerMinute: NEW_LAN_KEYS_PER_MINUTE, tracked: TRACKED_LAN_KEYS }, Date.now());
+  let droppedSinceLog = 0;
+  let droppedLoggedAt = 0;
+  const forget = (keys: string[]) => {
+    if (keys.length === 0) return;
+    const gone = new Set(keys);
+    for (const [address, data] of ssb.conn.query().peersConnectable('staging')) {
+      if (data.key !== undefined && gone.has(data.key)) ssb.conn.unstage(address);
+    }
+  };
+  const admitBeacon = (key: string): boolean => {
+    const now = Date.now();
+    const { admitted, evicted } = gate.admit(key, now);
+    forget(evicted);
+    if (!admitted) {
+      droppedSinceLog++;
+      if (now - droppedLoggedAt >= 60_000) {
+        logger.log('warn', 'LAN discovery: ignoring beacons from too many new keys', {
+          ignored: droppedSinceLog,
+          perMinute: NEW_LAN_KEYS_PER_MINUTE,
+        });
+        droppedLoggedAt = now;
+        droppedSinceLog = 0;
+      }
+    }
+    return admitted;
+  };
+
   if (ssb.lan) {
     drain(ssb.lan.discoveredPeers(), ({ address, verified }) => {
       const parsed = parseLegacyBeacon(address);
-      if (isBeaconError(parsed)) return;
+      if (isBeaconError(parsed) || !admitBeacon(parsed.key)) return;
       consider({ key: parsed.key, verified, source: 'lan', address: parsed.address });
     });
   }
@@ -549,6 +613,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       ...(lan.intervalMs !== undefined ? { intervalMs: lan.intervalMs } : {}),
       logger,
       onBeacon: (beacon) => {
+        if (!admitBeacon(beacon.key)) return;
         // Staged like ssb-lan's finds, so ssb-conn dials it once it is within our hops (and peers() shows it).
         try {
           ssb.conn.stage(beacon.address, { type: 'lan', key: beacon.key, verified: false });
@@ -563,8 +628,28 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // Replication progress: polled from ssb-ebt's peerStatus, plus a short hangover after the last message
   // from someone else so the LED does not flicker between batches.
   let lastForeignAppend = 0;
+  // Photos travel with the posts that mention them: a device that stores a friend's post also fetches its
+  // blobs, so it can hand them on to the next friend it meets (ssb-blobs alone only fetches on request).
+  const wantedBlobs = new Set<string>();
+  const wantMentionedBlobs = (content: unknown) => {
+    const mentions = (content as { mentions?: unknown } | null)?.mentions;
+    if (!Array.isArray(mentions)) return;
+    for (const mention of mentions as Array<{ link?: unknown; size?: unknown } | null>) {
+      const link = mention?.link;
+      if (typeof link !== 'string' || !BLOB_ID.test(link) || wantedBlobs.has(link)) continue;
+      if (typeof mention?.size === 'number' && mention.size > blobsMaxBytes) continue;
+      if (wantedBlobs.size >= MAX_BLOB_WANTS) return;
+      wantedBlobs.add(link);
+      ssb.blobs.want(link, (err) => {
+        wantedBlobs.delete(link);
+        if (err) logger.log('debug', 'could not fetch a mentioned blob', { blob: link, error: err.message });
+      });
+    }
+  };
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
-    if (kvt.value.author !== ssb.id) lastForeignAppend = Date.now();
+    if (kvt.value.author === ssb.id) return;
+    lastForeignAppend = Date.now();
+    wantMentionedBlobs(kvt.value.content);
   });
   // ssb-ebt 9's peerStatus throws while a just-connected peer's clock is still null; keep the last
   // good reading of each feed for those moments.
@@ -632,6 +717,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   }, PROGRESS_POLL_MS);
   poll.unref();
 
+  /** Resolves once everything appended so far is written and fsynced (see durable.ts). */
+  const logSynced = () => new Promise<void>((resolve) => ssb.db.getLog().onDrain(resolve));
+
   const checkFeed = (id: string) => {
     if (!isFeedId(id)) throw new TypeError(`not a feed id: ${id}`);
   };
@@ -674,6 +762,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       }
       const msg = await callback<ssbDb2.Msg>((cb) => ssb.db.publish(content, cb));
       if (!msg) throw new Error('publish returned no message');
+      await logSynced();
       return { key: msg.key, sequence: msg.value.sequence };
     },
     async follow(id) {
@@ -739,7 +828,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           return true;
         }),
       );
-      return new Promise<string>((resolve, reject) => {
+      const id = await new Promise<string>((resolve, reject) => {
         pull(
           counted,
           ssb.blobs.add((err, blobId) => {
@@ -750,6 +839,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           }),
         );
       });
+      await syncBlob(dataDir, id);
+      return id;
     },
     async getBlob(id, getOptions = {}) {
       if (!(await hasBlob(id))) {
@@ -808,7 +899,13 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
         ssb.db.query(where(isPublic()), descending(), paginate(limit), toCallback(cb)),
       );
       const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
-      return results.flatMap((msg): StoredMessage[] => {
+      // Messages written in the same millisecond keep their feed order (newest first).
+      const newestFirst = [...results].sort(
+        (a, b) =>
+          b.value.timestamp - a.value.timestamp ||
+          (a.value.author === b.value.author ? b.value.sequence - a.value.sequence : 0),
+      );
+      return newestFirst.flatMap((msg): StoredMessage[] => {
         const content = msg.value.content as { type?: unknown } | null;
         if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
         return [
@@ -829,7 +926,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       const messages = Array.isArray(answer) ? (answer as ssbDb2.Msg[]) : [];
       return profilesFromAbouts(
         messages.map(
-          (msg): AboutMessage => ({ author: msg.value.author, sequence: msg.value.sequence, content: msg.value.content }),
+          (msg): AboutMessage => ({
+            author: msg.value.author,
+            sequence: msg.value.sequence,
+            content: msg.value.content,
+          }),
         ),
       );
     },

@@ -43,6 +43,7 @@ export const peerRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('ssb.block'), feed: feedId }),
   z.object({ cmd: z.literal('ssb.unblock'), feed: feedId }),
   z.object({ cmd: z.literal('ssb.feeds') }),
+  z.object({ cmd: z.literal('ssb.graph') }),
   z.object({ cmd: z.literal('ssb.peers') }),
   z.object({ cmd: z.literal('ssb.connect'), address: z.string().min(1).max(500) }),
   z.object({ cmd: z.literal('ssb.blob.add'), data: base64 }),

@@ -17,6 +17,7 @@ export function peerHandlers(peer: SsbPeer): ControlHandlers<PeerRequest> {
             address: peer.address(),
             progress: peer.replicationProgress(),
             autoFollow: peer.autoFollowDecisions(),
+            autoFollowPolicy: peer.autoFollowPolicy(),
             legacyBeacons: peer.legacyBeaconStats(),
             nativeCrypto: peer.nativeCrypto,
           };
@@ -47,6 +48,8 @@ export function peerHandlers(peer: SsbPeer): ControlHandlers<PeerRequest> {
           return { unblocked: request.feed };
         case 'ssb.feeds':
           return peer.feeds();
+        case 'ssb.graph':
+          return peer.relationships();
         case 'ssb.peers':
           return peer.peers();
         case 'ssb.connect':

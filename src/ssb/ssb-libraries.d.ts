@@ -145,6 +145,8 @@ declare module 'ssb-db2' {
       /** The latest message of every feed held, keyed by feed id, from the base index. */
       getAllLatest(): pull.Source<{ key: string; value: { sequence: number; offset: number } }>;
       onDrain(index: string, cb: () => void): void;
+      /** The append-only log; its onDrain fires once pending records are written and fsynced. */
+      getLog(): { onDrain(cb: () => void): void };
       /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`. */
       query(...operators: unknown[]): void;
     }
@@ -153,7 +155,7 @@ declare module 'ssb-db2' {
   export = plugins;
 }
 
-declare module 'ssb-db2/operators' {
+declare module 'ssb-db2/operators/index.js' {
   type Operator = { readonly __operator: unique symbol };
   const operators: {
     where(...ops: Operator[]): Operator;

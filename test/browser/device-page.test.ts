@@ -1,13 +1,12 @@
-// The simulated device page in a real browser against a real daemon: the buttons do what the physical
-// buttons do, the LEDs and status follow the daemon live, the simulator controls drive the neighbourhood,
-// and the server refuses foreign Host headers and cross-origin POSTs.
+// The simulated device page in a real browser against a real daemon (logged in as the administrator): the
+// buttons do what the physical buttons do, the LEDs and status follow the daemon live, the simulator
+// controls drive the neighbourhood, and the server refuses foreign Host headers and cross-origin POSTs.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
-  ARTIFACTS,
+  type AdminSession,
+  addSession,
   launchChromium,
   makeTempDir,
   type RunningBrowser,
@@ -15,17 +14,19 @@ import {
   rawRequest,
   removeDir,
   saveArtifact,
+  saveScreenshot,
+  setUpAdmin,
   startDaemon,
 } from '../helpers/browser.js';
 
 const DEMO_PHONE = '02:5e:00:00:00:01';
 const WAIT = { timeout: 10_000 };
-const SCREENSHOTS = join(ARTIFACTS, 'screenshots');
 
 let dataDir: string | undefined;
 let daemon: RunningDaemon | undefined;
 let chromium: RunningBrowser | undefined;
 let page: Page;
+let admin: AdminSession;
 const pageErrors: string[] = [];
 
 const led = (name: string) => page.getAttribute(`#led-${name}`, 'data-pattern');
@@ -41,8 +42,11 @@ before(
   async () => {
     dataDir = await makeTempDir();
     daemon = await startDaemon(dataDir);
+    admin = await setUpAdmin(daemon);
     chromium = await launchChromium();
-    page = await chromium.browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const context = await chromium.browser.newContext({ viewport: { width: 1100, height: 900 } });
+    await addSession(context, daemon.url, admin);
+    page = await context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
@@ -128,16 +132,18 @@ test('a phone joins and leaves with the demo address', { timeout: 60_000 }, asyn
 });
 
 test('screenshots: desktop and a 360 px wide phone', { timeout: 60_000 }, async () => {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, 'device-page.png'), fullPage: true, animations: 'disabled' });
+  await page.waitForSelector('#join-ssid:not(:empty)', WAIT);
+  await saveScreenshot(page, 'device-page.png', { docs: true });
 
   assert.ok(chromium);
-  const phone = await chromium.browser.newPage({
+  const phoneContext = await chromium.browser.newContext({
     viewport: { width: 360, height: 740 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
   });
+  await addSession(phoneContext, started().url, admin);
+  const phone = await phoneContext.newPage();
   try {
     await phone.goto(started().url);
     await phone.waitForSelector('#led-ap[data-pattern="on"]', WAIT);
@@ -146,13 +152,9 @@ test('screenshots: desktop and a 360 px wide phone', { timeout: 60_000 }, async 
       'document.documentElement.scrollWidth - document.documentElement.clientWidth',
     );
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px on a phone`);
-    await phone.screenshot({
-      path: join(SCREENSHOTS, 'device-page-phone.png'),
-      fullPage: true,
-      animations: 'disabled',
-    });
+    await saveScreenshot(phone, 'device-page-phone.png');
   } finally {
-    await phone.close();
+    await phoneContext.close();
   }
   assert.deepEqual(pageErrors, [], 'no script errors or CSP violations on the page');
 });
@@ -172,7 +174,7 @@ test('a foreign Host header is refused (DNS rebinding)', { timeout: 60_000 }, as
   });
   assert.equal(press.status, 421);
   const localhost = await rawRequest(new URL('/api/status', url).href, {
-    headers: { Host: `localhost:${new URL(url).port}` },
+    headers: admin.headers({ Host: `localhost:${new URL(url).port}` }),
   });
   assert.equal(localhost.status, 200, 'localhost with the port is one of our names');
 });
@@ -190,7 +192,7 @@ test('a cross-origin POST is refused and changes nothing', { timeout: 60_000 }, 
 
   const own = await rawRequest(new URL('/api/sim/other-wps', url).href, {
     method: 'POST',
-    headers: { Origin: new URL(url).origin, 'Content-Type': 'application/json' },
+    headers: admin.headers({ Origin: new URL(url).origin, 'Content-Type': 'application/json' }),
     body: '{}',
   });
   assert.equal(own.status, 200, 'the page’s own origin is accepted');
@@ -201,7 +203,7 @@ test('bad input gets a 400 with a clear message', { timeout: 60_000 }, async () 
   const post = (path: string, body?: unknown) =>
     rawRequest(new URL(path, url).href, {
       method: 'POST',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: admin.headers(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   const cases: Array<[string, unknown, RegExp]> = [
@@ -217,6 +219,6 @@ test('bad input gets a 400 with a clear message', { timeout: 60_000 }, async () 
     assert.equal(answer.status, 400, `${path} ${JSON.stringify(body)}: ${answer.body}`);
     assert.match(String((answer.json() as { error: string }).error), message, `${path} ${JSON.stringify(body)}`);
   }
-  const get = await rawRequest(new URL('/api/press/ap', url).href);
+  const get = await rawRequest(new URL('/api/press/ap', url).href, { headers: admin.headers() });
   assert.equal(get.status, 404, 'a state change needs POST');
 });

@@ -1,5 +1,8 @@
-// The simulated device page: draws the daemon's status as it streams in over /events, and turns clicks
-// into the same POSTs the CLI's commands make. No inline script or style: the CSP forbids them.
+// The Device page: draws the daemon's status as it streams in over /events, and turns clicks into the same
+// POSTs the CLI's commands make; below it, the QR code to join the access point, the SSB peers seen and
+// replication progress per peer. No inline script or style: the CSP forbids them.
+import { $, api, el, fillList, personCell, showMessage, wireLogout } from './common.js';
+
 const DEMO_PHONE = '02:5e:00:00:00:01';
 const WALK_TIME_S = 120;
 const LEDS = { ap: 'AP', connection: 'Connection', replication: 'Replication' };
@@ -12,21 +15,7 @@ const OUTCOME_TEXT = {
   cancelled: 'cancelled',
 };
 
-const $ = (id) => document.getElementById(id);
 let countdown = null;
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function showMessage(text) {
-  const box = $('message');
-  box.textContent = text;
-  box.hidden = !text;
-}
 
 function render(s) {
   $('subtitle').textContent = s.sim ? `simulated device · v${s.version}` : `device · v${s.version}`;
@@ -116,17 +105,7 @@ function renderWps(s) {
   countdown = setInterval(tick, 1000);
 }
 
-async function post(path, body) {
-  const init = { method: 'POST', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, init);
-  const json = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(json.error ?? `the device answered HTTP ${response.status}`);
-  return json;
-}
+const post = (path, body) => api(path, { method: 'POST', json: body });
 
 function wire(button, action) {
   button.addEventListener('click', async () => {
@@ -163,4 +142,87 @@ $('demo-mac').textContent = DEMO_PHONE;
 wire($('sim-other-wps'), () => post('/api/sim/other-wps', {}));
 wire($('sim-phone-join'), () => post('/api/sim/phone', { action: 'join', mac: DEMO_PHONE }));
 wire($('sim-phone-leave'), () => post('/api/sim/phone', { action: 'leave', mac: DEMO_PHONE }));
+wireLogout();
 connect();
+
+async function loadNetwork() {
+  try {
+    const wifi = await api('/api/wifi');
+    $('join-ssid').textContent = wifi.ap.ssid;
+    $('join-passphrase').textContent = wifi.ap.passphrase;
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
+const STATE_TEXT = { connected: 'connected', connecting: 'connecting', disconnecting: 'leaving', discovered: 'seen' };
+
+function renderOverview(overview) {
+  const peers = $('peers');
+  const sync = $('sync-peers');
+  if (!overview.running) {
+    fillList(peers, [], 'The SSB peer is not running (--ssb-port 0).');
+    sync.replaceChildren();
+    $('sync-overall').value = 0;
+    $('sync-overall-text').textContent = 'no SSB peer';
+    $('peer-count').textContent = '0';
+    return;
+  }
+  $('peer-count').textContent = String(overview.peers.length);
+  fillList(
+    peers,
+    overview.peers.map((peer) => {
+      const item = el('li');
+      item.dataset.state = peer.state;
+      const who = peer.person ? personCell(peer.person) : el('span', 'mono-line', peer.address);
+      who.classList.add('grow');
+      item.append(who, el('span', 'badge', STATE_TEXT[peer.state] ?? peer.state));
+      return item;
+    }),
+    'No other Smallworld or SSB device seen yet.',
+  );
+  const { overall, replicating } = overview.progress;
+  const bar = $('sync-overall');
+  bar.max = Math.max(1, overall.want);
+  bar.value = overall.want === 0 ? 1 : overall.have;
+  $('sync-overall-text').textContent =
+    overall.want === 0
+      ? 'in sync: nothing new offered'
+      : `${overall.have} of ${overall.want} messages${replicating ? ' · replicating…' : ''}`;
+  fillList(
+    sync,
+    overview.progress.peers.map((p) => {
+      const item = el('li', 'sync-peer');
+      item.dataset.key = p.key;
+      const row = el('div', 'progress-row');
+      const progress = el('progress');
+      progress.max = Math.max(1, p.want);
+      progress.value = p.want === 0 ? 1 : p.have;
+      progress.setAttribute('aria-label', `replication with ${p.person.name ?? p.key}`);
+      row.append(
+        personCell(p.person, { badges: false }),
+        progress,
+        el(
+          'span',
+          'numbers',
+          p.want === 0 ? 'in sync' : `${p.have} / ${p.want} messages (${Math.floor(p.fraction * 100)} %)`,
+        ),
+      );
+      item.append(row);
+      return item;
+    }),
+    'No peer connected.',
+  );
+}
+
+async function pollOverview() {
+  try {
+    renderOverview(await api('/api/ssb/overview'));
+  } catch (error) {
+    showMessage(error.message);
+  }
+  setTimeout(pollOverview, 2000);
+}
+
+void loadNetwork();
+void pollOverview();
