@@ -15,7 +15,7 @@ import { SimButtons, SimLeds } from '../gpio/sim.js';
 import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
 import type { SsbOptions } from '../peer/peer.js';
-import { writeFileAtomic } from '../store/atomic-file.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
   DEFAULT_PLAN,
@@ -145,6 +145,11 @@ export class Daemon {
   async start(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o750 });
     await mkdir(join(this.options.dataDir, 'generated'), { recursive: true, mode: 0o750 });
+    // A power cut in the middle of an atomic write leaves its temporary file: clear those first.
+    for (const dir of [this.options.dataDir, join(this.options.dataDir, 'generated')]) {
+      const removed = await removeStaleTempFiles(dir);
+      if (removed.length > 0) this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
+    }
     await mkdir(this.files.hostapdCtrlDir, { recursive: true, mode: 0o750 });
     await mkdir(this.files.wpaCtrlDir, { recursive: true, mode: 0o750 });
     const loaded = await this.settingsStore.loadOrCreate();

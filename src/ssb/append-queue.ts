@@ -135,7 +135,10 @@ export class RejectionLog {
     if (t - this.windowStart >= this.windowMs) this.rollOver(t);
     const reason = rootCause(error).message.replace(/, on feed: \S+$/, '');
     // Numbers (sizes, sequences) and quoted values vary within one kind of refusal.
-    const kind = reason.replace(/\d+(\.\d+)?/g, 'N').replace(/"[^"]*"|'[^']*'/g, 'Q').slice(0, 100);
+    const kind = reason
+      .replace(/\d+(\.\d+)?/g, 'N')
+      .replace(/"[^"]*"|'[^']*'/g, 'Q')
+      .slice(0, 100);
     const key = `${feed} ${kind}`;
     const seen = this.window.get(key) ?? 0;
     this.window.set(key, seen + 1);

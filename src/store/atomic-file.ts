@@ -30,3 +30,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await dirHandle.close();
   }
 }
+
+const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes temporary files that a process killed mid-write left behind (see writeFileAtomic). Called at
+ * start-up, when no write of ours is in flight; returns the names removed.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!TEMP_FILE.test(name)) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}

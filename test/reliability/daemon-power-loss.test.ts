@@ -81,6 +81,7 @@ test(`SIGKILL of the connectivity daemon at ${KILLS} seeded moments`, { timeout:
         assert.ok(hostapd.includes(`\nssid2=${Buffer.from(wifi.ap.ssid).toString('hex')}\n`), `cut ${kill}: SSID`);
         for (const file of await allFiles(dir)) {
           if (file.endsWith('.json')) JSON.parse(await readFile(file, 'utf8'));
+          assert.ok(!file.endsWith('.tmp'), `cut ${kill}: an interrupted write was left behind: ${file}`);
         }
         mode = { acked: status.mode, pending: null };
         passphrase = { acked: wifi.ap.passphrase, pending: null };
