@@ -23,7 +23,7 @@ if (!soak?.curves?.length) {
 const W = 900;
 const H = 260;
 const M = { left: 56, right: 16, top: 28, bottom: 34 };
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeXml = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function panel(key, title, unit, yOffset) {
   const points = soak.curves;
@@ -39,7 +39,7 @@ function panel(key, title, unit, yOffset) {
   const x = (t) => M.left + (t / tMax) * (W - M.left - M.right);
   const y = (v) => yOffset + M.top + (1 - v / vMax) * (H - M.top - M.bottom);
   const out = [];
-  out.push(`<text x="${M.left}" y="${yOffset + 18}" font-size="14" font-weight="bold">${escape(title)}</text>`);
+  out.push(`<text x="${M.left}" y="${yOffset + 18}" font-size="14" font-weight="bold">${escapeXml(title)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const v = (vMax * i) / 4;
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
@@ -53,7 +53,7 @@ function panel(key, title, unit, yOffset) {
     const colour = name.endsWith('.peer') ? '#c0392b' : '#2471a3';
     const d = values.map(([t, v], i) => `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join('');
     out.push(
-      `<path d="${d}" fill="none" stroke="${colour}" stroke-opacity="0.55" stroke-width="1.4"><title>${escape(name)}</title></path>`,
+      `<path d="${d}" fill="none" stroke="${colour}" stroke-opacity="0.55" stroke-width="1.4"><title>${escapeXml(name)}</title></path>`,
     );
   }
   return out.join('\n');
@@ -63,7 +63,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * 
 <rect width="100%" height="100%" fill="white"/>
 ${panel('rssMiB', `Resident memory during the ${soak.seconds} s churn soak (10 devices; red: SSB peer + web, blue: connectivity daemon)`, ' MiB', 0)}
 ${panel('fds', 'Open file descriptors', '', H)}
-<text x="${M.left}" y="${2 * H + 22}" font-size="11">${escape(`seed ${soak.seed}; ${soak.linkCuts} link cuts; ${soak.messagesPublished} messages and ${soak.photosPublished} photos published; lost: ${soak.messagesLost} messages, ${soak.photosLost} photos`)}</text>
+<text x="${M.left}" y="${2 * H + 22}" font-size="11">${escapeXml(`seed ${soak.seed}; ${soak.linkCuts} link cuts; ${soak.messagesPublished} messages and ${soak.photosPublished} photos published; lost: ${soak.messagesLost} messages, ${soak.photosLost} photos`)}</text>
 </svg>
 `;
 writeFileSync(output, svg);

@@ -91,7 +91,8 @@ test('listening sockets: only what a device needs, and the web page only for its
       'udp 0.0.0.0:8008', // legacy LAN beacons
     ].sort();
     recordFigures('listeners', { listeners, webFromJoinedNetwork: fromStranger, webFromAp: fromAp });
-    for (const listener of listeners) assert.ok(expected.includes(listener), `unexpected listener: ${listener} (all: ${listeners})`);
+    for (const listener of listeners)
+      assert.ok(expected.includes(listener), `unexpected listener: ${listener} (all: ${listeners})`);
     for (const tcp of expected.filter((l) => l.startsWith('tcp'))) assert.ok(listeners.includes(tcp), `${tcp} missing`);
   } finally {
     await lan.destroy();
