@@ -510,7 +510,23 @@ async function main(): Promise<void> {
     );
     const laptop = new Phone('swl');
     mkdirSync(laptop.ctrlDir, { recursive: true });
-    const ip = await laptop.dhcp('usb1');
+    // A laptop's DHCP client keeps asking; under TCG on a loaded host the gadget link can take a while.
+    let ip = '';
+    for (let attempt = 1; !ip; attempt++) {
+      try {
+        ip = await laptop.dhcp('usb1');
+      } catch (error) {
+        if (attempt >= 3) {
+          const state = await Promise.all([
+            inNs('swa', ['ip', '-br', 'addr']).catch((e: Error) => e.message),
+            inNs('swl', ['ip', '-br', 'addr']).catch((e: Error) => e.message),
+            inNs('swa', ['ss', '-lunp']).catch((e: Error) => e.message),
+          ]);
+          throw new Error(`${(error as Error).message}\n${state.join('\n')}`);
+        }
+        log(`usb: no lease on attempt ${attempt}, asking again`);
+      }
+    }
     assert(inRange(ip, '192.168.6', 2, 20), `laptop lease ${ip} outside the USB range`);
     await inNs('swl', ['busybox', 'ping', '-c', '2', '-W', '3', '192.168.6.1'], 20_000);
   });
