@@ -15,7 +15,7 @@ export const INSTALL_USAGE = `Usage:
   --data DIR            the daemon's data directory on the target (default ${DEFAULT_INSTALL_DATA_DIR})
   --dry-run             print what would change, change nothing
   --country XX          Wi-Fi country code (default: the existing config, then the one the OS was set up with)
-  --skip-package-check  do not require hostapd, dnsmasq and wpa_supplicant under the root
+  --skip-package-check  do not require hostapd, dnsmasq, wpa_supplicant and python3 under the root
   --node PATH           Node.js on the target (default: the one running this)
   --app PATH            the smallworld CLI script on the target (default: this installation's)
 `;

@@ -9,6 +9,7 @@ import { configSchema, defaultConfig } from '../config/config.js';
 import { DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG } from '../gpio/sysfs-leds.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, type NetworkPlan, wpaSupplicantConf } from '../wifi/config-gen.js';
+import { PYTHON } from '../wifi/ctrl/transport.js';
 import { DEBIAN_BINARIES, daemonFiles } from '../wifi/daemons.js';
 import { freshSettings, type WifiSettings, WifiSettingsStore, wifiSettingsSchema } from '../wifi/settings.js';
 import { configTxtLines, detectCountry, dhcpcdLines, upsertBlock, withGadgetModules } from './edits.js';
@@ -30,11 +31,15 @@ export const BACKUP_DIR = '/var/lib/smallworld/install-backup';
 const MANIFEST = 'manifest.json';
 const UNIT_DIR = '/etc/systemd/system';
 
-/** The Debian packages that provide the binaries the daemon runs. */
+/**
+ * The Debian packages that provide the binaries the daemon runs: the three Wi-Fi daemons, and python3 for
+ * the bridge that opens their control sockets (src/wifi/ctrl/dgram_bridge.py).
+ */
 export const PACKAGES = [
   { name: 'hostapd', binary: DEBIAN_BINARIES.hostapd },
   { name: 'dnsmasq', binary: DEBIAN_BINARIES.dnsmasq },
   { name: 'wpasupplicant', binary: DEBIAN_BINARIES.wpaSupplicant },
+  { name: 'python3', binary: PYTHON },
 ] as const;
 
 /** The configuration the installer writes: the daemon's schema plus the GPIO keys. */
@@ -254,6 +259,9 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   const defaults = defaultConfig() as unknown as Json;
   const template: Json = {
     ...defaults,
+    // Every address: phones on the AP and laptops on USB reach the page; the peer itself refuses requests
+    // that arrive on any other local address (a network the device merely joined), see web/security.ts.
+    web: { ...(defaults.web as Json), host: '0.0.0.0' },
     wifi: { ...(defaults.wifi as Json), country: detected ?? DEFAULT_PLAN.country },
     runDir: RUN_DIR,
     gpio: { enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG },

@@ -86,6 +86,11 @@ export function peerUnit(s: UnitSettings): string {
 Description=Smallworld peer (web page, SSB)
 After=smallworld.service network.target
 Wants=smallworld.service
+# A peer that cannot start (no native crypto on a 32-bit Pi, see the README) must not restart forever: each
+# try costs a small Pi's CPU for many seconds. After 5 failed starts in 10 minutes systemd gives up, and
+# "systemctl status smallworld-peer" shows it failed, with the reason in the journal.
+StartLimitIntervalSec=600
+StartLimitBurst=5
 
 [Service]
 Type=simple

@@ -60,15 +60,22 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
     const { startSsbPeer } = await import('../ssb/peer.js');
     const dataDir = join(peerDirFor(options.dataDir), 'ssb');
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    ssb = await startSsbPeer({
-      dataDir,
-      host: options.ssb.host,
-      port: options.ssb.port,
-      autoFollow: options.ssb.autoFollow.enabled ? options.ssb.autoFollow : false,
-      lanDiscovery: true,
-      hops: options.ssb.hops,
-      logger,
-    });
+    try {
+      ssb = await startSsbPeer({
+        dataDir,
+        host: options.ssb.host,
+        port: options.ssb.port,
+        autoFollow: options.ssb.autoFollow.enabled ? options.ssb.autoFollow : false,
+        lanDiscovery: true,
+        hops: options.ssb.hops,
+        logger,
+      });
+    } catch (error) {
+      // The open control connection would keep this process alive, doing nothing, after the SSB peer failed
+      // to start (e.g. no sodium-native on 32-bit ARM): close it so the process exits and the failure shows.
+      control.close();
+      throw error;
+    }
     logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.address() });
     ssb.onReplicationChange((replicating) => {
       control

@@ -124,6 +124,9 @@ async function fakeBookworm(root: string): Promise<void> {
   for (const bin of ['usr/sbin/hostapd', 'usr/sbin/dnsmasq', 'usr/sbin/wpa_supplicant', 'usr/bin/node']) {
     await put(root, bin, '', 0o755);
   }
+  // As Debian ships it: python3 is a relative link to the versioned interpreter.
+  await put(root, 'usr/bin/python3.11', '', 0o755);
+  await symlink('python3.11', join(root, 'usr/bin/python3'));
   await mkdir(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
   await symlink(
     '/lib/systemd/system/NetworkManager.service',
@@ -145,7 +148,7 @@ async function fakeBullseye(root: string): Promise<void> {
     'ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\nupdate_config=1\ncountry=DE\n',
     0o600,
   );
-  for (const bin of ['usr/sbin/hostapd', 'usr/sbin/dnsmasq', 'usr/sbin/wpa_supplicant'])
+  for (const bin of ['usr/sbin/hostapd', 'usr/sbin/dnsmasq', 'usr/sbin/wpa_supplicant', 'usr/bin/python3'])
     await put(root, bin, '', 0o755);
 }
 
@@ -294,6 +297,8 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
       'PrivateTmp=yes',
       'CapabilityBoundingSet=',
       'Restart=on-failure',
+      'StartLimitIntervalSec=600',
+      'StartLimitBurst=5',
     ]) {
       assert.ok(peer.split('\n').includes(line), `smallworld-peer.service has ${line}`);
     }
@@ -491,6 +496,25 @@ describe('install: checks and dry runs', { timeout: 60_000 }, () => {
     assert.deepEqual(await snapshot(root, true), original);
   });
 
+  test('missing python3 (the control-socket bridge needs it): its apt-get line, non-zero exit, nothing changed', async () => {
+    // The link is still there but leads nowhere, as after removing python3.11 by hand.
+    await rm(join(root, 'usr/bin/python3.11'));
+    const original = await snapshot(root, true);
+    const dangling = await run(runInstallCommand, installArgs(root));
+    assert.equal(dangling.code, 1);
+    assert.match(dangling.err, /missing \/usr\/bin\/python3 under /);
+    assert.ok(dangling.err.split('\n').includes('apt-get install -y python3'), dangling.err);
+    assert.deepEqual(await snapshot(root, true), original);
+    await rm(join(root, 'usr/bin/python3'));
+    const gone = await run(runInstallCommand, installArgs(root, '--dry-run'));
+    assert.equal(gone.code, 1);
+    assert.ok(gone.err.split('\n').includes('apt-get install -y python3'), gone.err);
+    await put(root, 'usr/bin/python3.11', '', 0o755);
+    await symlink('python3.11', join(root, 'usr/bin/python3'));
+    const back = await run(runInstallCommand, installArgs(root, '--dry-run'));
+    assert.equal(back.code, 0, back.err);
+  });
+
   test('missing daemons: the exact apt-get line for the missing ones, non-zero exit, nothing changed', async () => {
     await rm(join(root, 'usr/sbin/hostapd'));
     await rm(join(root, 'usr/sbin/wpa_supplicant'));
@@ -500,9 +524,10 @@ describe('install: checks and dry runs', { timeout: 60_000 }, () => {
     assert.ok(result.err.split('\n').includes('apt-get install -y hostapd wpasupplicant'), result.err);
     assert.deepEqual(await snapshot(root, true), original);
     await rm(join(root, 'usr/sbin/dnsmasq'));
+    await rm(join(root, 'usr/bin/python3'));
     const none = await run(runInstallCommand, installArgs(root, '--dry-run'));
     assert.equal(none.code, 1);
-    assert.ok(none.err.split('\n').includes('apt-get install -y hostapd dnsmasq wpasupplicant'), none.err);
+    assert.ok(none.err.split('\n').includes('apt-get install -y hostapd dnsmasq wpasupplicant python3'), none.err);
     // A non-executable file is not an installed daemon either.
     await put(root, 'usr/sbin/hostapd', '', 0o644);
     const skip = await run(runInstallCommand, installArgs(root, '--skip-package-check', '--dry-run'));
