@@ -42,11 +42,10 @@ import { syncBlob } from './durable.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
-import { fixLibraryLeaks } from './library-fixes.js';
+import { fixLibraryMemory } from './library-fixes.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { collect, fromAsyncIterable } from './pull.js';
-import { type GetAtSequence, ReadAhead } from './read-ahead.js';
 
 /** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
 type SsbServer = SecretStack.Server & {
@@ -170,6 +169,8 @@ const PROGRESS_POLL_MS = 500;
 /** No growth for this long while a connected peer offers more: ask again (see StallWatch). */
 const STALL_MS = 8000;
 const LAN_DIAL_COOLDOWN_MS = 10_000;
+/** How long the peer with the larger id waits for the other to dial before it dials (see dialOnce). */
+const DIAL_DEFER_MS = 600;
 
 function loadMainNetworkCaps(): { shs: string } {
   // ssb-caps' entry point is a JSON file, which ESM can only import with an attribute; require it.
@@ -320,9 +321,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   }
   let libs: Awaited<ReturnType<typeof loadSsbLibraries>>;
   try {
-    // Before the libraries load: two leaks that would keep every stored message in memory (library-fixes.ts).
-    const fixes = fixLibraryLeaks();
-    if (!fixes.onceWhen || !fixes.msgIdCache) logger.log('warn', 'SSB library memory fixes not applied', { ...fixes });
+    // Before the libraries load: memory they would keep as the database grows, and ssb-conn dropping every
+    // connection when a network appears (library-fixes.ts).
+    const fixes = fixLibraryMemory();
+    if (Object.values(fixes).some((applied) => !applied))
+      logger.log('warn', 'SSB library fixes not applied', { ...fixes });
     libs = await loadSsbLibraries();
   } catch (error) {
     logger.log('error', 'cannot load the SSB libraries', {
@@ -368,7 +371,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     // Our own legacy beacon replaces ssb-lan's (see legacy-lan.ts).
     lan: { legacy: false },
     conn: { autostart: true, populatePubs: false },
-    replicationScheduler: { autostart: true, partialReplication: null },
+    // It batches its requests to ssb-ebt after 150 ms of calm by default: that wait is part of "meet to
+    // synced" (a follow's first messages), and 20 ms still batches a whole follow graph loaded at start.
+    replicationScheduler: { autostart: true, partialReplication: null, debouncePeriod: 20 },
     // ssb-blobs refuses sizes >= max; our option is the largest size accepted.
     blobs: { max: blobsMaxBytes + 1 },
     // With no `timers` secret-stack drops connections idle for 5 s; a Pi also needs time for SHS.
@@ -407,22 +412,6 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       pull.filter((chunk: Buffer) => !Buffer.isBuffer(chunk) || chunk.length > 0),
     );
   ssb.blobs.get.hook((original, args) => withoutEmptyChunks(original(...args)));
-
-  // ssb-ebt sends a feed by reading it one message at a time; read the next ones meanwhile (read-ahead.ts).
-  const { getAtSequenceNativeMsg } = ssb as unknown as { getAtSequenceNativeMsg?: SecretStack.Hookable<GetAtSequence> };
-  if (typeof getAtSequenceNativeMsg?.hook !== 'function') throw new Error('ssb-db2 has no getAtSequenceNativeMsg');
-  let readAhead: ReadAhead | null = null;
-  const latestHeld = (feed: string) => {
-    try {
-      return ssb.ebt.peerStatus(feed).seq ?? undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  getAtSequenceNativeMsg.hook((original, args) => {
-    readAhead ??= new ReadAhead(original, { latest: latestHeld });
-    readAhead.get(...args);
-  });
 
   // Replicated messages go through our queue (see append-queue.ts): valid prefixes of refused batches are
   // kept, nothing waits for ssb-db2's 250 ms throttle, and every refusal is logged without flooding.
@@ -483,6 +472,22 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
 
   const policyPath = join(dataDir, 'auto-follow-policy.json');
   const storedPolicy = await loadPolicyOverride(policyPath, logger);
+  // Two devices that meet hear each other's beacons at the same moment and would dial each other at once: two
+  // connections, which duplicate-connections.ts closes and redials (~1 s lost, seen in the meet benchmark).
+  // The side with the smaller id dials at once; the other only if no connection has come up meanwhile.
+  const dialOnce = (key: string, dial: () => void) => {
+    if (ssb.id < key) {
+      dial();
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        if (!(ssb as { closed?: boolean }).closed && !connectedKeys().has(key)) dial();
+      },
+      DIAL_DEFER_MS + Math.floor(Math.random() * 200),
+    );
+    timer.unref();
+  };
   autoFollower = await AutoFollower.open({
     self: ssb.id,
     policy: storedPolicy === null ? policy : withPolicyChange(policy, storedPolicy),
@@ -496,9 +501,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
         key: peer.key,
         address: peer.address,
       });
-      ssb.conn.connect(peer.address, { type: 'lan', key: peer.key, verified: false }, (err) => {
-        if (err) logger.log('info', 'auto-follow: could not verify peer', { key: peer.key, error: err.message });
-      });
+      dialOnce(peer.key, () =>
+        ssb.conn.connect(peer.address, { type: 'lan', key: peer.key, verified: false }, (err) => {
+          if (err) logger.log('info', 'auto-follow: could not verify peer', { key: peer.key, error: err.message });
+        }),
+      );
     },
     logger,
   });
@@ -522,9 +529,12 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     const now = Date.now();
     if (now - (lastDial.get(peer.key) ?? 0) < LAN_DIAL_COOLDOWN_MS) return;
     lastDial.set(peer.key, now);
-    ssb.conn.connect(peer.address, { type: 'lan', key: peer.key, verified: peer.verified }, (err) => {
-      if (err) logger.log('debug', 'could not dial LAN peer', { key: peer.key, error: err.message });
-    });
+    const { address } = peer;
+    dialOnce(peer.key, () =>
+      ssb.conn.connect(address, { type: 'lan', key: peer.key, verified: peer.verified }, (err) => {
+        if (err) logger.log('debug', 'could not dial LAN peer', { key: peer.key, error: err.message });
+      }),
+    );
   };
   const consider = (peer: DiscoveredPeer) => {
     dialLanPeer(peer);

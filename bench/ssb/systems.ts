@@ -1,0 +1,498 @@
+// The two systems under test, each run as real separate processes in their own network namespace and driven
+// through its own local API: a Smallworld device (`smallworld start --sim`, whose SSB peer is a child
+// process; driven over DATA/peer/peer.sock as `smallworld ssb …` is) and a stock ssb-server 16 (`bin.js
+// start`, driven with ssb-client over its unix socket). Every process started here is recorded by pid and
+// stopped by pid, also when the benchmark fails.
+import { type ChildProcess, execFile } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { VirtualLan } from '../../lab/lan/virtual-lan.js';
+import { ControlClient } from '../../src/control/client.js';
+import { blobPath, type Keys, type Template } from './fixtures.js';
+import { childrenOf, isAlive, type Memory, memoryOf } from './procs.js';
+import { SsbServerClient } from './ssb-server-client.js';
+
+const run = promisify(execFile);
+
+export type SystemName = 'smallworld' | 'ssb-server';
+export const SYSTEMS: readonly SystemName[] = ['smallworld', 'ssb-server'];
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+export const SMALLWORLD_CLI = here('../../src/cli/main.js');
+export const SSB_SERVER_BIN = here('../../../reference/ssb-server/node_modules/ssb-server/bin.js');
+const SETUP_DB2 = here('./setup-db2.js');
+const SETUP_SSB_DB = here('./setup-ssb-db.js');
+const READ_DB2 = here('./read-db2.js');
+const AUTOFOLLOW = here('./ssb-server-autofollow.js');
+const SSB_PORT = 8008;
+
+/** Every process the benchmark started and has not yet seen exit: killed by pid on any way out. */
+const live = new Set<number>();
+
+function track(child: ChildProcess): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  live.add(pid);
+  child.once('exit', () => live.delete(pid));
+}
+
+export function killEverything(): void {
+  for (const pid of live) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when every pid has gone. */
+async function stopPids(pids: number[], graceMs: number): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + graceMs;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(isAlive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  while (pids.some(isAlive)) await sleep(20);
+  for (const pid of pids) live.delete(pid);
+}
+
+export interface FeedReceipt {
+  count: number;
+  maxSequence: number;
+  /** Local receive time of the feed's first and last message held (ms since the epoch). */
+  firstReceived: number;
+  lastReceived: number;
+  /** Receive times of the sequences asked for. */
+  at: Record<number, number>;
+}
+
+export interface BenchNode {
+  readonly system: SystemName;
+  readonly name: string;
+  readonly id: string;
+  /** `net:IP:8008~shs:KEY`. */
+  readonly address: string;
+  /** From spawning the process to its local API answering `whoami`. */
+  readonly coldStartMs: number;
+  readonly blobsDir: string;
+  /** The SSB peer's own process (for Smallworld the peer child, not the connectivity daemon). */
+  ssbPid(): number;
+  /** Every process of the system (Smallworld: daemon and peer). */
+  pids(): number[];
+  memory(): Promise<Memory>;
+  follow(id: string): Promise<void>;
+  connect(address: string): Promise<void>;
+  /** Latest sequence of each feed held. */
+  clock(): Promise<Record<string, number>>;
+  wantBlob(id: string): Promise<void>;
+  /**
+   * Stops the node and reports when the given feeds' messages arrived (null for a feed not held), with the
+   * receive times of `sequences` in `at`.
+   */
+  stopAndReadReceipts(feeds: string[], sequences?: number[]): Promise<Record<string, FeedReceipt | null>>;
+  stop(): Promise<void>;
+  /** Where its output went. */
+  readonly logFile: string;
+}
+
+export interface StartOptions {
+  lan: VirtualLan;
+  /** A device of `lan` (its namespace). */
+  device: string;
+  dataDir: string;
+  autoFollow: boolean;
+  logDir: string;
+  /** Extra node options for the system's processes (Smallworld's peer inherits them), and environment. */
+  execArgv?: string[];
+  env?: Record<string, string>;
+  /** Smallworld only: --log-level. */
+  logLevel?: string;
+}
+
+function addressOf(host: string, id: string): string {
+  return `net:${host}:${SSB_PORT}~shs:${id.slice(1, -'.ed25519'.length)}`;
+}
+
+function spawnLogged(
+  lan: VirtualLan,
+  device: string,
+  argv: string[],
+  logFile: string,
+  env?: Record<string, string>,
+): ChildProcess {
+  const child = lan.spawn(device, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  track(child);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('exit', (code, signal) => {
+    log.end(`\n[exit ${code ?? signal}]\n`);
+  });
+  return child;
+}
+
+async function until<T>(what: string, timeoutMs: number, intervalMs: number, fn: () => Promise<T | null>): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await fn().catch(() => null);
+    if (value !== null) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- Smallworld
+
+/** The SSB peer's directory inside a device's data directory. */
+export function smallworldSsbDir(dataDir: string): string {
+  return join(dataDir, 'peer', 'ssb');
+}
+
+class SmallworldNode implements BenchNode {
+  readonly system = 'smallworld' as const;
+  private stopped = false;
+  private constructor(
+    readonly name: string,
+    private readonly dataDir: string,
+    private readonly daemon: ChildProcess,
+    private readonly peerPid: number,
+    private readonly client: ControlClient,
+    readonly id: string,
+    readonly address: string,
+    readonly coldStartMs: number,
+    readonly logFile: string,
+  ) {}
+
+  get blobsDir(): string {
+    return join(smallworldSsbDir(this.dataDir), 'blobs');
+  }
+
+  static async start(options: StartOptions): Promise<SmallworldNode> {
+    const { lan, device, dataDir } = options;
+    const logFile = join(options.logDir, `${device}-smallworld.log`);
+    const argv = [
+      process.execPath,
+      ...(options.execArgv ?? []),
+      SMALLWORLD_CLI,
+      'start',
+      '--sim',
+      '--data',
+      dataDir,
+      '--web-port',
+      '0',
+      '--ssb-host',
+      '0.0.0.0',
+      '--ssb-port',
+      String(SSB_PORT),
+    ];
+    if (!options.autoFollow) argv.push('--no-auto-follow');
+    if (options.logLevel) argv.push('--log-level', options.logLevel);
+    const spawnedAt = Date.now();
+    const daemon = spawnLogged(lan, device, argv, logFile, options.env);
+    const socket = join(dataDir, 'peer', 'peer.sock');
+    let client: ControlClient | null = null;
+    try {
+      const { c, id } = await until(`smallworld ${device} ready`, 60_000, 20, async () => {
+        if (daemon.exitCode !== null)
+          throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
+        if (!existsSync(socket)) return null;
+        const c = await ControlClient.connect(socket, 1000);
+        try {
+          const { id } = (await c.call('ssb.whoami', undefined, 5000)) as { id: string };
+          return { c, id };
+        } catch (error) {
+          c.close();
+          throw error;
+        }
+      });
+      client = c;
+      const coldStartMs = Date.now() - spawnedAt;
+      const daemonPid = daemon.pid ?? -1;
+      const peerPid = await until(`smallworld ${device} peer process`, 5000, 50, async () => {
+        const children = await childrenOf(daemonPid);
+        return children.length === 1 ? (children[0] ?? null) : null;
+      });
+      live.add(peerPid);
+      return new SmallworldNode(
+        device,
+        dataDir,
+        daemon,
+        peerPid,
+        c,
+        id,
+        addressOf(lan.device(device).address, id),
+        coldStartMs,
+        logFile,
+      );
+    } catch (error) {
+      client?.close();
+      await stopPids([daemon.pid ?? -1, ...(await childrenOf(daemon.pid ?? -1))], 3000);
+      throw error;
+    }
+  }
+
+  ssbPid(): number {
+    return this.peerPid;
+  }
+
+  pids(): number[] {
+    return [this.daemon.pid ?? -1, this.peerPid];
+  }
+
+  memory(): Promise<Memory> {
+    return memoryOf(this.peerPid);
+  }
+
+  private call(cmd: string, args?: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
+    return this.client.call(cmd, args, timeoutMs);
+  }
+
+  async follow(id: string): Promise<void> {
+    await this.call('ssb.follow', { feed: id });
+  }
+
+  async connect(address: string): Promise<void> {
+    await this.call('ssb.connect', { address });
+  }
+
+  async clock(): Promise<Record<string, number>> {
+    const feeds = (await this.call('ssb.feeds')) as Array<{ id: string; sequence: number }>;
+    return Object.fromEntries(feeds.map((f) => [f.id, f.sequence]));
+  }
+
+  async wantBlob(id: string): Promise<void> {
+    await this.call('ssb.blob.get', { blob: id, timeoutMs: 120_000 }, 125_000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.client.close();
+    await stopPids(this.pids(), 10_000);
+  }
+
+  async stopAndReadReceipts(feeds: string[], sequences: number[] = []): Promise<Record<string, FeedReceipt | null>> {
+    await this.stop();
+    const argv = [READ_DB2, smallworldSsbDir(this.dataDir), ...sequences.map(String)];
+    const { stdout } = await run(process.execPath, argv, {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const all = JSON.parse(stdout) as Record<string, FeedReceipt>;
+    return Object.fromEntries(feeds.map((f) => [f, all[f] ?? null]));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- ssb-server
+
+class SsbServerNode implements BenchNode {
+  readonly system = 'ssb-server' as const;
+  private stopped = false;
+  private constructor(
+    readonly name: string,
+    private readonly dataDir: string,
+    private readonly server: ChildProcess,
+    private readonly autoFollower: ChildProcess | null,
+    private readonly client: SsbServerClient,
+    readonly id: string,
+    readonly address: string,
+    readonly coldStartMs: number,
+    readonly logFile: string,
+  ) {}
+
+  get blobsDir(): string {
+    return join(this.dataDir, 'blobs');
+  }
+
+  static async start(options: StartOptions): Promise<SsbServerNode> {
+    const { lan, device, dataDir } = options;
+    const logFile = join(options.logDir, `${device}-ssb-server.log`);
+    const host = lan.device(device).address;
+    const argv = [
+      process.execPath,
+      ...(options.execArgv ?? []),
+      SSB_SERVER_BIN,
+      'start',
+      '--path',
+      dataDir,
+      '--host',
+      host,
+      '--port',
+      '8008',
+    ];
+    const spawnedAt = Date.now();
+    const server = spawnLogged(lan, device, argv, logFile, options.env);
+    let client: SsbServerClient | null = null;
+    let autoFollower: ChildProcess | null = null;
+    try {
+      const ready = await until(`ssb-server ${device} ready`, 60_000, 20, async () => {
+        if (server.exitCode !== null)
+          throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
+        if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;
+        const c = await SsbServerClient.connect(SSB_SERVER_BIN, dataDir);
+        try {
+          return { c, id: await c.whoami() };
+        } catch (error) {
+          await c.close();
+          throw error;
+        }
+      });
+      client = ready.c;
+      const coldStartMs = Date.now() - spawnedAt;
+      if (options.autoFollow) {
+        const follower = spawnLogged(
+          lan,
+          device,
+          [process.execPath, AUTOFOLLOW, SSB_SERVER_BIN, dataDir],
+          join(options.logDir, `${device}-autofollow.log`),
+        );
+        autoFollower = follower;
+        await new Promise<void>((resolve, reject) => {
+          let seen = '';
+          const timer = setTimeout(() => reject(new Error('the ssb-server auto-follow script did not start')), 20_000);
+          follower.stdout?.on('data', (d: Buffer) => {
+            seen += d.toString();
+            if (seen.includes('"listening"')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          follower.once('exit', () => reject(new Error('the ssb-server auto-follow script exited')));
+        });
+      }
+      return new SsbServerNode(
+        device,
+        dataDir,
+        server,
+        autoFollower,
+        ready.c,
+        ready.id,
+        addressOf(host, ready.id),
+        coldStartMs,
+        logFile,
+      );
+    } catch (error) {
+      await client?.close().catch(() => undefined);
+      await stopPids(
+        [server.pid ?? -1, autoFollower?.pid ?? -1].filter((p) => p > 0),
+        3000,
+      );
+      throw error;
+    }
+  }
+
+  ssbPid(): number {
+    return this.server.pid ?? -1;
+  }
+
+  pids(): number[] {
+    return [this.ssbPid()];
+  }
+
+  memory(): Promise<Memory> {
+    return memoryOf(this.ssbPid());
+  }
+
+  async follow(id: string): Promise<void> {
+    await this.client.follow(id);
+  }
+
+  async connect(address: string): Promise<void> {
+    await this.client.connect(address);
+  }
+
+  clock(): Promise<Record<string, number>> {
+    return this.client.vectorClock();
+  }
+
+  async wantBlob(id: string): Promise<void> {
+    await this.client.want(id);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.race([this.client.close(), sleep(2000)]);
+    const pids = [this.ssbPid(), this.autoFollower?.pid ?? -1].filter((p) => p > 0);
+    await stopPids(pids, 10_000);
+  }
+
+  async stopAndReadReceipts(feeds: string[], sequences: number[] = []): Promise<Record<string, FeedReceipt | null>> {
+    const clock = await this.client.vectorClock();
+    const receipts: Record<string, FeedReceipt | null> = {};
+    for (const feed of feeds) {
+      const last = clock[feed];
+      if (last === undefined) {
+        receipts[feed] = null;
+        continue;
+      }
+      const first = await this.client.receivedAt(feed, 1);
+      const lastAt = await this.client.receivedAt(feed, last);
+      const at: Record<number, number> = {};
+      for (const sequence of sequences) {
+        const time = sequence <= last ? await this.client.receivedAt(feed, sequence) : null;
+        if (time !== null) at[sequence] = time;
+      }
+      receipts[feed] =
+        first === null || lastAt === null
+          ? null
+          : { count: last, maxSequence: last, firstReceived: first, lastReceived: lastAt, at };
+    }
+    await this.stop();
+    return receipts;
+  }
+}
+
+export function startNode(system: SystemName, options: StartOptions): Promise<BenchNode> {
+  return system === 'smallworld' ? SmallworldNode.start(options) : SsbServerNode.start(options);
+}
+
+// ---------------------------------------------------------------------------------------------- templates
+
+async function writeSecret(path: string, keys: Keys): Promise<void> {
+  await writeFile(path, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Makes a data directory holding a source device's contents (its identity, messages, blobs) for `system`:
+ * the messages go in through the system's own library (validated), blobs as files in ssb-blobs' layout.
+ */
+export async function buildTemplate(system: SystemName, template: Template, dataDir: string): Promise<void> {
+  const ssbDir = system === 'smallworld' ? smallworldSsbDir(dataDir) : dataDir;
+  await mkdir(ssbDir, { recursive: true, mode: 0o700 });
+  await writeSecret(join(ssbDir, 'secret'), template.keys);
+  const { keysFile } = template;
+  if (template.messageFiles.length > 0) {
+    const argv =
+      system === 'smallworld'
+        ? [SETUP_DB2, ssbDir, keysFile, ...template.messageFiles]
+        : [SETUP_SSB_DB, SSB_SERVER_BIN, ssbDir, keysFile, ...template.messageFiles];
+    await run(process.execPath, argv, { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
+  }
+  for (const blob of template.blobs) {
+    const path = blobPath(join(ssbDir, 'blobs'), blob.id);
+    await mkdir(join(path, '..'), { recursive: true });
+    await cp(blob.path, path);
+  }
+}
+
+/** A fresh copy of a template for one run (each run starts from the same bytes). */
+export async function copyTemplate(from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true, preserveTimestamps: true });
+}
