@@ -157,3 +157,26 @@ export async function pushOverEbt(
   }
   return { received };
 }
+
+/**
+ * Pushes until `done()` holds (at most `attempts` connections): a push can meet a device that is still
+ * tearing down the rogue's previous connection and drops the new one as a duplicate, as a real peer would
+ * simply reconnect.
+ */
+export async function pushUntil(
+  writer: FeedWriter,
+  address: string,
+  messages: MsgValue[],
+  done: () => boolean | Promise<boolean>,
+  options: { claim?: number; lingerMs?: number; attempts?: number } = {},
+): Promise<void> {
+  const attempts = options.attempts ?? 4;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    await pushOverEbt(writer, address, messages, options);
+    for (let wait = 0; wait < 10; wait++) {
+      if (await done()) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`the device did not take the pushed messages as expected after ${attempts} connections`);
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { FeedWriter, type MsgValue, msgId, pushOverEbt, tampered } from '../helpers/rogue-peer.js';
+import { FeedWriter, type MsgValue, msgId, pushUntil, tampered } from '../helpers/rogue-peer.js';
 import { PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
 
 const refusals = (peer: { logger: { lines: Array<{ msg: string; fields?: Record<string, unknown> }> } }) =>
@@ -20,8 +20,9 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
     await device.follow(rogue.id);
     for (let i = 1; i <= 5; i++) rogue.append({ type: 'post', text: `message ${i}` });
     const [m1, m2, m3, m4, m5] = rogue.messages as [MsgValue, MsgValue, MsgValue, MsgValue, MsgValue];
-    await pushOverEbt(rogue, device.address(), [m1, m2, tampered(m3), m4, m5]);
-    await waitFor('two good messages', async () => (await sequenceOf(device, rogue.id)) === 2, 10_000);
+    await pushUntil(rogue, device.address(), [m1, m2, tampered(m3), m4, m5], () =>
+      refusals(device).some((l) => l.fields?.sequence === 3),
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(await sequenceOf(device, rogue.id), 2, 'nothing after the bad signature');
     const logged = refusals(device);
@@ -30,8 +31,7 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
       JSON.stringify(logged),
     );
     // The honest rest of the feed still arrives later.
-    await pushOverEbt(rogue, device.address(), [m3, m4, m5]);
-    await waitFor('the honest rest', async () => (await sequenceOf(device, rogue.id)) === 5, 10_000);
+    await pushUntil(rogue, device.address(), [m3, m4, m5], async () => (await sequenceOf(device, rogue.id)) === 5);
   });
 
   it('a fork, a gap and oversize content are refused; the feed the device holds stays the first one', async () => {
@@ -39,8 +39,7 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
     const rogue = new FeedWriter();
     await device.follow(rogue.id);
     for (let i = 1; i <= 3; i++) rogue.append({ type: 'post', text: `message ${i}` });
-    await pushOverEbt(rogue, device.address(), rogue.messages);
-    await waitFor('three messages', async () => (await sequenceOf(device, rogue.id)) === 3, 10_000);
+    await pushUntil(rogue, device.address(), rogue.messages, async () => (await sequenceOf(device, rogue.id)) === 3);
 
     const m2 = rogue.messages[1] ?? assert.fail();
     const fork3 = rogue.sign({ type: 'post', text: 'another third message' }, m2);
@@ -48,10 +47,16 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
     const gap = rogue.sign({ type: 'post', text: 'sequence 5 without 4' }, { ...fork4, sequence: 4 });
     const big = rogue.sign({ type: 'post', text: 'x'.repeat(9000) });
     assert.notEqual(msgId(fork3), msgId(rogue.messages[2] ?? assert.fail()));
-    await pushOverEbt(rogue, device.address(), [fork3, fork4, gap, big], { claim: 5 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const reasonsNow = () => refusals(device).map((l) => String(l.fields?.reason));
+    await pushUntil(
+      rogue,
+      device.address(),
+      [fork3, fork4, gap, big],
+      () => reasonsNow().some((r) => /previous/.test(r)) && reasonsNow().some((r) => /8192|size|large/i.test(r)),
+      { claim: 5 },
+    );
     assert.equal(await sequenceOf(device, rogue.id), 3);
-    const reasons = refusals(device).map((l) => String(l.fields?.reason));
+    const reasons = reasonsNow();
     assert.ok(
       reasons.some((r) => /previous/.test(r)),
       `the fork refused: ${reasons}`,
@@ -63,8 +68,7 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
 
     // The real fourth message still extends the feed: the fork attempt cost nothing.
     const m4 = rogue.append({ type: 'post', text: 'message 4' });
-    await pushOverEbt(rogue, device.address(), [m4]);
-    await waitFor('the real fourth message', async () => (await sequenceOf(device, rogue.id)) === 4, 10_000);
+    await pushUntil(rogue, device.address(), [m4], async () => (await sequenceOf(device, rogue.id)) === 4);
   });
 
   it('a flood of 2,000 bad messages is logged once, and honest replication goes on', async () => {
@@ -75,7 +79,13 @@ describe('a misbehaving peer', { timeout: 120_000 }, () => {
     await device.follow(honest.id);
     const first = rogue.append({ type: 'post', text: 'the only good one' });
     const bad = Array.from({ length: 2000 }, (_, i) => tampered(rogue.sign({ type: 'post', text: `bad ${i}` }, first)));
-    await pushOverEbt(rogue, device.address(), [first, ...bad], { lingerMs: 4000 });
+    await pushUntil(
+      rogue,
+      device.address(),
+      [first, ...bad],
+      async () => (await sequenceOf(device, rogue.id)) === 1 && refusals(device).length > 0,
+      { lingerMs: 4000 },
+    );
     assert.equal(await sequenceOf(device, rogue.id), 1);
     const logged = refusals(device).filter((l) => l.fields?.feed === rogue.id);
     assert.equal(logged.length, 1, `one line for 2,000 refusals of one kind: ${JSON.stringify(logged.slice(0, 3))}`);

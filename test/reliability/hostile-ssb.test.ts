@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import ssbKeys from 'ssb-keys';
 import { recordFigures } from '../helpers/figures.js';
-import { FeedWriter, type MsgValue, msgId, pushOverEbt, tampered } from '../helpers/rogue-peer.js';
-import { PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
+import { FeedWriter, type MsgValue, msgId, pushUntil, tampered } from '../helpers/rogue-peer.js';
+import { PeerSet, sequenceOf } from '../helpers/ssb-peers.js';
 
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -117,8 +117,13 @@ test('2,100 hostile SSB messages between honest ones: only the honest ones are s
     }
     tried += hostile.length;
     // The honest message first (or the device would have nothing to extend), then the hostile ones.
-    await pushOverEbt(rogue, device.address(), [honest, ...hostile], { claim: honest.sequence + 1, lingerMs: 300 });
-    await waitFor(`honest message ${round + 1}`, async () => (await sequenceOf(device, rogue.id)) >= round + 1, 10_000);
+    await pushUntil(
+      rogue,
+      device.address(),
+      [honest, ...hostile],
+      async () => (await sequenceOf(device, rogue.id)) >= round + 1,
+      { claim: honest.sequence + 1, lingerMs: 300 },
+    );
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
   assert.equal(await sequenceOf(device, rogue.id), ROUNDS, 'exactly the honest messages');
@@ -136,6 +141,5 @@ test('2,100 hostile SSB messages between honest ones: only the honest ones are s
   assert.ok(refusalLines.length < 40, `${refusalLines.length} log lines for ${tried} refusals`);
   // And the device is still an honest peer's friend.
   const last = rogue.append({ type: 'post', text: 'after all that' });
-  await pushOverEbt(rogue, device.address(), [last]);
-  await waitFor('the honest continuation', async () => (await sequenceOf(device, rogue.id)) === ROUNDS + 1, 10_000);
+  await pushUntil(rogue, device.address(), [last], async () => (await sequenceOf(device, rogue.id)) === ROUNDS + 1);
 });
