@@ -192,6 +192,9 @@ async function peer(args: string[]): Promise<number> {
     void stop().finally(() => process.exit(0));
   });
   await waitForSignal(logger, stop);
+  // Stopped: the IPC channel to `smallworld start` must not keep the process alive (it did, for the 5 s
+  // until the daemon's SIGKILL).
+  process.channel?.unref();
   return EXIT.ok;
 }
 
