@@ -12,6 +12,7 @@ import { peerSocketPathFor } from '../../src/peer/peer.js';
 import { recordFigures } from '../helpers/figures.js';
 import { type LanPeer, LanWorld } from '../helpers/lan-devices.js';
 import { smallworldProcesses } from '../helpers/proc.js';
+import { seededRandom } from '../helpers/seeded.js';
 
 const SOAK_MS = Number(process.env.SW_SOAK_SECONDS ?? 600) * 1000;
 const SEED = Number(process.env.SW_SOAK_SEED ?? 42);
@@ -65,17 +66,6 @@ function entitlements(): Map<Name, Set<Name>> {
   return result;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SEED})`, {
   timeout: SOAK_MS + CONVERGE_MS + 300_000,
 }, async () => {
@@ -101,7 +91,7 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
         ?.sequence ?? 0;
     for (const name of NAMES) ack(name, await ownSequence(name));
 
-    const rand = random(SEED);
+    const rand = seededRandom(SEED);
     const started = Date.now();
     const end = started + SOAK_MS;
     let published = 0;

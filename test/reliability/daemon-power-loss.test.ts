@@ -10,20 +10,10 @@ import { test } from 'node:test';
 import { ControlClient } from '../../src/control/client.js';
 import { cliJson, DaemonProcess, removeDir, tempDir } from '../helpers/daemon.js';
 import { recordFigures } from '../helpers/figures.js';
+import { seededRandom } from '../helpers/seeded.js';
 
 const KILLS = Number(process.env.SW_DAEMON_KILLS ?? 30);
 const SEED = Number(process.env.SW_DAEMON_KILL_SEED ?? 7);
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Status {
   mode: 'ap' | 'client';
@@ -48,7 +38,7 @@ async function allFiles(dir: string): Promise<string[]> {
 
 test(`SIGKILL of the connectivity daemon at ${KILLS} seeded moments`, { timeout: 600_000 }, async () => {
   const dir = await tempDir('sw-daemon-cuts-');
-  const rand = random(SEED);
+  const rand = seededRandom(SEED);
   const killPoints: Record<string, number> = {};
   let acknowledged = 0;
   // What the daemon confirmed last, and what was in flight when the cut came (either may be on disk).

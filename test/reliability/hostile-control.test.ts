@@ -9,19 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliJson, DaemonProcess, removeDir, tempDir } from '../helpers/daemon.js';
 import { recordFigures } from '../helpers/figures.js';
+import { seededRandom } from '../helpers/seeded.js';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = random(Number(process.env.SW_HOSTILE_SEED ?? 99));
+const rand = seededRandom(Number(process.env.SW_HOSTILE_SEED ?? 99));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
 const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(rand() * 95))).join('');
 

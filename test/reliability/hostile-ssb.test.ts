@@ -7,18 +7,8 @@ import { after, test } from 'node:test';
 import ssbKeys from 'ssb-keys';
 import { recordFigures } from '../helpers/figures.js';
 import { FeedWriter, type MsgValue, msgId, pushUntil, tampered } from '../helpers/rogue-peer.js';
+import { seededRandom } from '../helpers/seeded.js';
 import { PeerSet, sequenceOf } from '../helpers/ssb-peers.js';
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Raw = Record<string, unknown>;
 const sign = (writer: FeedWriter, value: Raw): MsgValue => ssbKeys.signObj(writer.keys, value) as unknown as MsgValue;
@@ -102,7 +92,7 @@ test('2,100 hostile SSB messages between honest ones: only the honest ones are s
   const rogue = new FeedWriter();
   const other = new FeedWriter();
   await device.follow(rogue.id);
-  const rand = random(Number(process.env.SW_HOSTILE_SEED ?? 3));
+  const rand = seededRandom(Number(process.env.SW_HOSTILE_SEED ?? 3));
   const counts: Record<string, number> = {};
   const ROUNDS = 30;
   const PER_ROUND = 70;

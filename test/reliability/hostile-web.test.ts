@@ -17,19 +17,9 @@ import {
   startDaemon,
 } from '../helpers/browser.js';
 import { recordFigures } from '../helpers/figures.js';
+import { seededRandom } from '../helpers/seeded.js';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = random(Number(process.env.SW_HOSTILE_SEED ?? 11));
+const rand = seededRandom(Number(process.env.SW_HOSTILE_SEED ?? 11));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
 
 // Values each field must refuse (by its rules: length, characters, type); weird-but-valid values are

@@ -9,23 +9,12 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from '../helpers/daemon.js';
 import { recordFigures } from '../helpers/figures.js';
+import { seededRandom } from '../helpers/seeded.js';
 import { freePort, PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/ssb-child.js', import.meta.url));
 const KILLS = Number(process.env.SW_POWER_LOSS_KILLS ?? 12);
 const SEED = Number(process.env.SW_POWER_LOSS_SEED ?? 20261125);
-
-/** Mulberry32: a small seeded generator, so a failing run can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Acks {
   ready: boolean;
@@ -80,7 +69,7 @@ describe('SIGKILL of the SSB peer', { timeout: 300_000 }, () => {
     const dataDir = await tempDir('sw-power-');
     dirs.push(dataDir);
     const port = await freePort();
-    const rand = random(SEED);
+    const rand = seededRandom(SEED);
     let acknowledgedPosts = 0;
     const acknowledgedBlobs: string[] = [];
     let id = '';
