@@ -8,6 +8,9 @@
 // when a batch is refused stores what is valid in it message by message. Each
 // refusal is reported (once per message) so the peer can log it.
 
+import type { LogSink } from '../log/logger.js';
+import { ThrottledLog } from '../log/throttled.js';
+
 export interface QueuedMessage {
   author: string;
   sequence: number;
@@ -117,41 +120,21 @@ export class AppendQueue<M extends QueuedMessage, R> {
  * a peer that sends thousands of bad messages must not flood the journal.
  */
 export class RejectionLog {
-  private readonly window = new Map<string, number>();
-  private windowStart: number;
+  private readonly throttled: ThrottledLog;
   total = 0;
 
-  constructor(
-    private readonly log: (msg: string, fields: Record<string, unknown>) => void,
-    private readonly now: () => number = Date.now,
-    private readonly windowMs = 60_000,
-  ) {
-    this.windowStart = now();
+  constructor(logger: LogSink, now: () => number = Date.now, windowMs = 60_000) {
+    this.throttled = new ThrottledLog(logger, now, windowMs);
   }
 
   record({ feed, sequence, error }: Rejection): void {
     this.total++;
-    const t = this.now();
-    if (t - this.windowStart >= this.windowMs) this.rollOver(t);
     const reason = rootCause(error).message.replace(/, on feed: \S+$/, '');
     // Numbers (sizes, sequences) and quoted values vary within one kind of refusal.
     const kind = reason
       .replace(/\d+(\.\d+)?/g, 'N')
       .replace(/"[^"]*"|'[^']*'/g, 'Q')
       .slice(0, 100);
-    const key = `${feed} ${kind}`;
-    const seen = this.window.get(key) ?? 0;
-    this.window.set(key, seen + 1);
-    if (seen === 0) this.log('refused a replicated message', { feed, sequence, reason });
-  }
-
-  private rollOver(t: number): void {
-    for (const [key, count] of this.window) {
-      if (count <= 1) continue;
-      const [feed, ...reason] = key.split(' ');
-      this.log('refused more replicated messages', { feed, reason: reason.join(' '), count: count - 1 });
-    }
-    this.window.clear();
-    this.windowStart = t;
+    this.throttled.log('warn', `${feed} ${kind}`, 'refused a replicated message', { feed, sequence, reason });
   }
 }

@@ -46,19 +46,18 @@ export class DiscoveryGate {
     }
     this.tokens -= 1;
     this.known.set(key, now);
-    const evicted: string[] = [];
-    for (const oldest of this.known.keys()) {
-      if (this.known.size <= this.options.tracked) break;
-      this.known.delete(oldest);
-      evicted.push(oldest);
-    }
-    return { admitted: true, evicted };
+    return { admitted: true, evicted: this.evictOverflow() };
   }
 
   /** A key proven by a handshake: admitted without spending the budget for strangers. */
   trust(key: string, now: number): string[] {
     this.known.delete(key);
     this.known.set(key, now);
+    return this.evictOverflow();
+  }
+
+  /** Forgets the least recently seen keys beyond `tracked`; Map order is the eviction order. */
+  private evictOverflow(): string[] {
     const evicted: string[] = [];
     for (const oldest of this.known.keys()) {
       if (this.known.size <= this.options.tracked) break;

@@ -20,6 +20,7 @@ import type ssbEbt from 'ssb-ebt';
 import type ssbFriends from 'ssb-friends';
 import type ssbLan from 'ssb-lan';
 import type { LogSink as PeerLogger } from '../log/logger.js';
+import { ThrottledLog } from '../log/throttled.js';
 import { type AboutMessage, type Profile, profilesFromAbouts } from './about.js';
 import { AppendQueue, RejectionLog } from './append-queue.js';
 import {
@@ -415,7 +416,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
 
   // Replicated messages go through our queue (see append-queue.ts): valid prefixes of refused batches are
   // kept, nothing waits for ssb-db2's 250 ms throttle, and every refusal is logged without flooding.
-  const rejections = new RejectionLog((msg, fields) => logger.log('warn', msg, fields));
+  const rejections = new RejectionLog(logger);
   const appendQueue = new AppendQueue<ssbDb2.MsgValue, ssbDb2.Msg>(
     (msgs, opts, cb) => ssb.db.addBatch(msgs, opts, cb),
     (rejection) => rejections.record(rejection),
@@ -577,8 +578,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
 
   // Beacons from keys nobody has proven go through the gate (see discovery-gate.ts).
   const gate = new DiscoveryGate({ newKeysPerMinute: NEW_LAN_KEYS_PER_MINUTE, tracked: TRACKED_LAN_KEYS }, Date.now());
-  let droppedSinceLog = 0;
-  let droppedLoggedAt = 0;
+  const gateLog = new ThrottledLog(logger);
   const forget = (keys: string[]) => {
     if (keys.length === 0) return;
     const gone = new Set(keys);
@@ -591,15 +591,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     const { admitted, evicted } = gate.admit(key, now);
     forget(evicted);
     if (!admitted) {
-      droppedSinceLog++;
-      if (now - droppedLoggedAt >= 60_000) {
-        logger.log('warn', 'LAN discovery: ignoring beacons from too many new keys', {
-          ignored: droppedSinceLog,
-          perMinute: NEW_LAN_KEYS_PER_MINUTE,
-        });
-        droppedLoggedAt = now;
-        droppedSinceLog = 0;
-      }
+      gateLog.log('warn', 'gate', 'LAN discovery: ignoring beacons from too many new keys', {
+        perMinute: NEW_LAN_KEYS_PER_MINUTE,
+      });
     }
     return admitted;
   };

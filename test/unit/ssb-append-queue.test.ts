@@ -115,29 +115,28 @@ describe('RejectionLog', () => {
   it('logs each feed and reason once per window, then how many more there were', () => {
     let now = 0;
     const lines: Array<[string, Record<string, unknown>]> = [];
-    const log = new RejectionLog(
-      (msg, fields) => lines.push([msg, fields]),
-      () => now,
-      60_000,
-    );
+    const log = new RejectionLog({ log: (_level, msg, fields) => lines.push([msg, fields ?? {}]) }, () => now, 60_000);
     const err = (text: string) =>
       new Error('validation in addBatch() failed', { cause: new Error(`${text}, on feed: @a`) });
     for (let i = 0; i < 1000; i++) log.record({ feed: '@a', sequence: i, error: err('signature does not match') });
+    // Varying numbers are the same kind of refusal.
+    log.record({ feed: '@a', sequence: 7, error: err('content is 9034 characters') });
+    log.record({ feed: '@a', sequence: 8, error: err('content is 9100 characters') });
     log.record({ feed: '@a', sequence: 5, error: err('wrong sequence') });
     log.record({ feed: '@b', sequence: 1, error: err('signature does not match') });
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 4);
     assert.deepEqual(lines[0], [
       'refused a replicated message',
       { feed: '@a', sequence: 0, reason: 'signature does not match' },
     ]);
     now = 60_000;
     log.record({ feed: '@a', sequence: 1, error: err('signature does not match') });
-    assert.deepEqual(lines[3], [
-      'refused more replicated messages',
-      { feed: '@a', reason: 'signature does not match', count: 999 },
+    assert.deepEqual(lines[4], [
+      'refused a replicated message (repeated)',
+      { kind: '@a signature does not match', more: 999, windowMs: 60_000 },
     ]);
-    assert.equal(lines[4]?.[0], 'refused a replicated message');
-    assert.equal(log.total, 1003);
+    assert.equal(lines[6]?.[0], 'refused a replicated message');
+    assert.equal(log.total, 1005);
   });
 
   it('finds the innermost cause', () => {
