@@ -1,6 +1,6 @@
 // Writes that are all-or-nothing: a crash leaves either the old file or the new one, never half of one.
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
@@ -38,7 +38,6 @@ const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
  * start-up, when no write of ours is in flight; returns the names removed.
  */
 export async function removeStaleTempFiles(dir: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
   const names = await readdir(dir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of names) {
