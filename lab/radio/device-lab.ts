@@ -5,7 +5,15 @@
 // the PSK file, DHCP leases) and from the Smallworld daemon's status. Prints "PASS name (Ns)" or
 // "FAIL name (Ns): why" per scenario and writes figures to $LAB_OUT/figures.json.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ControlClient } from '../../src/control/client.js';
@@ -50,6 +58,22 @@ async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Pids of running processes whose program is `program` and whose arguments mention `mark`. */
+function processesOf(program: string, mark: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.endsWith(`/${program}`) && argv.some((a) => a.includes(mark))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 function assert(condition: unknown, message: string): asserts condition {
@@ -375,8 +399,13 @@ async function main(): Promise<void> {
     });
     figures.wpsPairingSeconds = (Date.now() - started) / 1000;
     assert(sa.lastWps?.outcome === 'success' && sb.lastWps?.outcome === 'success', 'lastWps should be success on both');
-    const psk = readFileSync(join(A.data, 'hostapd.psk'), 'utf8');
-    assert(!psk.toLowerCase().includes(bMac), `A still holds a WPS key for B: ${psk}`);
+    // The status answers as soon as the association is counted; the key's removal is an effect that
+    // follows it (a file rewrite, ~100 ms under emulation), so wait for it, briefly.
+    let psk = '';
+    await waitFor('A to forget the WPS key it gave B', 10_000, async () => {
+      psk = readFileSync(join(A.data, 'hostapd.psk'), 'utf8');
+      return !psk.toLowerCase().includes(bMac);
+    }).catch(() => assert(false, `A still holds a WPS key for B: ${psk}`));
     // Connect once: the key is gone from disk, but this connection is not cut.
     await new Promise((r) => setTimeout(r, 5_000));
     assert(
@@ -468,6 +497,11 @@ async function main(): Promise<void> {
     assert(s.leds.ap === 'on' && s.leds.connection === 'on', `LEDs after restart: ${JSON.stringify(s.leds)}`);
     const listed = (await A.hostapd(['list_sta'])).split('\n').filter((l) => /^[0-9a-f:]{17}$/.test(l.trim()));
     assert(listed.length === 1, `hostapd lists ${listed.length} stations`);
+    // The killed daemon's children must not outlive it beside the new ones (a second dnsmasq answering DHCP).
+    for (const program of ['hostapd', 'dnsmasq']) {
+      const pids = processesOf(program, `${A.data}/`);
+      assert(pids.length === 1, `${pids.length} ${program} processes of A after the restart: ${pids.join(', ')}`);
+    }
     // Another join and leave must move the count by exactly one each: no doubled event listeners.
     await phone.leave();
     await waitFor('count back to 0', 30_000, async () => (await A.status()).associations.length === 0);
@@ -510,6 +544,27 @@ async function main(): Promise<void> {
     );
     const laptop = new Phone('swl');
     mkdirSync(laptop.ctrlDir, { recursive: true });
+    // The laptop's side: up, then wait for the link (the gadget reports it through a CDC notification
+    // once usb0 is up). One CI run met a usb1 that never got carrier; if that happens, record both ends
+    // and replug (down and up again restarts the host driver's status polling), as a user would.
+    const carrier = async (ns: string, dev: string) =>
+      (await inNs(ns, ['cat', `/sys/class/net/${dev}/carrier`]).catch(() => '?')).trim();
+    await inNs('swl', ['ip', 'link', 'set', 'usb1', 'up']);
+    let replugs = 0;
+    for (;;) {
+      try {
+        await waitFor('carrier on the laptop side (usb1)', 20_000, async () => (await carrier('swl', 'usb1')) === '1');
+        break;
+      } catch (error) {
+        const ends = `usb0 carrier=${await carrier('swa', 'usb0')}, usb1 carrier=${await carrier('swl', 'usb1')}`;
+        if (replugs >= 2) throw new Error(`${(error as Error).message}; ${ends}`);
+        replugs++;
+        log(`usb: no carrier on usb1 (${ends}); replugging (${replugs})`);
+        await inNs('swl', ['ip', 'link', 'set', 'usb1', 'down']);
+        await inNs('swl', ['ip', 'link', 'set', 'usb1', 'up']);
+      }
+    }
+    figures.usbReplugs = replugs;
     // A laptop's DHCP client keeps asking; under TCG on a loaded host the gadget link can take a while.
     let ip = '';
     for (let attempt = 1; !ip; attempt++) {

@@ -143,6 +143,9 @@ export class RealWifi {
       ],
       clock,
       logger,
+      // The same file dnsmasq writes itself: a dnsmasq left running by a daemon of ours killed outright
+      // would otherwise answer DHCP beside the new one.
+      pidFile: files.dnsmasqPid,
     });
 
     this.station = {
