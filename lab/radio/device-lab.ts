@@ -536,20 +536,24 @@ async function main(): Promise<void> {
       async () => existsSync('/sys/class/net/usb0') && existsSync('/sys/class/net/usb1'),
     );
     if (!existsSync('/run/netns/swl')) await sh(['ip', 'netns', 'add', 'swl']);
-    await sh(['ip', 'link', 'set', 'usb0', 'netns', 'swa']);
+    // The laptop's interface is up before the device's, as when a laptop meets a Pi that is still booting.
+    // The other order loses the gadget's "connected" notification now and then under dummy_hcd (seen in
+    // 2 of 17 trials in lab/radio/NOTES.md; 0 of 17 in this order): usb1 then never gets carrier.
     await sh(['ip', 'link', 'set', 'usb1', 'netns', 'swl']);
     await inNs('swl', ['ip', 'link', 'set', 'lo', 'up']);
+    await inNs('swl', ['ip', 'link', 'set', 'usb1', 'up']);
+    // Both up within milliseconds is the failing case too: give the host driver time to start polling.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await sh(['ip', 'link', 'set', 'usb0', 'netns', 'swa']);
     await waitFor('A to address its USB interface', 30_000, async () =>
       (await inNs('swa', ['ip', '-j', 'addr', 'show', 'dev', 'usb0'])).includes('"192.168.6.1"'),
     );
     const laptop = new Phone('swl');
     mkdirSync(laptop.ctrlDir, { recursive: true });
-    // The laptop's side: up, then wait for the link (the gadget reports it through a CDC notification
-    // once usb0 is up). One CI run met a usb1 that never got carrier; if that happens, record both ends
-    // and replug (down and up again restarts the host driver's status polling), as a user would.
     const carrier = async (ns: string, dev: string) =>
       (await inNs(ns, ['cat', `/sys/class/net/${dev}/carrier`]).catch(() => '?')).trim();
-    await inNs('swl', ['ip', 'link', 'set', 'usb1', 'up']);
+    // Should the notification still be lost, the gadget side going down and up sends it again (what
+    // replugging the cable does); counted in the figures, so it does not go unseen.
     let replugs = 0;
     for (;;) {
       try {
@@ -557,11 +561,11 @@ async function main(): Promise<void> {
         break;
       } catch (error) {
         const ends = `usb0 carrier=${await carrier('swa', 'usb0')}, usb1 carrier=${await carrier('swl', 'usb1')}`;
-        if (replugs >= 2) throw new Error(`${(error as Error).message}; ${ends}`);
+        if (replugs >= 1) throw new Error(`${(error as Error).message}; ${ends}`);
         replugs++;
-        log(`usb: no carrier on usb1 (${ends}); replugging (${replugs})`);
-        await inNs('swl', ['ip', 'link', 'set', 'usb1', 'down']);
-        await inNs('swl', ['ip', 'link', 'set', 'usb1', 'up']);
+        log(`usb: no carrier on usb1 (${ends}); replugging`);
+        await inNs('swa', ['ip', 'link', 'set', 'usb0', 'down']);
+        await inNs('swa', ['ip', 'link', 'set', 'usb0', 'up']);
       }
     }
     figures.usbReplugs = replugs;
