@@ -36,6 +36,7 @@ import {
   withPolicyChange,
 } from './auto-follow.js';
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
+import { BlobWants } from './blob-wants.js';
 import { skipBufferDeprecationChecks } from './buffer-deprecation.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
@@ -158,7 +159,7 @@ export interface SsbPeer {
 }
 
 const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
-/** Blobs mentioned in friends' posts that we are fetching at once; more wait for a later message. */
+/** Blobs mentioned in friends' posts that we ask ssb-blobs for at once; more wait their turn. */
 const MAX_BLOB_WANTS = 256;
 /** New LAN keys acted on per minute (a real meeting brings a handful), and keys remembered. */
 const NEW_LAN_KEYS_PER_MINUTE = 30;
@@ -634,20 +635,23 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   let lastForeignAppend = 0;
   // Photos travel with the posts that mention them: a device that stores a friend's post also fetches its
   // blobs, so it can hand them on to the next friend it meets (ssb-blobs alone only fetches on request).
-  const wantedBlobs = new Set<string>();
+  // Pending ones are remembered across restarts (blob-wants.ts).
+  const blobWants = new BlobWants({
+    file: join(dataDir, 'blob-wants.json'),
+    want: (id, cb) => ssb.blobs.want(id, cb),
+    logger,
+    active: MAX_BLOB_WANTS,
+  });
+  const resumed = await blobWants.load();
+  if (resumed > 0) logger.log('info', 'asking again for photos still missing', { blobs: resumed });
   const wantMentionedBlobs = (content: unknown) => {
     const mentions = (content as { mentions?: unknown } | null)?.mentions;
     if (!Array.isArray(mentions)) return;
     for (const mention of mentions as Array<{ link?: unknown; size?: unknown } | null>) {
       const link = mention?.link;
-      if (typeof link !== 'string' || !BLOB_ID.test(link) || wantedBlobs.has(link)) continue;
+      if (typeof link !== 'string' || !BLOB_ID.test(link)) continue;
       if (typeof mention?.size === 'number' && mention.size > blobsMaxBytes) continue;
-      if (wantedBlobs.size >= MAX_BLOB_WANTS) return;
-      wantedBlobs.add(link);
-      ssb.blobs.want(link, (err) => {
-        wantedBlobs.delete(link);
-        if (err) logger.log('debug', 'could not fetch a mentioned blob', { blob: link, error: err.message });
-      });
+      blobWants.add(link);
     }
   };
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
@@ -740,6 +744,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     closing ??= (async () => {
       clearInterval(poll);
       unsubscribeAdded();
+      await blobWants.close();
       duplicates.stop();
       await follower.close();
       await legacyLan?.close();

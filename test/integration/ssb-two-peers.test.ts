@@ -1,6 +1,6 @@
 // Two real peers in this process on loopback, dialled directly (no discovery): follow, replicate, blobs.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -90,6 +90,35 @@ describe('two peers on loopback', { timeout: 90_000 }, () => {
     await waitFor('the mentioned photo at A', () => a.hasBlob(photoId), 20_000);
     assert.ok((await a.getBlob(photoId)).equals(photo));
     assert.equal(await a.hasBlob(bigId), false, 'a blob over the limit is not fetched');
+  });
+
+  it('asks again after a restart for a photo it read about but could not fetch before', async () => {
+    const first = await peers.start('wants-A');
+    const dataDir = join(
+      String(first.logger.lines.find((l) => l.msg === 'created a new SSB identity')?.fields?.path),
+      '..',
+    );
+    const b = await peers.start('wants-B');
+    const photo = randomBytes(100_000);
+    const photoId = `&${createHash('sha256').update(photo).digest('base64')}.sha256`;
+    // B mentions a photo it does not hold: A reads the post, wants the photo, and nobody has it yet.
+    await b.publish({
+      type: 'post',
+      text: 'a photo from elsewhere',
+      mentions: [{ link: photoId, size: photo.length }],
+    });
+    await first.follow(b.id);
+    await first.connect(b.address());
+    await waitFor('the post at A', async () => (await sequenceOf(first, b.id)) >= 1, 20_000);
+    await first.close();
+
+    const again = await peers.start('wants-A-again', { dataDir });
+    assert.ok(again.logger.lines.some((l) => l.msg === 'asking again for photos still missing'));
+    const c = await peers.start('wants-C');
+    await c.addBlob(photo);
+    await again.connect(c.address());
+    await waitFor('the photo at A, from a peer met after the restart', () => again.hasBlob(photoId), 20_000);
+    assert.ok((await again.getBlob(photoId)).equals(photo));
   });
 
   it('keeps its identity and data across a restart', async () => {

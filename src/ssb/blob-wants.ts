@@ -1,0 +1,131 @@
+// Photos a device has read about but does not hold yet. ssb-blobs keeps its wants in memory only: a want
+// pending when the peer stopped (a restart, a power cut) was never asked for again unless another post
+// mentioned the photo, and mentions beyond what we ask at once were dropped. Here every wanted blob is
+// written down (bounded), at most `active` are asked of ssb-blobs at a time, and the rest wait their turn,
+// across restarts too.
+import { z } from 'zod';
+import type { LogSink } from '../log/logger.js';
+import { ThrottledLog } from '../log/throttled.js';
+import { JsonFile } from '../store/json-file.js';
+
+export type WantFn = (id: string, cb: (err: Error | null, has?: boolean) => void) => void;
+
+export interface BlobWantsOptions {
+  file: string;
+  want: WantFn;
+  logger: LogSink;
+  /** Wants handed to ssb-blobs at once (each stays there until the blob arrives). */
+  active?: number;
+  /** Wants remembered in all; a mention beyond this is dropped (and logged, throttled). */
+  capacity?: number;
+  /** Coalesces the file writes of a burst of mentions (a replication batch). */
+  saveDelayMs?: number;
+}
+
+const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
+const schema = z.object({ version: z.literal(1), wanted: z.array(z.string().regex(BLOB_ID)) });
+type Stored = z.infer<typeof schema>;
+
+export class BlobWants {
+  /** Not yet asked, oldest first (a Set keeps insertion order). */
+  private readonly waiting = new Set<string>();
+  private readonly asked = new Set<string>();
+  private readonly file: JsonFile<Stored>;
+  private readonly active: number;
+  private readonly capacity: number;
+  private readonly saveDelayMs: number;
+  private readonly throttled: ThrottledLog;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: BlobWantsOptions) {
+    this.file = new JsonFile(options.file, schema);
+    this.active = options.active ?? 256;
+    this.capacity = options.capacity ?? 4096;
+    this.saveDelayMs = options.saveDelayMs ?? 250;
+    this.throttled = new ThrottledLog(options.logger);
+  }
+
+  /** Reads the wants an earlier run left and asks for them again; returns how many there were. */
+  async load(): Promise<number> {
+    const loaded = await this.file.load();
+    if (loaded.warning) this.options.logger.log('warn', 'blob wants file', { detail: loaded.warning });
+    const wanted = loaded.value?.wanted ?? [];
+    for (const id of wanted.slice(0, this.capacity)) this.waiting.add(id);
+    this.pump();
+    return wanted.length;
+  }
+
+  /** A blob we should fetch (a no-op if it is already wanted). */
+  add(id: string): void {
+    if (this.closed || !BLOB_ID.test(id) || this.waiting.has(id) || this.asked.has(id)) return;
+    if (this.size >= this.capacity) {
+      this.throttled.log('warn', 'blob-wants-full', 'too many photos wanted at once; a mention is dropped', {
+        capacity: this.capacity,
+        blob: id,
+      });
+      return;
+    }
+    this.waiting.add(id);
+    this.pump();
+    this.scheduleSave();
+  }
+
+  get size(): number {
+    return this.waiting.size + this.asked.size;
+  }
+
+  /** Everything wanted, asked first. */
+  list(): string[] {
+    return [...this.asked, ...this.waiting];
+  }
+
+  /** Writes what is pending now (close calls it). */
+  async flush(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this.saving = this.saving.then(() =>
+      this.file
+        .save({ version: 1, wanted: this.list() })
+        .catch((error: Error) =>
+          this.throttled.log('warn', 'blob-wants-save', 'cannot save the blob wants', { error: error.message }),
+        ),
+    );
+    await this.saving;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private pump(): void {
+    while (!this.closed && this.asked.size < this.active && this.waiting.size > 0) {
+      const id = this.waiting.values().next().value as string;
+      this.waiting.delete(id);
+      this.asked.add(id);
+      this.options.want(id, (err) => {
+        // ssb-blobs calls back once the blob is held, or at once with an error for an id it refuses.
+        if (!this.asked.delete(id)) return;
+        if (err)
+          this.throttled.log('debug', 'blob-want-error', 'could not fetch a mentioned blob', {
+            blob: id,
+            error: err.message,
+          });
+        if (this.closed) return;
+        this.pump();
+        this.scheduleSave();
+      });
+    }
+  }
+
+  private scheduleSave(): void {
+    if (this.closed || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.flush();
+    }, this.saveDelayMs);
+    this.saveTimer.unref();
+  }
+}
