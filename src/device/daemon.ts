@@ -14,6 +14,7 @@ import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
 import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
+import { peerEnvironment } from '../peer/allocator.js';
 import type { SsbOptions } from '../peer/peer.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
@@ -258,7 +259,9 @@ export class Daemon {
       String(ssb.port),
     );
     if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
-    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const { env, allocator } = peerEnvironment(process.env);
+    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+    this.options.logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
     child.on('exit', (code, signal) => {
       if (this.peer === child) this.peer = null;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { configSchema, defaultConfig } from '../config/config.js';
 import { DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG } from '../gpio/sysfs-leds.js';
+import { jemallocPath } from '../peer/allocator.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, type NetworkPlan, wpaSupplicantConf } from '../wifi/config-gen.js';
 import { PYTHON } from '../wifi/ctrl/transport.js';
 import { DEBIAN_BINARIES, daemonFiles } from '../wifi/daemons.js';
@@ -312,7 +313,13 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     dataDir,
     runDir,
     wifiInterface: config.wifi.interface,
+    jemalloc: jemallocPath(process.arch, root),
   };
+  if (unit.jemalloc === null) {
+    options.out(
+      'Note: libjemalloc2 is not installed; the SSB peer will keep more memory (apt-get install -y libjemalloc2).',
+    );
+  }
   const interfaces = [config.wifi.interface, config.usb.interface];
   const desired: Desired[] = [
     file(CONFIG_PATH, `${JSON.stringify(merged, null, 2)}\n`, 0o644, "the daemon's configuration"),

@@ -1,5 +1,6 @@
 // The files the installer owns outright: systemd units, the sysusers.d and tmpfiles.d snippets, the
 // NetworkManager drop-in. Pure functions of the install settings.
+import { JEMALLOC_CONF } from '../peer/allocator.js';
 
 export const SERVICE_USER = 'smallworld';
 export const CONFIG_PATH = '/etc/smallworld/config.json';
@@ -13,6 +14,8 @@ export interface UnitSettings {
   dataDir: string;
   runDir: string;
   wifiInterface: string;
+  /** libjemalloc2 on the target for the peer (src/peer/allocator.ts), or null: glibc's malloc. */
+  jemalloc?: string | null;
 }
 
 const HEADER = '# Written by "smallworld install"; "smallworld uninstall" removes it.';
@@ -96,7 +99,14 @@ StartLimitBurst=5
 Type=simple
 # Web and SSB addresses and the log level come from the same configuration file as the daemon's.
 ExecStart=${command([s.node, s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
-User=${SERVICE_USER}
+${
+  s.jemalloc
+    ? `# jemalloc gives back the memory replication frees; glibc's malloc keeps it (src/peer/allocator.ts).
+Environment=LD_PRELOAD=${s.jemalloc}
+Environment=MALLOC_CONF=${JEMALLOC_CONF}
+`
+    : ''
+}User=${SERVICE_USER}
 Group=${SERVICE_USER}
 UMask=0077
 Restart=on-failure

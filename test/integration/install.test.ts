@@ -28,6 +28,7 @@ import { runInstallCommand, runUninstallCommand } from '../../src/install/cli.js
 import { BLOCK_BEGIN, BLOCK_END, detectCountry, upsertBlock, withGadgetModules } from '../../src/install/edits.js';
 import { installedConfigSchema } from '../../src/install/installer.js';
 import { systemdArg } from '../../src/install/templates.js';
+import { jemallocPath } from '../../src/peer/allocator.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, wpaSupplicantConf } from '../../src/wifi/config-gen.js';
 import { daemonFiles } from '../../src/wifi/daemons.js';
 import { wifiSettingsSchema } from '../../src/wifi/settings.js';
@@ -221,6 +222,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     assert.equal(first.err, '');
     assert.match(first.out, /wrote\s+\/etc\/systemd\/system\/smallworld\.service/);
     assert.match(first.out, /install-backup\/manifest\.json/);
+    assert.match(first.out, /libjemalloc2 is not installed/);
   });
 
   test('config.txt gets the marked block at the end; everything before it is untouched', async () => {
@@ -556,6 +558,24 @@ describe('install: checks and dry runs', { timeout: 60_000 }, () => {
       await rm(empty, { recursive: true, force: true });
     }
   });
+});
+
+test('with libjemalloc2 on the target for this CPU, the peer unit preloads it', async () => {
+  const target = await mkdtemp(join(tmpdir(), 'sw-install-jemalloc-'));
+  try {
+    const lib = jemallocPath(process.arch, '/', () => true);
+    assert.ok(lib, `no multiarch directory known for ${process.arch}`);
+    await put(target, lib.slice(1), '', 0o644);
+    const result = await run(runInstallCommand, installArgs(target, '--skip-package-check'));
+    assert.equal(result.code, 0, result.err);
+    assert.doesNotMatch(result.out, /libjemalloc2 is not installed/);
+    const unit = await text(target, 'etc/systemd/system/smallworld-peer.service');
+    assert.match(unit, new RegExp(`^Environment=LD_PRELOAD=${lib}$`, 'm'));
+    assert.equal((await run(runUninstallCommand, ['--root', target])).code, 0);
+    assert.deepEqual(await readdir(target), ['usr']);
+  } finally {
+    await rm(target, { recursive: true, force: true });
+  }
 });
 
 describe('edits of shared files', () => {

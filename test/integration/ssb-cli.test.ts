@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { jemallocPath } from '../../src/peer/allocator.js';
 import { cli, DaemonProcess, freePort, removeDir, tempDir, until } from '../helpers/daemon.js';
 
 async function startDevice(dir: string, extra: string[] = []): Promise<DaemonProcess> {
@@ -43,6 +44,19 @@ describe('the SSB peer through the CLI', { timeout: 180_000 }, () => {
     await bobDevice.stop();
     await removeDir(alice);
     await removeDir(bob);
+  });
+
+  test('the peer process runs on jemalloc where libjemalloc2 is installed, on glibc malloc otherwise', async () => {
+    const line = aliceDevice
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"peer process started"'));
+    assert.ok(line, 'the daemon did not log the peer start');
+    const { pid, allocator } = JSON.parse(line) as { pid: number; allocator: string };
+    const expected = jemallocPath() === null ? 'system' : 'jemalloc';
+    assert.equal(allocator, expected);
+    const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+    assert.equal(maps.includes('/libjemalloc.so'), expected === 'jemalloc', `peer ${pid} maps`);
   });
 
   test('whoami, publish and feeds speak JSON for scripts', () => {
