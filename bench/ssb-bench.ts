@@ -149,6 +149,16 @@ const FIGURES: FigureDef[] = [
     target: { text: '< 200 MB', met: (sw) => sw < 200 },
   },
   {
+    id: 'rssHoldSettled',
+    title: 'The same, 10 s later',
+    unit: 'MB',
+    better: 'lower',
+    scenario: 'hold',
+    measurement: 'settledRssMB',
+    decimals: 1,
+    target: { text: '< 200 MB', met: (sw) => sw < 200 },
+  },
+  {
     id: 'rssHoldPeak',
     title: `Peak resident memory while replicating them`,
     unit: 'MB',

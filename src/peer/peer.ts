@@ -55,6 +55,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   const control = await connectWithRetry(socketPathFor(options.dataDir), logger);
   let ssb: SsbPeer | null = null;
   let ssbServer: ControlServer<PeerRequest> | null = null;
+  let ssbFailure: string | null = null;
   if (options.ssb.port !== 0) {
     // Loaded only when wanted: the SSB libraries take a while to import on a small board.
     const { startSsbPeer } = await import('../ssb/peer.js');
@@ -71,11 +72,19 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
         logger,
       });
     } catch (error) {
-      // The open control connection would keep this process alive, doing nothing, after the SSB peer failed
-      // to start (e.g. no sodium-native on 32-bit ARM): close it so the process exits and the failure shows.
-      control.close();
-      throw error;
+      if (options.web.port === 0) {
+        // The open control connection would keep this process alive, doing nothing, after the SSB peer failed
+        // to start (e.g. no sodium-native on 32-bit ARM): close it so the process exits and the failure shows.
+        control.close();
+        throw error;
+      }
+      // The web page still has work to do without SSB (the device, its Wi-Fi and its access point), so it
+      // stays up and says why the SSB pages are empty.
+      ssbFailure = (error as Error).message.split('\n')[0] ?? String(error);
+      logger.log('error', 'the SSB peer could not start; the web page runs without it', { error: ssbFailure });
     }
+  }
+  if (ssb) {
     logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.address() });
     ssb.onReplicationChange((replicating) => {
       control
@@ -103,6 +112,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       logger,
       stateDir,
       ssb,
+      ssbFailure,
       addresses: { ap: wifi.addresses?.ap ?? null, usb: wifi.addresses?.usb ?? null },
       setupCode: status.sim === true ? 'required' : 'off',
     });

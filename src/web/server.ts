@@ -67,6 +67,8 @@ export interface WebOptions {
   stateDir: string;
   /** The SSB peer, when this process runs one (the People and Feed pages need it). */
   ssb?: SsbPeer | null;
+  /** Why there is no SSB peer when one was wanted (it failed to start): shown instead of the SSB pages' data. */
+  ssbFailure?: string | null;
   /** The device's own addresses on its access point and USB link (from the daemon's `wifi.get`). */
   addresses?: { ap: string | null; usb: string | null };
   /**
@@ -173,8 +175,12 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       client.close();
     }
   };
+  const ssbAbsence = () =>
+    options.ssbFailure
+      ? `the SSB peer could not start: ${options.ssbFailure}`
+      : 'the SSB peer is not running on this device (--ssb-port 0)';
   const ssbPeer = (): SsbPeer => {
-    if (!options.ssb) throw new HttpError(503, 'the SSB peer is not running on this device (--ssb-port 0)');
+    if (!options.ssb) throw new HttpError(503, ssbAbsence());
     return options.ssb;
   };
 
@@ -364,7 +370,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
   });
 
   app.get('/api/ssb/overview', async () => {
-    if (!options.ssb) return { running: false };
+    if (!options.ssb) return { running: false, reason: ssbAbsence() };
     const ssb = options.ssb;
     const [relationships, profiles] = await Promise.all([ssb.relationships(), ssb.profiles()]);
     const view = devicePeersView({

@@ -161,7 +161,8 @@ function renderOverview(overview) {
   const peers = $('peers');
   const sync = $('sync-peers');
   if (!overview.running) {
-    fillList(peers, [], 'The SSB peer is not running (--ssb-port 0).');
+    const reason = overview.reason ?? 'the SSB peer is not running';
+    fillList(peers, [], `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`);
     sync.replaceChildren();
     $('sync-overall').value = 0;
     $('sync-overall-text').textContent = 'no SSB peer';
