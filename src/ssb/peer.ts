@@ -21,6 +21,7 @@ import type ssbFriends from 'ssb-friends';
 import type ssbLan from 'ssb-lan';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
+import { removeStaleTempFiles } from '../store/atomic-file.js';
 import { type AboutMessage, type Profile, profilesFromAbouts } from './about.js';
 import { AppendQueue, RejectionLog } from './append-queue.js';
 import {
@@ -343,6 +344,10 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const { SecretStack, plugins, operators } = libs;
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Our own small JSON files (follow state, policy, photo wants) are written atomically; a power cut mid-write
+  // leaves only a temporary file, which goes now.
+  const stale = await removeStaleTempFiles(dataDir);
+  if (stale.length > 0) logger.log('info', 'removed temporary files of interrupted writes', { files: stale });
   const keys = await loadOrCreateKeys(join(dataDir, 'secret'), logger);
   const caps = options.caps ?? loadMainNetworkCaps();
   const wildcard = isWildcardHost(options.host);

@@ -1,7 +1,7 @@
 // Two real peers in this process on loopback, dialled directly (no discovery): follow, replicate, blobs.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
@@ -126,8 +126,12 @@ describe('two peers on loopback', { timeout: 90_000 }, () => {
     await first.publish({ type: 'post', text: 'one' });
     const dataDir = String(first.logger.lines.find((l) => l.msg === 'created a new SSB identity')?.fields?.path);
     await first.close();
+    // What a power cut in the middle of an atomic write of one of our JSON files leaves behind.
+    const leftover = join(dataDir, '..', `.auto-follow.json.4242.0badf00d.tmp`);
+    await writeFile(leftover, '{"half": ');
     const second = await peers.start('restart-again', { dataDir: join(dataDir, '..') });
     assert.equal(second.id, first.id);
     assert.deepEqual(await second.feeds(), [{ id: first.id, sequence: 1 }]);
+    await assert.rejects(stat(leftover), { code: 'ENOENT' });
   });
 });
