@@ -1,7 +1,7 @@
 // The SSB peer's memory allocator. Replicating allocates and frees many small buffers per message; glibc's
-// malloc keeps what was freed, fragmented, so a peer that replicated 100,000 messages stayed at 205-290 MB
+// malloc keeps what was freed, fragmented, so a peer that replicated 100,000 messages stayed at 205-286 MB
 // resident long after going idle (live JS heap ~20 MB). jemalloc (Debian's libjemalloc2) hands freed pages
-// back to the system within about a second when told to: 144-187 MB ten seconds after the same load
+// back to the system within about a second when told to: 144-191 MB ten seconds after the same load
 // (README "Performance"). It is preloaded into the peer process only, and only when installed for this CPU.
 import { existsSync } from 'node:fs';
 
