@@ -3,6 +3,7 @@
 // (content.about === author): what others call someone is their opinion, not the person's name. Later
 // messages win field by field, as in Patchwork and Manyverse. Everything here came from the network, so
 // values are trimmed, bounded and checked; the page still renders them as text only.
+import { BLOB_ID } from './protocol.js';
 
 export interface Profile {
   name?: string;
@@ -17,7 +18,6 @@ export interface AboutMessage {
 }
 
 export const MAX_NAME_LENGTH = 64;
-const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
 
 /** A display name: control and format characters removed, whitespace collapsed, at most 64 characters. */
 export function cleanName(value: unknown): string | undefined {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { LogSink } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { JsonFile } from '../store/json-file.js';
+import { BLOB_ID } from './protocol.js';
 
 export type WantFn = (id: string, cb: (err: Error | null, has?: boolean) => void) => void;
 
@@ -22,7 +23,6 @@ export interface BlobWantsOptions {
   saveDelayMs?: number;
 }
 
-const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
 const schema = z.object({ version: z.literal(1), wanted: z.array(z.string().regex(BLOB_ID)) });
 type Stored = z.infer<typeof schema>;
 
@@ -77,7 +77,7 @@ export class BlobWants {
   }
 
   /** Everything wanted, asked first. */
-  list(): string[] {
+  private list(): string[] {
     return [...this.asked, ...this.waiting];
   }
 

@@ -48,6 +48,7 @@ import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-la
 import { fixLibraryMemory } from './library-fixes.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
+import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
 
 /** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
@@ -159,7 +160,6 @@ export interface SsbPeer {
   close(): Promise<void>;
 }
 
-const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
 /** Blobs mentioned in friends' posts that we ask ssb-blobs for at once; more wait their turn. */
 const MAX_BLOB_WANTS = 256;
 /** New LAN keys acted on per minute (a real meeting brings a handful), and keys remembered. */
@@ -654,7 +654,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     if (!Array.isArray(mentions)) return;
     for (const mention of mentions as Array<{ link?: unknown; size?: unknown } | null>) {
       const link = mention?.link;
-      if (typeof link !== 'string' || !BLOB_ID.test(link)) continue;
+      // blobWants.add refuses what is not a blob id.
+      if (typeof link !== 'string') continue;
       if (typeof mention?.size === 'number' && mention.size > blobsMaxBytes) continue;
       blobWants.add(link);
     }

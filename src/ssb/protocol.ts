@@ -9,7 +9,9 @@ export const PEER_SOCKET_NAME = 'peer.sock';
 export const MAX_PEER_REQUEST_BYTES = 8 * 1024 * 1024;
 
 export const feedId = z.string().regex(/^@[A-Za-z0-9+/]{43}=\.ed25519$/, 'expected a feed id like @<base64>.ed25519');
-export const blobId = z.string().regex(/^&[A-Za-z0-9+/]{43}=\.sha256$/, 'expected a blob id like &<base64>.sha256');
+/** A blob's id: `&`, the base64 of its sha256, `.sha256`. */
+export const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
+export const blobId = z.string().regex(BLOB_ID, 'expected a blob id like &<base64>.sha256');
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64 data');
 
 export const peerRequestSchema = z.discriminatedUnion('cmd', [
