@@ -16,9 +16,13 @@
 //   bulk of the memory growth that remained after the two leaks (measured with /proc/PID/smaps). The
 //   replacement caps it at `LOG_CACHE_BLOCKS` (reads beyond come from the OS page cache).
 //
-// The replacements compute exactly what the originals compute; only what stays in memory changes. One more
-// fix is about time, not memory:
+// The replacements compute exactly what the originals compute; only what stays in memory changes. Two more
+// fixes are about time, not memory:
 //
+// - pull-box-stream 1.0 (secret-handshake's encryption) boxes every muxrpc packet on its own and writes
+//   header and body separately: two secretbox calls and two socket writes per replicated message. The box
+//   stream now gets what one turn of the event loop produced, joined (coalesce.ts), and its frames reach the
+//   socket as one write. The bytes on the wire are still valid box-stream frames (up to 4 KiB each).
 // - ssb-conn 6.0 drops every connection (`hub().reset()`) whenever the list of network addresses changes,
 //   polled each second (on-change-network-strict). A network *appearing* — the link coming up when two
 //   people meet, or the device joining a second Wi-Fi while phones are on its access point — then cuts the
@@ -27,12 +31,30 @@
 //   connection over it is stale), which is the case the reset is for.
 import { createRequire, Module } from 'node:module';
 import { networkInterfaces } from 'node:os';
+import { coalesceBuffers, type Read, type Through } from './coalesce.js';
 
 export interface LibraryFixes {
   onceWhen: boolean;
   msgIdCache: boolean;
   logCache: boolean;
   networkReset: boolean;
+  boxBatching: boolean;
+}
+
+/** What the box stream is given at once (it cuts it into 4 KiB frames), and what one socket write may hold. */
+export const BOX_INPUT_BYTES = 16 * 1024;
+export const BOX_OUTPUT_BYTES = 64 * 1024;
+
+type BoxStreamFactory = (key: Buffer, nonce?: Buffer) => Through<Buffer | string>;
+
+/** pull-box-stream's createBoxStream with its input and output joined per turn of the event loop. */
+export function batchedBoxStream(original: BoxStreamFactory): BoxStreamFactory {
+  return (key, nonce) => {
+    const box = original(key, nonce);
+    const input = coalesceBuffers(BOX_INPUT_BYTES);
+    const output = coalesceBuffers(BOX_OUTPUT_BYTES);
+    return (read: Read<Buffer | string>) => output(box(input(read)));
+  };
 }
 
 /** Blocks of the database log kept in memory: quick-lru holds up to twice this, 64 KiB each (8 MiB). */
@@ -56,9 +78,18 @@ export function onceWhen(obv: Obz | null | undefined, filter: (value: unknown) =
   });
 }
 
+const msgIds = new WeakMap<object, string>();
+
+/** Tells the getMsgId below a message's id computed elsewhere (classic-validation.ts hashes the same text). */
+export function rememberMsgId(msg: object, id: string): void {
+  msgIds.set(msg, id);
+}
+
 /** ssb-classic's getMsgId with its memo in a WeakMap. */
-export function makeGetMsgId(hash: (data: string) => string): (nativeMsg: unknown) => string {
-  const ids = new WeakMap<object, string>();
+export function makeGetMsgId(
+  hash: (data: string) => string,
+  ids: WeakMap<object, string> = msgIds,
+): (nativeMsg: unknown) => string {
   return (nativeMsg) => {
     const key = typeof nativeMsg === 'object' && nativeMsg !== null ? nativeMsg : null;
     const cached = key ? ids.get(key) : undefined;
@@ -112,7 +143,13 @@ function versionOf(req: NodeJS.Require, name: string): string | undefined {
  */
 export function fixLibraryMemory(): LibraryFixes {
   if (applied) return { ...applied };
-  const fixes: LibraryFixes = { onceWhen: false, msgIdCache: false, logCache: false, networkReset: false };
+  const fixes: LibraryFixes = {
+    onceWhen: false,
+    msgIdCache: false,
+    logCache: false,
+    networkReset: false,
+    boxBatching: false,
+  };
   const attempt = (fix: keyof LibraryFixes, apply: () => boolean) => {
     try {
       fixes[fix] = apply();
@@ -172,6 +209,23 @@ export function fixLibraryMemory(): LibraryFixes {
     }
     if (loaded(fromConn, watchPath)) return false;
     replaceModule(fromConn, watchPath, onAddressGone);
+    return true;
+  });
+
+  // secret-handshake looks createBoxStream up on the module each time it opens a connection, so this one works
+  // whenever it is applied.
+  attempt('boxBatching', () => {
+    const fromSecretStack = createRequire(root.resolve('secret-stack'));
+    const fromMultiserver = createRequire(fromSecretStack.resolve('multiserver'));
+    const fromShs = createRequire(fromMultiserver.resolve('secret-handshake'));
+    if (versionOf(fromShs, 'pull-box-stream') !== '1.0.13') return false;
+    const boxes = fromShs('pull-box-stream') as { createBoxStream?: unknown; createEncryptStream?: unknown };
+    if (typeof boxes.createBoxStream !== 'function' || boxes.createBoxStream !== boxes.createEncryptStream) {
+      return false;
+    }
+    const batched = batchedBoxStream(boxes.createBoxStream as BoxStreamFactory);
+    boxes.createBoxStream = batched;
+    boxes.createEncryptStream = batched;
     return true;
   });
 

@@ -135,7 +135,13 @@ describe('fixLibraryMemory', () => {
     `);
     assert.equal(result.status, 0, result.stderr);
     const { fixes, again, id } = JSON.parse(result.stdout) as { fixes: object; again: object; id: string };
-    assert.deepEqual(fixes, { onceWhen: true, msgIdCache: true, logCache: true, networkReset: true });
+    assert.deepEqual(fixes, {
+      onceWhen: true,
+      msgIdCache: true,
+      logCache: true,
+      networkReset: true,
+      boxBatching: true,
+    });
     assert.deepEqual(again, fixes);
     assert.match(id, /^%[A-Za-z0-9+/]{43}=\.sha256$/);
   });
