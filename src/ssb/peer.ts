@@ -39,17 +39,20 @@ import {
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
 import { BlobWants } from './blob-wants.js';
 import { skipBufferDeprecationChecks } from './buffer-deprecation.js';
+import { type ClassicMsg, ClassicValidator, type ValidateBatch } from './classic-validation.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { syncBlob } from './durable.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
-import { fixLibraryMemory } from './library-fixes.js';
+import { fixLibraryMemory, rememberMsgId } from './library-fixes.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
+import { db2RunSource, decodeStoredRecord, ReadAhead, type StoredRecord } from './read-ahead.js';
+import { createVerifier, InlineVerifier, loadChloride } from './verifier.js';
 
 /** The server as assembled below: secret-stack's core plus the plugin APIs we call. */
 type SsbServer = SecretStack.Server & {
@@ -59,6 +62,10 @@ type SsbServer = SecretStack.Server & {
   conn: ssbConn.Api;
   blobs: ssbBlobs.Api;
   lan?: ssbLan.Api;
+  /** ssb-db2's compat/ebt: how ssb-ebt reads a feed's message at a sequence to send it. */
+  getAtSequenceNativeMsg?: SecretStack.Hookable<
+    (key: [string, number], feedFormat: string, cb: (err: Error | null, msg?: unknown) => void) => void
+  >;
 };
 
 export interface LanDiscoveryOptions {
@@ -266,6 +273,67 @@ function isServer(value: unknown): value is SsbServer {
   );
 }
 
+let classicValidator: ClassicValidator | null = null;
+
+/**
+ * Puts classic-validation.ts in place of ssb-classic's validateBatch (what ssb-db2 calls for replicated
+ * messages), once per process: the module is shared by every peer in it, and so is the (unref'd) worker.
+ * Left as it is, with a warning, if ssb-classic is not the version this was written against.
+ */
+function validateClassicInBatches(logger: PeerLogger): ClassicValidator | null {
+  if (classicValidator) return classicValidator;
+  const fromDb2 = createRequire(createRequire(import.meta.url).resolve('ssb-db2'));
+  const formatPath = fromDb2.resolve('ssb-classic/format.js');
+  const fromClassic = createRequire(formatPath);
+  const format = fromDb2(formatPath) as { validateBatch?: unknown };
+  const version = (fromDb2('ssb-classic/package.json') as { version?: string }).version;
+  if (version !== '1.1.0' || typeof format.validateBatch !== 'function') {
+    logger.log('warn', 'replicated messages are validated by ssb-classic itself', { version });
+    return null;
+  }
+  const ref = fromClassic('ssb-ref') as { isFeedId(value: unknown): boolean };
+  const canonical = fromClassic('is-canonical-base64') as (prefix: string, suffix: string) => RegExp;
+  const signatureRx = canonical('', '\\.sig.\\w+');
+  const ssbKeys = fromClassic('ssb-keys') as { hash(data: string): string };
+  const getMsgId = fromClassic('./get-msg-id.js') as (msg: ClassicMsg) => string;
+  const chloridePath = createRequire(fromClassic.resolve('ssb-keys')).resolve('chloride');
+  const verifier = createVerifier(chloridePath, logger);
+  const validator = new ClassicValidator({
+    isFeedId: (value) => ref.isFeedId(value),
+    isSignature: (value) => signatureRx.test(value),
+    hash: (text) => ssbKeys.hash(text),
+    getMsgId,
+    rememberMsgId,
+    verifier,
+    inlineVerifier: new InlineVerifier(loadChloride(chloridePath)),
+    fallback: format.validateBatch as ValidateBatch,
+  });
+  format.validateBatch = validator.validateBatch;
+  classicValidator = validator;
+  return validator;
+}
+
+/** Hooks ssb-ebt's reads of messages to send so they come in runs; null if ssb-db2 is not the one we know. */
+function serveFeedsInRuns(ssb: SsbServer, logger: PeerLogger): ReadAhead<StoredRecord, unknown> | null {
+  const getAt = ssb.getAtSequenceNativeMsg;
+  const bipf = createRequire(createRequire(import.meta.url).resolve('ssb-db2'))('bipf');
+  const source = typeof getAt?.hook === 'function' ? db2RunSource(ssb.db, bipf) : null;
+  if (!getAt || !source) {
+    logger.log('warn', 'messages are sent one lookup at a time: ssb-db2 internals not as expected');
+    return null;
+  }
+  const readAhead = new ReadAhead(source, decodeStoredRecord(bipf));
+  getAt.hook((original, args) => {
+    const [key, feedFormat, cb] = args;
+    const [feed, sequence] = Array.isArray(key) ? key : [];
+    if (feedFormat !== 'classic' || typeof feed !== 'string' || !Number.isSafeInteger(sequence)) {
+      return original(...args);
+    }
+    readAhead.get(feed, sequence as number, cb, () => original(...args));
+  });
+  return readAhead;
+}
+
 function callback<T = void>(run: (cb: (err: Error | null, value?: T) => void) => void): Promise<T | undefined> {
   return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
 }
@@ -420,6 +488,12 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     );
   ssb.blobs.get.hook((original, args) => withoutEmptyChunks(original(...args)));
 
+  // What we receive: validated with one serialisation per message, signatures checked off the event loop.
+  const validator = validateClassicInBatches(logger);
+
+  // What we send: a feed's messages read in runs from the log (read-ahead.ts), not one index lookup each.
+  serveFeedsInRuns(ssb, logger);
+
   // Replicated messages go through our queue (see append-queue.ts): valid prefixes of refused batches are
   // kept, nothing waits for ssb-db2's 250 ms throttle, and every refusal is logged without flooding.
   const rejections = new RejectionLog(logger);
@@ -436,6 +510,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       typeof msgVal.author === 'string' &&
       Number.isInteger(msgVal.sequence);
     if (typeof cb !== 'function' || !classic) return addOne(msgVal, ...args);
+    validator?.admit(msgVal);
     appendQueue.add(msgVal, cb as (err: Error | null, msg?: ssbDb2.Msg) => void);
   };
 

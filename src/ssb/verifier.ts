@@ -1,0 +1,165 @@
+// Where the signatures of replicated messages are checked (see classic-validation.ts). On a board with
+// more than one core they go to a worker thread, so the peer's event loop keeps reading the network and
+// storing messages while the previous batch is checked; on one core they are checked inline. A worker that
+// fails or exits is not restarted: what it had and everything after is checked inline, and it is logged.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { LogSink } from '../log/logger.js';
+import type { Verifier, VerifyJob } from './classic-validation.js';
+
+export interface Chloride {
+  crypto_sign_verify_detached(signature: Buffer, message: Buffer, publicKey: Buffer): boolean;
+}
+
+const PUBLIC_KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
+const HEADER_BYTES = 4 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES;
+
+function check(chloride: Chloride, job: VerifyJob): boolean {
+  // A key or signature of the wrong length is invalid, whatever the binding would do with it.
+  if (job.publicKey.length !== PUBLIC_KEY_BYTES || job.signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    return chloride.crypto_sign_verify_detached(job.signature, job.data, job.publicKey) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Jobs as one buffer: per job the data length (u32), the public key, the signature, the data. */
+export function packJobs(jobs: VerifyJob[]): Buffer {
+  let size = 0;
+  for (const job of jobs) size += HEADER_BYTES + job.data.length;
+  const packed = Buffer.alloc(size);
+  let at = 0;
+  for (const job of jobs) {
+    packed.writeUInt32LE(job.data.length, at);
+    // Wrong-length keys or signatures are zero-padded or cut; they were refused before packing.
+    job.publicKey.copy(packed, at + 4, 0, PUBLIC_KEY_BYTES);
+    job.signature.copy(packed, at + 4 + PUBLIC_KEY_BYTES, 0, SIGNATURE_BYTES);
+    job.data.copy(packed, at + HEADER_BYTES);
+    at += HEADER_BYTES + job.data.length;
+  }
+  return packed;
+}
+
+export function unpackAndVerify(chloride: Chloride, packed: Buffer, count: number): Uint8Array {
+  const valid = new Uint8Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + HEADER_BYTES > packed.length) break;
+    const length = packed.readUInt32LE(at);
+    const end = at + HEADER_BYTES + length;
+    if (end > packed.length) break;
+    const job = {
+      publicKey: packed.subarray(at + 4, at + 4 + PUBLIC_KEY_BYTES),
+      signature: packed.subarray(at + 4 + PUBLIC_KEY_BYTES, at + HEADER_BYTES),
+      data: packed.subarray(at + HEADER_BYTES, end),
+    };
+    valid[i] = check(chloride, job) ? 1 : 0;
+    at = end;
+  }
+  return valid;
+}
+
+export function loadChloride(path: string): Chloride {
+  return createRequire(import.meta.url)(path) as Chloride;
+}
+
+export class InlineVerifier implements Verifier {
+  constructor(private readonly chloride: Chloride) {}
+
+  verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
+    cb(jobs.map((job) => check(this.chloride, job)));
+  }
+
+  close(): void {}
+}
+
+interface Pending {
+  jobs: VerifyJob[];
+  cb: (valid: boolean[]) => void;
+}
+
+export class WorkerVerifier implements Verifier {
+  private worker: Worker | null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly inline: InlineVerifier;
+  /** Jobs checked by the worker and inline, for tests and the log. */
+  readonly counts = { worker: 0, inline: 0 };
+
+  constructor(
+    chloridePath: string,
+    private readonly logger?: LogSink,
+    workerUrl: URL = new URL('./verify-worker.js', import.meta.url),
+  ) {
+    this.inline = new InlineVerifier(loadChloride(chloridePath));
+    // Not the peer's own Node options (a preloaded profiler or heap-snapshot signal is the peer's business).
+    const worker = new Worker(workerUrl, { workerData: { chloridePath }, execArgv: [] });
+    // The peer may exit while the worker waits for work.
+    worker.unref();
+    worker.on('message', (reply: { id: number; valid: Uint8Array }) => {
+      const pending = this.pending.get(reply.id);
+      if (!pending) return;
+      this.pending.delete(reply.id);
+      this.counts.worker += pending.jobs.length;
+      pending.cb(Array.from(reply.valid, (v) => v === 1));
+    });
+    worker.on('error', (error) => this.fail(`failed: ${error.message}`));
+    worker.on('exit', (code) => this.fail(`exited with code ${code}`));
+    this.worker = worker;
+  }
+
+  verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
+    if (!this.worker) {
+      this.counts.inline += jobs.length;
+      this.inline.verify(jobs, cb);
+      return;
+    }
+    const id = this.nextId++;
+    this.pending.set(id, { jobs, cb });
+    const packed = packJobs(jobs);
+    this.worker.postMessage({ id, count: jobs.length, packed: packed.buffer }, [packed.buffer as ArrayBuffer]);
+  }
+
+  close(): void {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) {
+      worker.removeAllListeners('exit');
+      void worker.terminate();
+    }
+    this.drainInline();
+  }
+
+  private fail(reason: string): void {
+    if (!this.worker) return;
+    this.worker = null;
+    this.logger?.log('warn', `signature worker ${reason}; checking signatures inline`, {
+      pending: this.pending.size,
+    });
+    this.drainInline();
+  }
+
+  private drainInline(): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const { jobs, cb } of pending) {
+      this.counts.inline += jobs.length;
+      this.inline.verify(jobs, cb);
+    }
+  }
+}
+
+/** A worker when the board has a core to spare, else inline. */
+export function createVerifier(chloridePath: string, logger?: LogSink, cores = availableParallelism()): Verifier {
+  if (cores > 1) {
+    try {
+      return new WorkerVerifier(chloridePath, logger);
+    } catch (error) {
+      logger?.log('warn', 'cannot start the signature worker; checking signatures inline', { error: String(error) });
+    }
+  }
+  return new InlineVerifier(loadChloride(chloridePath));
+}
