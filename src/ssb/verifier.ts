@@ -97,17 +97,19 @@ export class WorkerVerifier implements Verifier {
     this.inline = new InlineVerifier(loadChloride(chloridePath));
     // Not the peer's own Node options (a preloaded profiler or heap-snapshot signal is the peer's business).
     const worker = new Worker(workerUrl, { workerData: { chloridePath }, execArgv: [] });
-    // The peer may exit while the worker waits for work.
-    worker.unref();
     worker.on('message', (reply: { id: number; valid: Uint8Array }) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker?.unref();
       this.counts.worker += pending.jobs.length;
       pending.cb(Array.from(reply.valid, (v) => v === 1));
     });
     worker.on('error', (error) => this.fail(`failed: ${error.message}`));
     worker.on('exit', (code) => this.fail(`exited with code ${code}`));
+    // Idle, the worker must not keep the process alive; with checks pending it must (ref'd in verify). Unref'd
+    // after the listeners are added: adding one refs it again.
+    worker.unref();
     this.worker = worker;
   }
 
@@ -118,6 +120,7 @@ export class WorkerVerifier implements Verifier {
       return;
     }
     const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
     this.pending.set(id, { jobs, cb });
     const packed = packJobs(jobs);
     this.worker.postMessage({ id, count: jobs.length, packed: packed.buffer }, [packed.buffer as ArrayBuffer]);
