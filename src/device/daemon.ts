@@ -260,7 +260,9 @@ export class Daemon {
     );
     if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
     const { env, allocator } = peerEnvironment(process.env);
-    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+    // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
+    const execArgv = [...process.execArgv, '--expose-gc'];
+    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv });
     this.options.logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
     child.on('exit', (code, signal) => {

@@ -98,7 +98,7 @@ StartLimitBurst=5
 [Service]
 Type=simple
 # Web and SSB addresses and the log level come from the same configuration file as the daemon's.
-ExecStart=${command([s.node, s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
+ExecStart=${command([s.node, '--expose-gc', s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
 ${
   s.jemalloc
     ? `# jemalloc gives back the memory replication frees; glibc's malloc keeps it (src/peer/allocator.ts).

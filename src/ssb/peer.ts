@@ -40,6 +40,7 @@ import { isBeaconError, parseLegacyBeacon } from './beacon.js';
 import { BlobWants } from './blob-wants.js';
 import { skipBufferDeprecationChecks } from './buffer-deprecation.js';
 import { type ClassicMsg, ClassicValidator, type ValidateBatch } from './classic-validation.js';
+import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { syncBlob } from './durable.js';
@@ -735,7 +736,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       blobWants.add(link);
     }
   };
+  const collector = new CollectAfterBurst(exposedGc());
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
+    collector.added();
     if (kvt.value.author === ssb.id) return;
     lastForeignAppend = Date.now();
     wantMentionedBlobs(kvt.value.content);
@@ -825,6 +828,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     closing ??= (async () => {
       clearInterval(poll);
       unsubscribeAdded();
+      collector.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();

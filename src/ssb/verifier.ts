@@ -1,7 +1,8 @@
 // Where the signatures of replicated messages are checked (see classic-validation.ts). On a board with
 // more than one core they go to a worker thread, so the peer's event loop keeps reading the network and
-// storing messages while the previous batch is checked; on one core they are checked inline. A worker that
-// fails or exits is not restarted: what it had and everything after is checked inline, and it is logged.
+// storing messages while the previous batch is checked; on one core they are checked inline. The worker starts
+// with the first checks and stops after WORKER_IDLE_MS without any. A worker that fails or exits on its own is
+// not restarted: what it had and everything after is checked inline, and it is logged.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -81,63 +82,105 @@ interface Pending {
   cb: (valid: boolean[]) => void;
 }
 
+/** How long a worker with nothing to check is kept: it is a V8 isolate, ~10 MB that an idle device can use better. */
+export const WORKER_IDLE_MS = 5_000;
+
 export class WorkerVerifier implements Verifier {
-  private worker: Worker | null;
+  private worker: Worker | null = null;
+  /** A worker failed (or this was closed): everything is checked inline from then on. */
+  private inlineOnly = false;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly inline: InlineVerifier;
-  /** Jobs checked by the worker and inline, for tests and the log. */
-  readonly counts = { worker: 0, inline: 0 };
+  /** Jobs checked by the worker and inline, and workers started, for tests and the log. */
+  readonly counts = { worker: 0, inline: 0, started: 0 };
 
   constructor(
-    chloridePath: string,
+    private readonly chloridePath: string,
     private readonly logger?: LogSink,
-    workerUrl: URL = new URL('./verify-worker.js', import.meta.url),
+    private readonly idleMs = WORKER_IDLE_MS,
+    private readonly workerUrl: URL = new URL('./verify-worker.js', import.meta.url),
   ) {
     this.inline = new InlineVerifier(loadChloride(chloridePath));
-    // Not the peer's own Node options (a preloaded profiler or heap-snapshot signal is the peer's business).
-    const worker = new Worker(workerUrl, { workerData: { chloridePath }, execArgv: [] });
-    worker.on('message', (reply: { id: number; valid: Uint8Array }) => {
-      const pending = this.pending.get(reply.id);
-      if (!pending) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.worker?.unref();
-      this.counts.worker += pending.jobs.length;
-      pending.cb(Array.from(reply.valid, (v) => v === 1));
-    });
-    worker.on('error', (error) => this.fail(`failed: ${error.message}`));
-    worker.on('exit', (code) => this.fail(`exited with code ${code}`));
-    // Idle, the worker must not keep the process alive; with checks pending it must (ref'd in verify). Unref'd
-    // after the listeners are added: adding one refs it again.
-    worker.unref();
-    this.worker = worker;
+  }
+
+  /** Whether a worker thread is running now (started on the first checks, stopped when idle). */
+  get running(): boolean {
+    return this.worker !== null;
   }
 
   verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
-    if (!this.worker) {
+    const worker = this.inlineOnly ? null : (this.worker ?? this.start());
+    if (!worker) {
       this.counts.inline += jobs.length;
       this.inline.verify(jobs, cb);
       return;
     }
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
+    // With checks pending the worker keeps the process alive, idle it must not.
+    if (this.pending.size === 0) worker.ref();
     this.pending.set(id, { jobs, cb });
     const packed = packJobs(jobs);
-    this.worker.postMessage({ id, count: jobs.length, packed: packed.buffer }, [packed.buffer as ArrayBuffer]);
+    worker.postMessage({ id, count: jobs.length, packed: packed.buffer }, [packed.buffer as ArrayBuffer]);
   }
 
   close(): void {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) {
-      worker.removeAllListeners('exit');
-      void worker.terminate();
-    }
+    this.inlineOnly = true;
+    this.stop();
     this.drainInline();
   }
 
+  private start(): Worker | null {
+    let worker: Worker;
+    try {
+      // Not the peer's own Node options (a preloaded profiler or heap-snapshot signal is the peer's business).
+      worker = new Worker(this.workerUrl, { workerData: { chloridePath: this.chloridePath }, execArgv: [] });
+    } catch (error) {
+      this.fail(`cannot start: ${String(error)}`);
+      return null;
+    }
+    worker.on('message', (reply: { id: number; valid: Uint8Array }) => this.answer(reply));
+    worker.on('error', (error) => this.fail(`failed: ${error.message}`));
+    worker.on('exit', (code) => this.fail(`exited with code ${code}`));
+    // After the listeners: adding one refs the worker again.
+    worker.unref();
+    this.worker = worker;
+    this.counts.started++;
+    return worker;
+  }
+
+  private answer(reply: { id: number; valid: Uint8Array }): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
+      this.idleTimer.unref();
+    }
+    this.counts.worker += pending.jobs.length;
+    pending.cb(Array.from(reply.valid, (v) => v === 1));
+  }
+
+  /** Ends the worker on purpose: nothing pending (when idle) or everything about to be checked inline. */
+  private stop(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    const worker = this.worker;
+    if (!worker || (this.pending.size > 0 && !this.inlineOnly)) return;
+    this.worker = null;
+    worker.removeAllListeners('exit');
+    worker.removeAllListeners('error');
+    worker.on('error', () => {});
+    void worker.terminate();
+  }
+
   private fail(reason: string): void {
-    if (!this.worker) return;
+    if (this.inlineOnly) return;
+    this.inlineOnly = true;
     this.worker = null;
     this.logger?.log('warn', `signature worker ${reason}; checking signatures inline`, {
       pending: this.pending.size,
@@ -157,12 +200,5 @@ export class WorkerVerifier implements Verifier {
 
 /** A worker when the board has a core to spare, else inline. */
 export function createVerifier(chloridePath: string, logger?: LogSink, cores = availableParallelism()): Verifier {
-  if (cores > 1) {
-    try {
-      return new WorkerVerifier(chloridePath, logger);
-    } catch (error) {
-      logger?.log('warn', 'cannot start the signature worker; checking signatures inline', { error: String(error) });
-    }
-  }
-  return new InlineVerifier(loadChloride(chloridePath));
+  return cores > 1 ? new WorkerVerifier(chloridePath, logger) : new InlineVerifier(loadChloride(chloridePath));
 }

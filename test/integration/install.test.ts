@@ -289,7 +289,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     }
     const peer = await text(root, 'etc/systemd/system/smallworld-peer.service');
     for (const line of [
-      `ExecStart=${NODE} ${APP} peer --config /etc/smallworld/config.json --data /var/lib/smallworld`,
+      `ExecStart=${NODE} --expose-gc ${APP} peer --config /etc/smallworld/config.json --data /var/lib/smallworld`,
       'User=smallworld',
       'Group=smallworld',
       'After=smallworld.service network.target',

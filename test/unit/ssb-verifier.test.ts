@@ -59,6 +59,25 @@ describe('signature verifier', () => {
     assert.equal(worker.counts.inline, j.length);
   });
 
+  it('the worker starts with the first checks, stops when idle, and starts again when needed', async () => {
+    const worker = new WorkerVerifier(chloridePath, undefined, 100);
+    try {
+      assert.equal(worker.running, false);
+      const j = jobs();
+      const expected = await verify(new InlineVerifier(chloride), j);
+      assert.deepEqual(await verify(worker, j), expected);
+      assert.equal(worker.running, true);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(worker.running, false);
+      assert.deepEqual(await verify(worker, j), expected);
+      assert.equal(worker.counts.started, 2);
+      assert.equal(worker.counts.worker, 2 * j.length);
+      assert.equal(worker.counts.inline, 0);
+    } finally {
+      worker.close();
+    }
+  });
+
   it('an idle worker does not keep the process alive; pending checks do until answered', () => {
     const code = `
       const { WorkerVerifier } = await import(${JSON.stringify(VERIFIER)});
