@@ -40,8 +40,10 @@ export function smallworldProcesses(root: number): Array<ProcessSample & { role:
   const found: Array<ProcessSample & { role: 'daemon' | 'peer'; pid: number }> = [];
   for (const pid of processTree(root)) {
     const s = sampleProcess(pid);
-    if (!s?.argv[1]?.endsWith('main.js')) continue;
-    found.push({ ...s, pid, role: s.argv[2] === 'peer' ? 'peer' : 'daemon' });
+    // Node options (the peer runs with --expose-gc) come before the script; the subcommand follows it.
+    const script = s?.argv.findIndex((a, i) => i > 0 && a.endsWith('main.js')) ?? -1;
+    if (!s || script < 0) continue;
+    found.push({ ...s, pid, role: s.argv[script + 1] === 'peer' ? 'peer' : 'daemon' });
   }
   return found;
 }
