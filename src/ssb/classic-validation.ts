@@ -265,17 +265,21 @@ export class ClassicValidator {
   }
 }
 
-/** The signed text (the message without its signature), the message's length and its id, from one serialisation. */
+/**
+ * The signed text (the message without its signature), the message's length and its id, from one
+ * serialisation. Only for messages whose field order was checked (orderError): the signature is the last field,
+ * so the message is the signed text with the signature line added back.
+ */
 function prepare(msg: ClassicMsg, hash: (text: string) => string): Prepared {
   const { signature, ...unsigned } = msg;
   const signed = JSON.stringify(unsigned, null, 2);
-  // The message is the signed text with the signature line added back, when the signature is its last field.
-  const lastIsSignature = Object.keys(msg).at(-1) === 'signature' && typeof signature === 'string';
-  const whole = lastIsSignature
-    ? `${signed.slice(0, -2)},\n  "signature": ${JSON.stringify(signature)}\n}`
-    : JSON.stringify(msg, null, 2);
-  const author = typeof msg.author === 'string' ? msg.author : '';
   const sig = typeof signature === 'string' ? signature : '';
+  // A signature that is not a string is refused later, but the size check before it needs the true length.
+  const whole =
+    typeof signature === 'string'
+      ? `${signed.slice(0, -2)},\n  "signature": ${JSON.stringify(signature)}\n}`
+      : JSON.stringify(msg, null, 2);
+  const author = msg.author as string;
   return {
     job: {
       publicKey: Buffer.from(author.slice(1, author.indexOf('.')), 'base64'),
