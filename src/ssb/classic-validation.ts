@@ -160,7 +160,7 @@ interface Check {
 
 /** Signature checks sent to a verifier at once at most, and waiting for it before new ones are checked inline. */
 export const VERIFY_BATCH = 256;
-export const MAX_VERIFY_BACKLOG = 1024;
+export const MAX_VERIFY_BACKLOG = 8192;
 
 export class ClassicValidator {
   private readonly checks = new WeakMap<object, Check>();

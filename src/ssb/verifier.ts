@@ -1,7 +1,8 @@
 // Where the signatures of replicated messages are checked (see classic-validation.ts). On a board with
 // more than one core they go to a worker thread, so the peer's event loop keeps reading the network and
 // storing messages while the previous batch is checked; on one core they are checked inline. The worker starts
-// with the first checks and stops after WORKER_IDLE_MS without any. A worker that fails or exits on its own is
+// with the first checks and stops after WORKER_IDLE_MS without any; until it has loaded the crypto (a few
+// hundred ms on a busy board, which the first messages of a meeting would otherwise wait for) checks are inline. A worker that fails or exits on its own is
 // not restarted: what it had and everything after is checked inline, and it is logged.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -77,6 +78,9 @@ export class InlineVerifier implements Verifier {
   close(): void {}
 }
 
+/** What the worker posts: once that it has loaded the crypto, then one answer per batch. */
+type WorkerReply = { ready: true } | { id: number; valid: Uint8Array };
+
 interface Pending {
   jobs: VerifyJob[];
   cb: (valid: boolean[]) => void;
@@ -87,10 +91,14 @@ export const WORKER_IDLE_MS = 5_000;
 
 export class WorkerVerifier implements Verifier {
   private worker: Worker | null = null;
+  /** The running worker has loaded the crypto and takes checks. */
+  private ready = false;
+  private startedAt = 0;
   /** A worker failed (or this was closed): everything is checked inline from then on. */
   private inlineOnly = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Map<number, Pending>();
+  private readyWaiters: Array<(ready: boolean) => void> = [];
   private nextId = 1;
   private readonly inline: InlineVerifier;
   /** Jobs checked by the worker and inline, and workers started, for tests and the log. */
@@ -110,9 +118,23 @@ export class WorkerVerifier implements Verifier {
     return this.worker !== null;
   }
 
+  /**
+   * Starts the worker if it is not running (when messages are about to come: a peer connected) and resolves
+   * once it takes checks: true, or false if checks stay inline. The idle timer stops it if none come.
+   */
+  warm(): Promise<boolean> {
+    if (this.inlineOnly) return Promise.resolve(false);
+    const worker = this.worker ?? this.start();
+    if (!worker) return Promise.resolve(false);
+    if (this.ready) return Promise.resolve(true);
+    // Someone waits for it: loading keeps the process alive, as pending checks do.
+    worker.ref();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
   verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
     const worker = this.inlineOnly ? null : (this.worker ?? this.start());
-    if (!worker) {
+    if (!worker || !this.ready) {
       this.counts.inline += jobs.length;
       this.inline.verify(jobs, cb);
       return;
@@ -142,14 +164,42 @@ export class WorkerVerifier implements Verifier {
       this.fail(`cannot start: ${String(error)}`);
       return null;
     }
-    worker.on('message', (reply: { id: number; valid: Uint8Array }) => this.answer(reply));
+    worker.on('message', (reply: WorkerReply) => {
+      if ('ready' in reply) this.becomeReady();
+      else this.answer(reply);
+    });
     worker.on('error', (error) => this.fail(`failed: ${error.message}`));
     worker.on('exit', (code) => this.fail(`exited with code ${code}`));
     // After the listeners: adding one refs the worker again.
     worker.unref();
     this.worker = worker;
+    this.startedAt = performance.now();
     this.counts.started++;
     return worker;
+  }
+
+  private becomeReady(): void {
+    this.ready = true;
+    this.logger?.log('debug', 'signature worker ready', {
+      ms: Math.round(performance.now() - this.startedAt),
+      ...this.counts,
+    });
+    // A burst that was all checked inline while the worker loaded leaves it idle from the start.
+    this.worker?.unref();
+    this.startIdleTimer();
+    this.settleWaiters(true);
+  }
+
+  private settleWaiters(ready: boolean): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const resolve of waiters) resolve(ready);
+  }
+
+  private startIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
+    this.idleTimer.unref();
   }
 
   private answer(reply: { id: number; valid: Uint8Array }): void {
@@ -158,8 +208,7 @@ export class WorkerVerifier implements Verifier {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) {
       this.worker?.unref();
-      this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
-      this.idleTimer.unref();
+      this.startIdleTimer();
     }
     this.counts.worker += pending.jobs.length;
     pending.cb(Array.from(reply.valid, (v) => v === 1));
@@ -172,6 +221,9 @@ export class WorkerVerifier implements Verifier {
     const worker = this.worker;
     if (!worker || (this.pending.size > 0 && !this.inlineOnly)) return;
     this.worker = null;
+    this.ready = false;
+    this.settleWaiters(false);
+    this.logger?.log('debug', 'signature worker stopped', { ...this.counts });
     worker.removeAllListeners('exit');
     worker.removeAllListeners('error');
     worker.on('error', () => {});
@@ -182,6 +234,8 @@ export class WorkerVerifier implements Verifier {
     if (this.inlineOnly) return;
     this.inlineOnly = true;
     this.worker = null;
+    this.ready = false;
+    this.settleWaiters(false);
     this.logger?.log('warn', `signature worker ${reason}; checking signatures inline`, {
       pending: this.pending.size,
     });

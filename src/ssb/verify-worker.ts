@@ -11,3 +11,4 @@ parentPort?.on('message', (request: { id: number; count: number; packed: ArrayBu
   const valid = unpackAndVerify(chloride, Buffer.from(request.packed), request.count);
   parentPort?.postMessage({ id: request.id, valid }, [valid.buffer as ArrayBuffer]);
 });
+parentPort?.postMessage({ ready: true });

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import {
   type ClassicMsg,
   ClassicValidator,
+  MAX_VERIFY_BACKLOG,
   type ValidateBatch,
   type Verifier,
 } from '../../src/ssb/classic-validation.js';
@@ -125,7 +126,11 @@ function judge(validate: ValidateBatch, msgs: ClassicMsg[], prev: ClassicMsg | n
   });
 }
 
-function validatorWith(verifier: Verifier, ids: Map<object, string>) {
+function validatorWith(
+  verifier: Verifier,
+  ids: Map<object, string>,
+  inlineVerifier: Verifier = new InlineVerifier(loadChloride(chloridePath)),
+) {
   return new ClassicValidator({
     isFeedId: (v) => ref.isFeedId(v),
     isSignature: (v) => signatureRx.test(v),
@@ -133,7 +138,7 @@ function validatorWith(verifier: Verifier, ids: Map<object, string>) {
     getMsgId: (m) => originalGetMsgId(m),
     rememberMsgId: (m, id) => ids.set(m, id),
     verifier,
-    inlineVerifier: new InlineVerifier(loadChloride(chloridePath)),
+    inlineVerifier,
     fallback: classic.validateBatch,
   });
 }
@@ -186,10 +191,25 @@ describe('classic validation decides as ssb-classic does', () => {
     const verifier = new WorkerVerifier(chloridePath);
     try {
       const ids = new Map<object, string>();
-      const validator = validatorWith(verifier, ids);
-      const msgs = chain(alice, 300, [{ type: 'post', text: 'x' }]);
+      const inline = new InlineVerifier(loadChloride(chloridePath));
+      let checkedInline = 0;
+      const countingInline: Verifier = {
+        verify: (jobs, cb) => {
+          checkedInline += jobs.length;
+          inline.verify(jobs, cb);
+        },
+        close: () => {},
+      };
+      const validator = validatorWith(verifier, ids, countingInline);
+      assert.equal(await verifier.warm(), true);
+      // More than the worker may have queued: the rest is checked on the event loop, in the same order.
+      const msgs = chain(alice, MAX_VERIFY_BACKLOG + 300, [{ type: 'post', text: 'x' }]);
       const bad = structuredClone(msgs);
-      set(bad[150] as ClassicMsg, 'signature', (bob && chain(bob, 1, [{ type: 'post' }])[0]?.signature) ?? '');
+      set(
+        bad[MAX_VERIFY_BACKLOG + 150] as ClassicMsg,
+        'signature',
+        (bob && chain(bob, 1, [{ type: 'post' }])[0]?.signature) ?? '',
+      );
       for (const msg of bad) validator.admit(msg);
       assert.equal(
         await judge(validator.validateBatch, bad, null),
@@ -197,6 +217,7 @@ describe('classic validation decides as ssb-classic does', () => {
       );
       assert.equal(await judge(validator.validateBatch, msgs, null), 'valid');
       assert.ok(verifier.counts.worker > 0, 'the worker checked signatures');
+      assert.ok(checkedInline > 0, 'the event loop checked what did not fit in the backlog');
     } finally {
       verifier.close();
     }

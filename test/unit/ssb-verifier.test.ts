@@ -38,6 +38,7 @@ describe('signature verifier', () => {
     const inline = await verify(new InlineVerifier(chloride), j);
     const worker = new WorkerVerifier(chloridePath);
     try {
+      assert.equal(await worker.warm(), true);
       assert.deepEqual(await verify(worker, j), inline);
       assert.deepEqual(
         Array.from(unpackAndVerify(chloride, packJobs(j), j.length), (v) => v === 1),
@@ -51,28 +52,45 @@ describe('signature verifier', () => {
     }
   });
 
+  it('a warmed worker that is never used stops when idle', async () => {
+    const worker = new WorkerVerifier(chloridePath, undefined, 100);
+    try {
+      assert.equal(await worker.warm(), true);
+      assert.equal(worker.running, true);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(worker.running, false);
+    } finally {
+      worker.close();
+    }
+  });
+
   it('a closed worker leaves checking to the event loop, with the same answers', async () => {
     const worker = new WorkerVerifier(chloridePath);
     worker.close();
+    assert.equal(await worker.warm(), false);
     const j = jobs();
     assert.deepEqual(await verify(worker, j), await verify(new InlineVerifier(chloride), j));
     assert.equal(worker.counts.inline, j.length);
   });
 
-  it('the worker starts with the first checks, stops when idle, and starts again when needed', async () => {
+  it('the worker starts with the first checks (inline until it has loaded), stops when idle, starts again', async () => {
     const worker = new WorkerVerifier(chloridePath, undefined, 100);
     try {
       assert.equal(worker.running, false);
       const j = jobs();
       const expected = await verify(new InlineVerifier(chloride), j);
+      // The first checks do not wait for the worker to load.
       assert.deepEqual(await verify(worker, j), expected);
       assert.equal(worker.running, true);
+      assert.deepEqual(worker.counts, { worker: 0, inline: j.length, started: 1 });
+      assert.equal(await worker.warm(), true);
+      assert.deepEqual(await verify(worker, j), expected);
+      assert.equal(worker.counts.worker, j.length);
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.equal(worker.running, false);
       assert.deepEqual(await verify(worker, j), expected);
       assert.equal(worker.counts.started, 2);
-      assert.equal(worker.counts.worker, 2 * j.length);
-      assert.equal(worker.counts.inline, 0);
+      assert.equal(worker.counts.inline, 2 * j.length);
     } finally {
       worker.close();
     }
@@ -83,6 +101,7 @@ describe('signature verifier', () => {
       const { WorkerVerifier } = await import(${JSON.stringify(VERIFIER)});
       const v = new WorkerVerifier(${JSON.stringify(chloridePath)});
       if (process.argv[1] === 'verify') {
+        await v.warm();
         v.verify([{ publicKey: Buffer.alloc(32), signature: Buffer.alloc(64), data: Buffer.from('x') }], (r) =>
           console.log('answered', JSON.stringify(r)));
       }`;
