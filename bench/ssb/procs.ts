@@ -21,11 +21,16 @@ export async function memoryOf(pid: number): Promise<Memory> {
 }
 
 /** User + system CPU seconds used so far. */
-export async function cpuSecondsOf(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+export async function cpuSecondsOf(pid: number, statPath = `/proc/${pid}/stat`): Promise<number> {
+  const stat = await readFile(statPath, 'utf8');
   // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU time of the process's main thread alone: for a Node.js process, its event loop (and V8's work on it). */
+export async function loopCpuSecondsOf(pid: number): Promise<number> {
+  return cpuSecondsOf(pid, `/proc/${pid}/task/${pid}/stat`);
 }
 
 export async function childrenOf(pid: number): Promise<number[]> {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VirtualLan } from '../../lab/lan/virtual-lan.js';
 import { blobPath, type FixtureSizes, type Template } from './fixtures.js';
-import { cpuSecondsOf, memoryOf, waitIdle } from './procs.js';
+import { cpuSecondsOf, loopCpuSecondsOf, memoryOf, waitIdle } from './procs.js';
 import { type BenchNode, copyTemplate, SSB_SERVER_BIN, type SystemName, startNode } from './systems.js';
 
 const run = promisify(execFile);
@@ -185,7 +185,9 @@ export function replication(ctx: Context, system: SystemName): Promise<Measureme
     await dst.follow(src.id);
     await idle(ctx, dst.pids(), { windowMs: 1000 });
     await lan.restore('dst');
+    const loopCpu = () => Promise.all([loopCpuSecondsOf(src.ssbPid()), loopCpuSecondsOf(dst.ssbPid())]);
     const cpuBefore = await Promise.all([cpuOf(src), cpuOf(dst)]);
+    const loopBefore = await loopCpu();
     const t0 = Date.now();
     await dst.connect(src.address);
     await waitForClock(dst, `${n} messages`, 60_000 + n * 5, 100, (c) => (c[src.id] ?? 0) >= n);
@@ -193,8 +195,12 @@ export function replication(ctx: Context, system: SystemName): Promise<Measureme
     // CPU time used per message (all of each node's processes, until the follower had them all): less
     // sensitive than throughput to other load on the machine.
     const [srcCpu, dstCpu] = await Promise.all([cpuOf(src), cpuOf(dst)]);
+    const loopAfter = await loopCpu();
     const senderCpuUs = ((srcCpu - (cpuBefore[0] ?? 0)) * 1e6) / n;
     const receiverCpuUs = ((dstCpu - (cpuBefore[1] ?? 0)) * 1e6) / n;
+    // The receiving peer's event loop alone: the stage every message passes through one at a time.
+    const receiverLoopCpuUs = (((loopAfter[1] ?? 0) - (loopBefore[1] ?? 0)) * 1e6) / n;
+    const senderLoopCpuUs = (((loopAfter[0] ?? 0) - (loopBefore[0] ?? 0)) * 1e6) / n;
     const receipt = (await dst.stopAndReadReceipts([src.id], [n]))[src.id];
     const lastAt = receipt?.at[n];
     if (!receipt || lastAt === undefined || receipt.count < n) throw new Error(`${system}: follower lacks messages`);
@@ -206,6 +212,8 @@ export function replication(ctx: Context, system: SystemName): Promise<Measureme
       senderCpuUsPerMsg: senderCpuUs,
       receiverCpuUsPerMsg: receiverCpuUs,
       cpuUsPerMsg: senderCpuUs + receiverCpuUs,
+      senderLoopCpuUsPerMsg: senderLoopCpuUs,
+      receiverLoopCpuUsPerMsg: receiverLoopCpuUs,
       coldStartMs: dst.coldStartMs,
       coldStartHoldingMs: src.coldStartMs,
       idleRssMB: idleMemory.rssMB,

@@ -3,22 +3,28 @@
 //
 // Profiled on a receiving peer, ssb-classic spent ~30 µs per message besides the signature check: the whole
 // message is serialised three times (content size, message size, signed text) plus once more for its id.
-// Here the signed text is serialised once; the message's size and id come from it (the signed message is the
-// signed text with the signature line added), and the content is only measured when the message is too long,
-// to say which limit it broke. A signature does not depend on the messages before it, so its check starts as
-// soon as a message arrives (`admit`), gathered per turn of the event loop and run by a `Verifier` — on another
-// core when there is one (verifier.ts) — while the event loop goes on reading the network and storing the
-// batch before; validating a batch then mostly finds its signatures already checked.
+// Here the message is serialised once; its size comes from that text, the signed text is that text without the
+// signature line, and the content is only measured when the message is too long, to say which limit it broke.
+// Neither a signature nor an id depends on the messages before it, so both are computed as soon as a message
+// arrives (`admit`), gathered per turn of the event loop and run by a `Verifier` — on another core when there
+// is one (verifier.ts) — while the event loop goes on reading the network and storing the batch before;
+// validating a batch then mostly finds its messages already checked.
 
 export interface VerifyJob {
   publicKey: Buffer;
   signature: Buffer;
-  data: Buffer;
+  /** The message as JSON (2-space indent, signature last), UTF-8. */
+  whole: Buffer;
+  /** Bytes of `whole` before the signature line: those followed by "\n}" are the signed text. */
+  signedEnd: number;
 }
 
 export interface Verifier {
-  /** One answer per job, in order; never fails (a verifier that cannot run checks inline). */
-  verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void;
+  /**
+   * Per job, in order: whether the signature is valid and the message id (sha256 of the JSON's latin1
+   * bytes, as ssb-keys hashes). Never fails (a verifier that cannot run checks inline).
+   */
+  verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void;
   close(): void;
 }
 
@@ -44,8 +50,6 @@ export interface ClassicValidationDeps {
   isFeedId(value: unknown): boolean;
   /** ssb-classic's canonical-base64 test for signatures (`<base64>.sig.<curve>`). */
   isSignature(value: string): boolean;
-  /** ssb-keys' hash: sha256 of the text's latin1 bytes, `<base64>.sha256`. */
-  hash(text: string): string;
   /** ssb-classic's getMsgId (memoised), for the previous message stored before this batch. */
   getMsgId(msg: ClassicMsg): string;
   /** Lets getMsgId answer from what was computed here. */
@@ -144,17 +148,19 @@ function signatureFormatError(msg: ClassicMsg, isSignature: (s: string) => boole
   return null;
 }
 
-/** What one serialisation of a message gives: the signed text, the message's length and its id. */
+/** What one serialisation of a message gives: the verifier's job and the message's length. */
 interface Prepared {
   job: VerifyJob;
   wholeLength: number;
-  id: string;
 }
 
 interface Check {
   prepared: Prepared;
-  /** Undefined while the signature is being checked. */
+  /** The signature has the form ssb-classic requires (the verifier's answer alone does not say so). */
+  formatOk: boolean;
+  /** Both undefined while the verifier is at it. */
   valid?: boolean;
+  id?: string;
   waiters: Array<() => void>;
 }
 
@@ -179,7 +185,7 @@ export class ClassicValidator {
     const m = msg as ClassicMsg;
     if (typeof m.author !== 'string' || typeof m.signature !== 'string' || !this.deps.isFeedId(m.author)) return;
     if (orderError(m)) return;
-    this.start(m, prepare(m, this.deps.hash));
+    this.start(m, prepare(m));
   }
 
   readonly validateBatch: ValidateBatch = (msgs, prev, hmacKey, cb) => {
@@ -188,28 +194,21 @@ export class ClassicValidator {
       return;
     }
     const { deps } = this;
-    const checked: Array<{ author: string; check: Check }> = [];
-    let failure: Error | null = null;
+    // Every message gets its check, up to the first that fails a test needing no ids: its failure, or one
+    // before it, is the batch's (a later message cannot be reached).
+    const checks: Check[] = [];
     let previous = prev ?? null;
-    let previousId = previous ? (previous.id ?? deps.getMsgId(previous)) : null;
     for (const msg of msgs) {
-      failure = structureError(msg, previous, previousId, deps);
-      if (failure) break;
-      const check = this.checks.get(msg) ?? this.start(msg, prepare(msg, deps.hash));
-      failure = sizeError(msg, check.prepared.wholeLength) ?? signatureFormatError(msg, deps.isSignature);
-      if (failure) break;
-      deps.rememberMsgId(msg, check.prepared.id);
-      checked.push({ author: msg.author as string, check });
+      if (structureError(msg, previous, undefined, deps)) break;
+      checks.push(this.checks.get(msg) ?? this.start(msg, prepare(msg)));
       previous = msg;
-      previousId = check.prepared.id;
     }
     let waiting = 1;
     const done = () => {
       if (--waiting > 0) return;
-      const bad = checked.find((c) => c.check.valid !== true);
-      cb(bad ? new Error(`invalid message: signature does not match, on feed: ${bad.author}`) : failure);
+      cb(this.judge(msgs, prev ?? null, checks));
     };
-    for (const { check } of checked) {
+    for (const check of checks) {
       if (check.valid === undefined) {
         waiting++;
         check.waiters.push(done);
@@ -219,14 +218,33 @@ export class ClassicValidator {
     done();
   };
 
-  private start(msg: ClassicMsg, prepared: Prepared): Check {
-    const check: Check = { prepared, waiters: [] };
-    this.checks.set(msg, check);
-    // A signature of the wrong form is refused by its format check; there is nothing to verify.
-    if (signatureFormatError(msg, this.deps.isSignature)) {
-      check.valid = false;
-      return check;
+  /** With every check answered: ssb-classic's tests in its order, message by message; the first failure. */
+  private judge(msgs: ClassicMsg[], prev: ClassicMsg | null, checks: Check[]): Error | null {
+    const { deps } = this;
+    let previous = prev;
+    let previousId = previous ? (previous.id ?? deps.getMsgId(previous)) : null;
+    for (const [i, msg] of msgs.entries()) {
+      const failure = structureError(msg, previous, previousId, deps);
+      if (failure) return failure;
+      const check = checks[i];
+      // Not reached: a message without a check failed a structure test above.
+      if (!check || check.id === undefined) return new Error('invalid message: not checked');
+      const invalid = sizeError(msg, check.prepared.wholeLength) ?? signatureFormatError(msg, deps.isSignature);
+      if (invalid) return invalid;
+      if (check.valid !== true) {
+        return new Error(`invalid message: signature does not match, on feed: ${msg.author as string}`);
+      }
+      deps.rememberMsgId(msg, check.id);
+      previous = msg;
+      previousId = check.id;
     }
+    return null;
+  }
+
+  private start(msg: ClassicMsg, prepared: Prepared): Check {
+    // A signature of the wrong form is refused by its format check, but the id is still wanted.
+    const check: Check = { prepared, formatOk: !signatureFormatError(msg, this.deps.isSignature), waiters: [] };
+    this.checks.set(msg, check);
     this.outbox.push({ check });
     if (this.outbox.length >= VERIFY_BATCH) this.flush();
     else this.scheduleFlush();
@@ -252,10 +270,11 @@ export class ClassicValidator {
     const verifier = this.backlog > MAX_VERIFY_BACKLOG ? this.deps.inlineVerifier : this.deps.verifier;
     verifier.verify(
       batch.map((b) => b.check.prepared.job),
-      (valid) => {
+      (valid, ids) => {
         this.backlog -= batch.length;
         for (const [i, { check }] of batch.entries()) {
-          check.valid = valid[i] === true;
+          check.valid = check.formatOk && valid[i] === true;
+          check.id = ids[i];
           const waiters = check.waiters;
           check.waiters = [];
           for (const wake of waiters) wake();
@@ -266,36 +285,36 @@ export class ClassicValidator {
 }
 
 /**
- * The signed text (the message without its signature), the message's length and its id, from one
- * serialisation. Only for messages whose field order was checked (orderError): the signature is the last field,
- * so the message is the signed text with the signature line added back.
+ * The message's JSON and its length from one serialisation. Only for messages whose field order was checked
+ * (orderError): the signature is the last field, so the signed text is the JSON without the signature line.
  */
-function prepare(msg: ClassicMsg, hash: (text: string) => string): Prepared {
+function prepare(msg: ClassicMsg): Prepared {
   const { signature, ...unsigned } = msg;
   const signed = JSON.stringify(unsigned, null, 2);
   const sig = typeof signature === 'string' ? signature : '';
   // A signature that is not a string is refused later, but the size check before it needs the true length.
-  const whole =
-    typeof signature === 'string'
-      ? `${signed.slice(0, -2)},\n  "signature": ${JSON.stringify(signature)}\n}`
-      : JSON.stringify(msg, null, 2);
+  const head = signed.slice(0, -2);
+  const tail = typeof signature === 'string' ? `,\n  "signature": ${JSON.stringify(signature)}\n}` : null;
+  const whole = tail === null ? JSON.stringify(msg, null, 2) : head + tail;
   const author = msg.author as string;
+  const bytes = Buffer.from(tail === null ? signed : whole, 'utf8');
   return {
     job: {
       publicKey: Buffer.from(author.slice(1, author.indexOf('.')), 'base64'),
       signature: Buffer.from(sig.slice(0, sig.indexOf('.')), 'base64'),
-      data: Buffer.from(signed, 'utf8'),
+      whole: bytes,
+      signedEnd: tail === null ? bytes.length - 2 : bytes.length - Buffer.byteLength(tail, 'utf8'),
     },
     wholeLength: whole.length,
-    id: `%${hash(whole)}`,
   };
 }
 
 /** ssb-classic's checks before the size and signature ones, in its order. */
+/** `previousId` undefined: every test but the one needing the previous message's id. */
 function structureError(
   msg: ClassicMsg,
   previous: ClassicMsg | null,
-  previousId: string | null,
+  previousId: string | null | undefined,
   deps: ClassicValidationDeps,
 ): Error | null {
   const shape = shapeError(msg);
@@ -305,7 +324,7 @@ function structureError(
   if (msg.hash !== 'sha256') return new Error(`invalid message: hash must be sha256, on feed: ${author}`);
   if (typeof msg.timestamp !== 'number') return new Error(`initial message must have timestamp, on feed: ${author}`);
   if (previous) {
-    if (msg.previous !== previousId) {
+    if (previousId !== undefined && msg.previous !== previousId) {
       return new Error(`invalid message: expected different previous message, on feed: ${author}`);
     }
     if (!Number.isInteger(msg.sequence))

@@ -295,14 +295,12 @@ function validateClassicInBatches(logger: PeerLogger): ClassicValidator | null {
   const ref = fromClassic('ssb-ref') as { isFeedId(value: unknown): boolean };
   const canonical = fromClassic('is-canonical-base64') as (prefix: string, suffix: string) => RegExp;
   const signatureRx = canonical('', '\\.sig.\\w+');
-  const ssbKeys = fromClassic('ssb-keys') as { hash(data: string): string };
   const getMsgId = fromClassic('./get-msg-id.js') as (msg: ClassicMsg) => string;
   const chloridePath = createRequire(fromClassic.resolve('ssb-keys')).resolve('chloride');
   const verifier = createVerifier(chloridePath, logger);
   const validator = new ClassicValidator({
     isFeedId: (value) => ref.isFeedId(value),
     isSignature: (value) => signatureRx.test(value),
-    hash: (text) => ssbKeys.hash(text),
     getMsgId,
     rememberMsgId,
     verifier,

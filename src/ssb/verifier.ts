@@ -4,6 +4,7 @@
 // with the first checks and stops after WORKER_IDLE_MS without any; until it has loaded the crypto (a few
 // hundred ms on a busy board, which the first messages of a meeting would otherwise wait for) checks are inline. A worker that fails or exits on its own is
 // not restarted: what it had and everything after is checked inline, and it is logged.
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -12,56 +13,88 @@ import type { Verifier, VerifyJob } from './classic-validation.js';
 
 export interface Chloride {
   crypto_sign_verify_detached(signature: Buffer, message: Buffer, publicKey: Buffer): boolean;
+  crypto_hash_sha256(message: Buffer): Buffer;
 }
 
 const PUBLIC_KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
-const HEADER_BYTES = 4 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES;
+const DIGEST_BYTES = 32;
+/** Per packed job: whole's length (u32), signedEnd (u32), whether key and signature have their lengths (u8). */
+const HEADER_BYTES = 4 + 4 + 1 + PUBLIC_KEY_BYTES + SIGNATURE_BYTES;
 
-function check(chloride: Chloride, job: VerifyJob): boolean {
+/** Whether the signature is valid, and the message's id digest: sha256 of its JSON's latin1 bytes. */
+function check(chloride: Chloride, job: VerifyJob, lengthsOk: boolean): { valid: boolean; digest: Buffer } {
+  const { whole, signedEnd } = job;
+  // ssb-keys hashes the JSON string as latin1: each UTF-16 code unit's low byte. ASCII is the same bytes.
+  const latin1 = isAscii(whole) ? whole : Buffer.from(whole.toString('utf8'), 'latin1');
+  const digest = chloride.crypto_hash_sha256(latin1);
   // A key or signature of the wrong length is invalid, whatever the binding would do with it.
-  if (job.publicKey.length !== PUBLIC_KEY_BYTES || job.signature.length !== SIGNATURE_BYTES) return false;
+  if (!lengthsOk || signedEnd < 0 || signedEnd > whole.length) return { valid: false, digest };
+  const signed = Buffer.allocUnsafe(signedEnd + 2);
+  whole.copy(signed, 0, 0, signedEnd);
+  signed[signedEnd] = 0x0a; // "\n}" closes the signed text where the signature line began
+  signed[signedEnd + 1] = 0x7d;
   try {
-    return chloride.crypto_sign_verify_detached(job.signature, job.data, job.publicKey) === true;
+    return { valid: chloride.crypto_sign_verify_detached(job.signature, signed, job.publicKey) === true, digest };
   } catch {
-    return false;
+    return { valid: false, digest };
   }
 }
 
-/** Jobs as one buffer: per job the data length (u32), the public key, the signature, the data. */
+const lengthsOk = (job: VerifyJob) =>
+  job.publicKey.length === PUBLIC_KEY_BYTES && job.signature.length === SIGNATURE_BYTES;
+
+export function messageId(digest: Uint8Array, at = 0): string {
+  return `%${Buffer.from(digest.buffer, digest.byteOffset + at, DIGEST_BYTES).toString('base64')}.sha256`;
+}
+
+/** Jobs as one buffer, to hand to the worker without copying each. */
 export function packJobs(jobs: VerifyJob[]): Buffer {
   let size = 0;
-  for (const job of jobs) size += HEADER_BYTES + job.data.length;
-  const packed = Buffer.alloc(size);
+  for (const job of jobs) size += HEADER_BYTES + job.whole.length;
+  // Not from the shared pool: its whole ArrayBuffer is transferred to the worker. Every byte is written below.
+  const packed = Buffer.allocUnsafeSlow(size);
   let at = 0;
   for (const job of jobs) {
-    packed.writeUInt32LE(job.data.length, at);
-    // Wrong-length keys or signatures are zero-padded or cut; they were refused before packing.
-    job.publicKey.copy(packed, at + 4, 0, PUBLIC_KEY_BYTES);
-    job.signature.copy(packed, at + 4 + PUBLIC_KEY_BYTES, 0, SIGNATURE_BYTES);
-    job.data.copy(packed, at + HEADER_BYTES);
-    at += HEADER_BYTES + job.data.length;
+    packed.writeUInt32LE(job.whole.length, at);
+    packed.writeUInt32LE(job.signedEnd, at + 4);
+    packed[at + 8] = lengthsOk(job) ? 1 : 0;
+    // Wrong lengths are zero-padded or cut here and judged invalid by the flag above.
+    packed.fill(0, at + 9, at + HEADER_BYTES);
+    job.publicKey.copy(packed, at + 9, 0, PUBLIC_KEY_BYTES);
+    job.signature.copy(packed, at + 9 + PUBLIC_KEY_BYTES, 0, SIGNATURE_BYTES);
+    job.whole.copy(packed, at + HEADER_BYTES);
+    at += HEADER_BYTES + job.whole.length;
   }
   return packed;
 }
 
-export function unpackAndVerify(chloride: Chloride, packed: Buffer, count: number): Uint8Array {
+/** The worker's side of packJobs: per job a validity byte, and 32 bytes of id digest each. */
+export function unpackAndVerify(
+  chloride: Chloride,
+  packed: Buffer,
+  count: number,
+): { valid: Uint8Array; digests: Uint8Array } {
   const valid = new Uint8Array(count);
+  const digests = new Uint8Array(count * DIGEST_BYTES);
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + HEADER_BYTES > packed.length) break;
     const length = packed.readUInt32LE(at);
     const end = at + HEADER_BYTES + length;
     if (end > packed.length) break;
-    const job = {
-      publicKey: packed.subarray(at + 4, at + 4 + PUBLIC_KEY_BYTES),
-      signature: packed.subarray(at + 4 + PUBLIC_KEY_BYTES, at + HEADER_BYTES),
-      data: packed.subarray(at + HEADER_BYTES, end),
+    const job: VerifyJob = {
+      publicKey: packed.subarray(at + 9, at + 9 + PUBLIC_KEY_BYTES),
+      signature: packed.subarray(at + 9 + PUBLIC_KEY_BYTES, at + HEADER_BYTES),
+      whole: packed.subarray(at + HEADER_BYTES, end),
+      signedEnd: packed.readUInt32LE(at + 4),
     };
-    valid[i] = check(chloride, job) ? 1 : 0;
+    const result = check(chloride, job, packed[at + 8] === 1);
+    valid[i] = result.valid ? 1 : 0;
+    digests.set(result.digest, i * DIGEST_BYTES);
     at = end;
   }
-  return valid;
+  return { valid, digests };
 }
 
 export function loadChloride(path: string): Chloride {
@@ -71,19 +104,32 @@ export function loadChloride(path: string): Chloride {
 export class InlineVerifier implements Verifier {
   constructor(private readonly chloride: Chloride) {}
 
-  verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
-    cb(jobs.map((job) => check(this.chloride, job)));
+  verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void {
+    const valid: boolean[] = [];
+    const ids: string[] = [];
+    for (const job of jobs) {
+      const result = check(this.chloride, job, lengthsOk(job));
+      valid.push(result.valid);
+      ids.push(messageId(result.digest));
+    }
+    cb(valid, ids);
   }
 
   close(): void {}
 }
 
 /** What the worker posts: once that it has loaded the crypto, then one answer per batch. */
-type WorkerReply = { ready: true } | { id: number; valid: Uint8Array };
+type WorkerReply = { ready: true } | Answer;
+
+interface Answer {
+  id: number;
+  valid: Uint8Array;
+  digests: Uint8Array;
+}
 
 interface Pending {
   jobs: VerifyJob[];
-  cb: (valid: boolean[]) => void;
+  cb: (valid: boolean[], ids: string[]) => void;
 }
 
 /** How long a worker with nothing to check is kept: it is a V8 isolate, ~10 MB that an idle device can use better. */
@@ -132,7 +178,7 @@ export class WorkerVerifier implements Verifier {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  verify(jobs: VerifyJob[], cb: (valid: boolean[]) => void): void {
+  verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void {
     const worker = this.inlineOnly ? null : (this.worker ?? this.start());
     if (!worker || !this.ready) {
       this.counts.inline += jobs.length;
@@ -202,7 +248,7 @@ export class WorkerVerifier implements Verifier {
     this.idleTimer.unref();
   }
 
-  private answer(reply: { id: number; valid: Uint8Array }): void {
+  private answer(reply: Answer): void {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);
@@ -211,7 +257,12 @@ export class WorkerVerifier implements Verifier {
       this.startIdleTimer();
     }
     this.counts.worker += pending.jobs.length;
-    pending.cb(Array.from(reply.valid, (v) => v === 1));
+    const ids: string[] = [];
+    for (let i = 0; i < pending.jobs.length; i++) ids.push(messageId(reply.digests, i * DIGEST_BYTES));
+    pending.cb(
+      Array.from(reply.valid, (v) => v === 1),
+      ids,
+    );
   }
 
   /** Ends the worker on purpose: nothing pending (when idle) or everything about to be checked inline. */

@@ -1,5 +1,5 @@
-// The worker side of SignatureVerifier (verifier.ts): checks batches of ed25519 signatures with the same
-// chloride the SSB libraries use, on a core the event loop of the peer does not run on.
+// The worker side of WorkerVerifier (verifier.ts): checks batches of ed25519 signatures and hashes message ids
+// with the same chloride the SSB libraries use, on a core the event loop of the peer does not run on.
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Chloride, unpackAndVerify } from './verifier.js';
@@ -8,7 +8,10 @@ const { chloridePath } = workerData as { chloridePath: string };
 const chloride = createRequire(import.meta.url)(chloridePath) as Chloride;
 
 parentPort?.on('message', (request: { id: number; count: number; packed: ArrayBuffer }) => {
-  const valid = unpackAndVerify(chloride, Buffer.from(request.packed), request.count);
-  parentPort?.postMessage({ id: request.id, valid }, [valid.buffer as ArrayBuffer]);
+  const { valid, digests } = unpackAndVerify(chloride, Buffer.from(request.packed), request.count);
+  parentPort?.postMessage({ id: request.id, valid, digests }, [
+    valid.buffer as ArrayBuffer,
+    digests.buffer as ArrayBuffer,
+  ]);
 });
 parentPort?.postMessage({ ready: true });

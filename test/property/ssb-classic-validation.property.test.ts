@@ -134,7 +134,6 @@ function validatorWith(
   return new ClassicValidator({
     isFeedId: (v) => ref.isFeedId(v),
     isSignature: (v) => signatureRx.test(v),
-    hash: (t) => ssbKeys.hash(t),
     getMsgId: (m) => originalGetMsgId(m),
     rememberMsgId: (m, id) => ids.set(m, id),
     verifier,
