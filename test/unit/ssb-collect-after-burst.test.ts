@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CollectAfterBurst } from '../../src/ssb/collect-after-burst.js';
 
 describe('CollectAfterBurst', () => {
-  it('collects once when a burst over the threshold has been quiet, not during it, not for a few messages', async () => {
+  it('collects when a burst over the threshold has been quiet (and once more later), not during it, not for a few messages', async () => {
     let collected = 0;
-    const c = new CollectAfterBurst(() => collected++, { threshold: 100, quietMs: 60 });
+    const c = new CollectAfterBurst(() => collected++, { threshold: 100, quietMs: 60, followUpMs: 200 });
     for (let i = 0; i < 50; i++) c.added();
     await sleep(120);
     assert.equal(collected, 0, 'below the threshold');
@@ -18,8 +18,22 @@ describe('CollectAfterBurst', () => {
     assert.equal(collected, 0, 'still storing');
     await sleep(150);
     assert.equal(collected, 1);
-    await sleep(150);
-    assert.equal(collected, 1, 'once per burst');
+    await sleep(250);
+    assert.equal(collected, 2, 'the follow-up');
+    await sleep(300);
+    assert.equal(collected, 2, 'twice per burst');
+    c.stop();
+  });
+
+  it('a message stored before the follow-up cancels it (the next burst collects)', async () => {
+    let collected = 0;
+    const c = new CollectAfterBurst(() => collected++, { threshold: 10, quietMs: 30, followUpMs: 150 });
+    for (let i = 0; i < 20; i++) c.added();
+    await sleep(80);
+    assert.equal(collected, 1);
+    c.added();
+    await sleep(300);
+    assert.equal(collected, 1, 'one message is no burst');
     c.stop();
   });
 
