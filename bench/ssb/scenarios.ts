@@ -319,6 +319,7 @@ export function hold(ctx: Context, system: SystemName): Promise<Measurements> {
     await dst.follow(src.id);
     await idle(ctx, dst.pids(), { windowMs: 1000 });
     await lan.restore('dst');
+    const cpuBefore = await Promise.all([cpuOf(src), cpuOf(dst)]);
     const t0 = Date.now();
     await dst.connect(src.address);
     const authors = (ctx.fixtures.hold?.messageFiles.length ?? 0) > 0 ? await holdAuthors(ctx) : [];
@@ -327,6 +328,7 @@ export function hold(ctx: Context, system: SystemName): Promise<Measurements> {
       return authors.every((a) => (c[a] ?? 0) >= holdPerFeed);
     });
     const polledMs = Date.now() - t0;
+    const [srcCpu, dstCpu] = await Promise.all([cpuOf(src), cpuOf(dst)]);
     await idle(ctx, dst.pids(), { windowMs: 2000, timeoutMs: 180_000 });
     const memory = await dst.memory();
     if (ctx.env.SW_BENCH_HEAP_SNAPSHOT) {
@@ -352,6 +354,9 @@ export function hold(ctx: Context, system: SystemName): Promise<Measurements> {
       messages: total,
       msgsPerSecond: total / ((lastArrival - t0) / 1000),
       polledMs,
+      // Until the clock showed them all (polled every 0.5 s), so slightly more than the transfer itself.
+      senderCpuUsPerMsg: ((srcCpu - (cpuBefore[0] ?? 0)) * 1e6) / total,
+      receiverCpuUsPerMsg: ((dstCpu - (cpuBefore[1] ?? 0)) * 1e6) / total,
     };
   });
 }

@@ -25,6 +25,8 @@ export interface Verifier {
    * bytes, as ssb-keys hashes). Never fails (a verifier that cannot run checks inline).
    */
   verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void;
+  /** Gets ready for checks that are about to come (a verifier with a worker starts it). */
+  warm?(): void;
   close(): void;
 }
 
@@ -178,6 +180,11 @@ export class ClassicValidator {
     private readonly deps: ClassicValidationDeps,
     private readonly defer: (run: () => void) => void = setImmediate,
   ) {}
+
+  /** Messages may come soon (a peer connected): the verifier gets ready while the connection sets up. */
+  warm(): void {
+    void this.deps.verifier.warm?.();
+  }
 
   /** Starts checking the signature of a message that will be validated soon; anything not a classic message is left. */
   admit(msg: unknown): void {

@@ -221,4 +221,23 @@ describe('classic validation decides as ssb-classic does', () => {
       verifier.close();
     }
   });
+
+  it('warming the validator (a peer connected) loads the worker before any message comes', async () => {
+    const verifier = new WorkerVerifier(chloridePath);
+    try {
+      const validator = validatorWith(verifier, new Map());
+      assert.equal(verifier.running, false);
+      validator.warm();
+      assert.equal(verifier.running, true);
+      assert.equal(verifier.counts.started, 1);
+      assert.equal(await verifier.warm(), true, 'the same worker becomes ready');
+      assert.equal(verifier.counts.started, 1);
+      const msgs = chain(alice, 3, [{ type: 'post', text: 'x' }]);
+      assert.equal(await judge(validator.validateBatch, msgs, null), 'valid');
+      assert.equal(verifier.counts.worker, 3, 'checked by the worker, none inline');
+      assert.equal(verifier.counts.inline, 0);
+    } finally {
+      verifier.close();
+    }
+  });
 });
