@@ -491,8 +491,10 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const validator = validateClassicInBatches(logger);
   // The signature worker loads in ~0.1 s on an idle board but took 0.7 s once a transfer had the cores busy,
   // and until it is ready the event loop checks signatures itself (3,400 of 20,000 in the benchmark): start
-  // loading it while the connection sets up.
-  ssb.on('rpc:connect', () => validator?.warm());
+  // loading it while the connection sets up. Not for our own clients (same key): they replicate nothing.
+  ssb.on('rpc:connect', (rpc) => {
+    if (rpc.id !== ssb.id) validator?.warm();
+  });
 
   // What we send: a feed's messages read in runs from the log (read-ahead.ts), not one index lookup each.
   serveFeedsInRuns(ssb, logger);
