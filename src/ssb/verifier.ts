@@ -140,6 +140,12 @@ export class WorkerVerifier implements Verifier {
   private worker: Worker | null = null;
   /** The running worker has loaded the crypto and takes checks. */
   private ready = false;
+  /**
+   * Set by the worker itself once loaded. Its "ready" message waits for the event loop, and at the start of a
+   * transfer one loop iteration can read 2 MB from the socket (libuv reads up to 32 times per wake-up), i.e.
+   * ~3,400 messages whose checks would all run inline; this flag is seen in the middle of that iteration.
+   */
+  private readyFlag: Int32Array | null = null;
   private startedAt = 0;
   /** A worker failed (or this was closed): everything is checked inline from then on. */
   private inlineOnly = false;
@@ -158,6 +164,11 @@ export class WorkerVerifier implements Verifier {
     private readonly workerUrl: URL = new URL('./verify-worker.js', import.meta.url),
   ) {
     this.inline = new InlineVerifier(loadChloride(chloridePath));
+  }
+
+  /** Whether the running worker has loaded, as it says itself (seen without the event loop's help). */
+  get loaded(): boolean {
+    return this.ready || (this.readyFlag !== null && Atomics.load(this.readyFlag, 0) === 1);
   }
 
   /** Whether a worker thread is running now (started on the first checks, stopped when idle). */
@@ -181,6 +192,7 @@ export class WorkerVerifier implements Verifier {
 
   verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void {
     const worker = this.inlineOnly ? null : (this.worker ?? this.start());
+    if (worker && !this.ready && this.readyFlag && Atomics.load(this.readyFlag, 0) === 1) this.becomeReady();
     if (!worker || !this.ready) {
       this.counts.inline += jobs.length;
       this.inline.verify(jobs, cb);
@@ -206,12 +218,18 @@ export class WorkerVerifier implements Verifier {
     let worker: Worker;
     try {
       // Not the peer's own Node options (a preloaded profiler or heap-snapshot signal is the peer's business).
-      worker = new Worker(this.workerUrl, { workerData: { chloridePath: this.chloridePath }, execArgv: [] });
+      const readyFlag = new Int32Array(new SharedArrayBuffer(4));
+      worker = new Worker(this.workerUrl, {
+        workerData: { chloridePath: this.chloridePath, readyFlag },
+        execArgv: [],
+      });
+      this.readyFlag = readyFlag;
     } catch (error) {
       this.fail(`cannot start: ${String(error)}`);
       return null;
     }
     worker.on('message', (reply: WorkerReply) => {
+      if (this.worker !== worker) return;
       if ('ready' in reply) this.becomeReady();
       else this.answer(reply);
     });
@@ -226,6 +244,8 @@ export class WorkerVerifier implements Verifier {
   }
 
   private becomeReady(): void {
+    // Once per worker: by the flag (mid-iteration) or by its message, whichever is seen first.
+    if (this.ready || !this.worker) return;
     this.ready = true;
     this.logger?.log('debug', 'signature worker ready', {
       ms: Math.round(performance.now() - this.startedAt),
@@ -274,6 +294,7 @@ export class WorkerVerifier implements Verifier {
     if (!worker || (this.pending.size > 0 && !this.inlineOnly)) return;
     this.worker = null;
     this.ready = false;
+    this.readyFlag = null;
     this.settleWaiters(false);
     this.logger?.log('debug', 'signature worker stopped', { ...this.counts });
     worker.removeAllListeners('exit');
@@ -287,6 +308,7 @@ export class WorkerVerifier implements Verifier {
     this.inlineOnly = true;
     this.worker = null;
     this.ready = false;
+    this.readyFlag = null;
     this.settleWaiters(false);
     this.logger?.log('warn', `signature worker ${reason}; checking signatures inline`, {
       pending: this.pending.size,

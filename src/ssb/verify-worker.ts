@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Chloride, unpackAndVerify } from './verifier.js';
 
-const { chloridePath } = workerData as { chloridePath: string };
+const { chloridePath, readyFlag } = workerData as { chloridePath: string; readyFlag?: Int32Array };
 const chloride = createRequire(import.meta.url)(chloridePath) as Chloride;
 
 parentPort?.on('message', (request: { id: number; count: number; packed: ArrayBuffer }) => {
@@ -14,4 +14,6 @@ parentPort?.on('message', (request: { id: number; count: number; packed: ArrayBu
     digests.buffer as ArrayBuffer,
   ]);
 });
+// The flag first: the parent may be in the middle of a long event-loop iteration and not see the message yet.
+if (readyFlag) Atomics.store(readyFlag, 0, 1);
 parentPort?.postMessage({ ready: true });

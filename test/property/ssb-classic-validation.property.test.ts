@@ -222,6 +222,26 @@ describe('classic validation decides as ssb-classic does', () => {
     }
   });
 
+  it('a worker that loaded during a long event-loop turn takes checks in that same turn', async () => {
+    const verifier = new WorkerVerifier(chloridePath);
+    try {
+      const validator = validatorWith(verifier, new Map());
+      validator.warm();
+      // One long synchronous turn, as when a transfer's first socket reads bring thousands of messages: its
+      // "ready" message cannot be handled, but the worker's own flag is seen.
+      const until = Date.now() + 20_000;
+      while (!verifier.loaded && Date.now() < until) {}
+      assert.equal(verifier.loaded, true, 'the worker loaded within 20 s');
+      const msgs = chain(alice, 3, [{ type: 'post', text: 'x' }]);
+      const verdict = judge(validator.validateBatch, msgs, null);
+      assert.equal(verifier.counts.inline, 0, 'no check ran on the event loop');
+      assert.equal(await verdict, 'valid');
+      assert.equal(verifier.counts.worker, 3);
+    } finally {
+      verifier.close();
+    }
+  });
+
   it('warming the validator (a peer connected) loads the worker before any message comes', async () => {
     const verifier = new WorkerVerifier(chloridePath);
     try {
