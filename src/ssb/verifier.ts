@@ -1,10 +1,11 @@
 // Where the signatures of replicated messages are checked and their ids hashed (see classic-validation.ts). On
 // a board with more than one core that is a worker thread, so the peer's event loop keeps reading the network
 // and storing messages while the previous batch is checked; on one core it is done inline. The worker starts
-// with the first checks and stops after WORKER_IDLE_MS without any; until it has loaded (60 ms on an idle
-// machine, up to ~0.7 s while both peers of a transfer are busy, which the first messages of a meeting would
-// otherwise wait for) checks are inline. A worker that fails or exits on its own is not restarted: what it
-// had and everything after is checked inline, and it is logged.
+// when a peer connects (warm()) or with the first checks, and stops after WORKER_IDLE_MS without any; until it
+// has loaded (~0.1 s on an idle machine, more while both peers of a transfer are busy, which the first messages
+// of a meeting would otherwise wait for) checks are inline. It says it has loaded through a shared flag as well
+// as a message, because the message waits for the event loop's turn to end. A worker that fails or exits on
+// its own is not restarted: what it had and everything after is checked inline, and it is logged.
 import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
