@@ -193,7 +193,7 @@ export class WorkerVerifier implements Verifier {
 
   verify(jobs: VerifyJob[], cb: (valid: boolean[], ids: string[]) => void): void {
     const worker = this.inlineOnly ? null : (this.worker ?? this.start());
-    if (worker && !this.ready && this.readyFlag && Atomics.load(this.readyFlag, 0) === 1) this.becomeReady();
+    if (worker && this.loaded) this.becomeReady();
     if (!worker || !this.ready) {
       this.counts.inline += jobs.length;
       this.inline.verify(jobs, cb);
