@@ -130,6 +130,22 @@ export interface StoredMessage {
   content: { type: string; [field: string]: unknown };
 }
 
+/** A database record as a StoredMessage, or nothing when its content is not a public object with a type. */
+function storedMessage(msg: ssbDb2.Msg): StoredMessage[] {
+  const content = msg.value.content as { type?: unknown } | null;
+  if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
+  return [
+    {
+      key: msg.key,
+      author: msg.value.author,
+      sequence: msg.value.sequence,
+      timestamp: msg.value.timestamp,
+      received: msg.timestamp,
+      content: content as StoredMessage['content'],
+    },
+  ];
+}
+
 export interface SsbPeer {
   id: string;
   nativeCrypto: NativeCryptoReport;
@@ -162,6 +178,11 @@ export interface SsbPeer {
   relationships(): Promise<Relationships>;
   /** The newest public messages held, newest first. */
   recentMessages(limit: number): Promise<StoredMessage[]>;
+  /**
+   * Public posts, newest first by jitdb's timestamp index (the smaller of arrival and claimed time), at or
+   * before `atOrBefore` (ms) after skipping `skip` of them: the guest page's paging (src/web/guest/cursor.ts).
+   */
+  postsPage(page: { atOrBefore: number | null; skip: number; limit: number }): Promise<StoredMessage[]>;
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
@@ -1003,20 +1024,21 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           b.value.timestamp - a.value.timestamp ||
           (a.value.author === b.value.author ? b.value.sequence - a.value.sequence : 0),
       );
-      return newestFirst.flatMap((msg): StoredMessage[] => {
-        const content = msg.value.content as { type?: unknown } | null;
-        if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
-        return [
-          {
-            key: msg.key,
-            author: msg.value.author,
-            sequence: msg.value.sequence,
-            timestamp: msg.value.timestamp,
-            received: msg.timestamp,
-            content: content as StoredMessage['content'],
-          },
-        ];
-      });
+      return newestFirst.flatMap(storedMessage);
+    },
+    async postsPage({ atOrBefore, skip, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RangeError('limit must be 1..500');
+      if (!Number.isSafeInteger(skip) || skip < 0) throw new RangeError('skip must be a whole number >= 0');
+      const { where, and, type, isPublic, lte, descending, startFrom, paginate, toCallback } = operators;
+      const filter =
+        atOrBefore === null
+          ? and(type('post'), isPublic())
+          : and(type('post'), isPublic(), lte(atOrBefore, 'timestamp'));
+      const answer = await callback<unknown>((cb) =>
+        ssb.db.query(where(filter), descending(), startFrom(skip), paginate(limit), toCallback(cb)),
+      );
+      const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
+      return results.flatMap(storedMessage);
     },
     async profiles() {
       const { where, type, toCallback } = operators;
