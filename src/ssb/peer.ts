@@ -179,10 +179,11 @@ export interface SsbPeer {
   /** The newest public messages held, newest first. */
   recentMessages(limit: number): Promise<StoredMessage[]>;
   /**
-   * Public posts, newest first by jitdb's timestamp index (the smaller of arrival and claimed time), at or
-   * before `atOrBefore` (ms) after skipping `skip` of them: the guest page's paging (src/web/guest/cursor.ts).
+   * Up to `limit` public posts whose jitdb timestamp index (the smaller of arrival and claimed time) lies in
+   * [atOrAfter, atOrBefore] (null: open), newest first; posts of the same millisecond come in no particular
+   * order (src/web/guest/paging.ts gives them one).
    */
-  postsPage(page: { atOrBefore: number | null; skip: number; limit: number }): Promise<StoredMessage[]>;
+  postsBetween(range: { atOrBefore: number | null; atOrAfter: number | null; limit: number }): Promise<StoredMessage[]>;
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
@@ -1026,16 +1027,14 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       );
       return newestFirst.flatMap(storedMessage);
     },
-    async postsPage({ atOrBefore, skip, limit }) {
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RangeError('limit must be 1..500');
-      if (!Number.isSafeInteger(skip) || skip < 0) throw new RangeError('skip must be a whole number >= 0');
-      const { where, and, type, isPublic, lte, descending, startFrom, paginate, toCallback } = operators;
-      const filter =
-        atOrBefore === null
-          ? and(type('post'), isPublic())
-          : and(type('post'), isPublic(), lte(atOrBefore, 'timestamp'));
+    async postsBetween({ atOrBefore, atOrAfter, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError('limit must be 1..10000');
+      const { where, and, type, isPublic, lte, gte, descending, paginate, toCallback } = operators;
+      const filters = [type('post'), isPublic()];
+      if (atOrBefore !== null) filters.push(lte(atOrBefore, 'timestamp'));
+      if (atOrAfter !== null) filters.push(gte(atOrAfter, 'timestamp'));
       const answer = await callback<unknown>((cb) =>
-        ssb.db.query(where(filter), descending(), startFrom(skip), paginate(limit), toCallback(cb)),
+        ssb.db.query(where(and(...filters)), descending(), paginate(limit), toCallback(cb)),
       );
       const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
       return results.flatMap(storedMessage);

@@ -5,9 +5,12 @@
 //
 // Every request passes, in order: the socket's local address must be loopback, the access point's or the
 // USB link's (never a network the device joined as a client) → 403; the Host header must be one of our
-// names (DNS rebinding) → 421; a POST's Origin, if sent, must be ours → 403; then a session is needed
-// except for the login and first-setup pages and their assets (API → 401, pages → redirect); and every
-// POST must carry the session's CSRF token in X-CSRF-Token → 403. GET never changes anything.
+// names (DNS rebinding) → 421, except that a connectivity probe, or a page asked for under a foreign name,
+// gets a redirect to the device's page with no data (src/web/guest/portal.ts); a POST's Origin, if sent,
+// must be ours → 403; then a session is needed except for the login and first-setup pages and their
+// assets, and for the guest view on our own links while the owner leaves it on (src/web/guest/routes.ts)
+// (API → 401, pages → redirect); and every POST must carry the session's CSRF token in X-CSRF-Token → 403.
+// GET never changes anything.
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,9 +87,18 @@ export interface WebOptions {
   scrypt?: ScryptParams;
 }
 
+/** Who may call a route: anyone (login, setup, assets), guests on our links, or the owner only. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: 'public' | 'guest' | 'admin';
+}
+
 export interface WebServer {
   url: string;
   app: FastifyInstance;
+  /** Every route and who may call it (the security tests try each `admin` one without a session). */
+  routes: RouteAccess[];
   close(): Promise<void>;
 }
 
@@ -164,6 +176,11 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
   const guest = new GuestAccess(guestSetting, listening);
   let hosts = new Set<string>(); // filled in once the port is known
   app.decorateRequest('session', null);
+  const routes: RouteAccess[] = [];
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.public === true ? 'public' : route.config?.guest === true ? 'guest' : 'admin';
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+  });
 
   // ---- the daemon and the SSB peer -------------------------------------------------------------------
 
@@ -224,7 +241,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     request.session = sessions.get(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
     const config = request.routeOptions.config;
     if (!request.session && config?.guest === true && !guest.allows(request)) {
-      if (isApi(request.url)) return reply.code(403).send({ error: 'the guest view is off: log in', login: '/login' });
+      if (isApi(request.url)) return reply.code(403).send({ error: guest.refusal(), login: '/login' });
       return reply.redirect(password.isSet() ? '/login' : '/setup', 303);
     }
     const isPublic = config?.public === true || config?.guest === true;
@@ -602,5 +619,5 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       url: `${url}setup`,
     });
   }
-  return { url, app, close: () => app.close() };
+  return { url, app, routes, close: () => app.close() };
 }

@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SsbPeer } from '../../ssb/peer.js';
 import { booleanField, objectBody } from '../inputs.js';
 import { type Listening, unmapIpv4 } from '../security.js';
-import { formatCursor, nextCursor, parseCursor } from './cursor.js';
+import { formatCursor, parseCursor } from './cursor.js';
+import { sharedPage } from './paging.js';
 import type { GuestViewSetting } from './setting.js';
 import { type SharedPage, sharedPost } from './shared-view.js';
 
@@ -36,6 +37,12 @@ export class GuestAccess {
     listening: Pick<Listening, 'ap' | 'usb'>,
   ) {
     this.addresses = guestAddresses(listening);
+  }
+
+  /** Why a request without a session gets no guest view. */
+  refusal(): string {
+    if (!this.setting.isEnabled()) return 'the owner has switched the guest view off: log in';
+    return 'the guest view is only on this device’s own network (its access point or USB link): log in';
   }
 
   /** Whether a request without a session may see the guest view. */
@@ -67,16 +74,15 @@ export function registerGuestRoutes(
     async (request): Promise<SharedPage> => {
       const cursor = parseCursor(request.query.before);
       const ssb = ssbPeer();
-      const [messages, profiles, relationships] = await Promise.all([
-        ssb.postsPage({ atOrBefore: cursor?.atOrBefore ?? null, skip: cursor?.skip ?? 0, limit: SHARED_PAGE_SIZE }),
+      const [page, profiles, relationships] = await Promise.all([
+        sharedPage((range) => ssb.postsBetween(range), cursor, SHARED_PAGE_SIZE),
         ssb.profiles(),
         ssb.relationships(),
       ]);
       const blocked = new Set(relationships.blocked);
-      const next = nextCursor(cursor, messages, SHARED_PAGE_SIZE);
       return {
-        posts: messages.filter((m) => !blocked.has(m.author)).map((m) => sharedPost(m, profiles)),
-        next: next === null ? null : formatCursor(next),
+        posts: page.posts.filter((m) => !blocked.has(m.author)).map((m) => sharedPost(m, profiles)),
+        next: page.next === null ? null : formatCursor(page.next),
       };
     },
   );

@@ -27,7 +27,7 @@ function post(item) {
   if (item.photos.length > 0) {
     const photos = el('div', 'photos');
     photos.dataset.count = String(Math.min(item.photos.length, 4));
-    item.photos.forEach((blob, i) => photos.append(photoButton(blob, i, item.photos.length)));
+    photos.append(...item.photos.map((blob, i) => photoButton(blob, i, item.photos.length)));
     article.append(photos);
   }
   const byline = el('header', 'byline');
@@ -65,7 +65,9 @@ async function load() {
     more.hidden = next === null;
     $('empty').hidden = shown.size > 0;
   } catch (error) {
-    showMessage(error instanceof TypeError ? 'the device did not answer (is this phone still on its network?)' : error.message);
+    showMessage(
+      error instanceof TypeError ? 'the device did not answer (is this phone still on its network?)' : error.message,
+    );
   } finally {
     more.disabled = false;
   }
