@@ -3,7 +3,7 @@
 # radios (devices A, B, C; one radio each), driven by one long-lived Node process
 # (lab/radio/pairing-lab.ts; `npm run build` first). Arguments: scenario names to run only those.
 # PAIRING_TRIALS (default 20) sets the simultaneous-press trials.
-# lab-timeout: 1200
+# lab-timeout: 1800
 # shellcheck source=/dev/null
 . "$LAB_DIR/lib/common.sh"
 
