@@ -52,6 +52,7 @@ export const PACKAGES = [
   { name: 'hostapd', binary: DEBIAN_BINARIES.hostapd },
   { name: 'dnsmasq', binary: DEBIAN_BINARIES.dnsmasq },
   { name: 'wpasupplicant', binary: DEBIAN_BINARIES.wpaSupplicant },
+  { name: 'iw', binary: DEBIAN_BINARIES.iw },
   { name: 'python3', binary: PYTHON },
 ] as const;
 
