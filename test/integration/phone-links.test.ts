@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { avahiService, NFT, NFT_TABLE, portalNft, withAvahiHostName } from '../../src/install/portal.js';
+import { avahiHostName } from '../../src/net/mdns-name.js';
 
 const run = promisify(execFile);
 const tag = `p${process.pid % 100000}`;
@@ -139,6 +140,9 @@ test('avahi-daemon accepts the installed service file; smallworld.local resolves
     bytes: string;
   } | null;
   assert.ok(ptr?.bytes.includes('Smallworld on smallworld'), 'the web page is announced as an _http._tcp service');
+  // What the Device page shows: the name Avahi announces, asked over its socket as nss-mdns does.
+  assert.equal(await avahiHostName(AP, join(runDir, 'socket')), 'smallworld.local');
+  assert.equal(await avahiHostName(AP, join(dir, 'no-such-socket')), null);
 });
 
 test('nft loads the port 80 rules; port 80 on the AP link reaches the web port, on the AP address', {
