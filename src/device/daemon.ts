@@ -142,6 +142,7 @@ export class Daemon {
       clock,
       store: new FileStateStore(options.dataDir),
       logger,
+      defaults: { autoRole: config.wps.autoRole },
     });
     this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger, {
       group: options.config.control.group,
@@ -308,6 +309,9 @@ export class Daemon {
         return this.status();
       case 'wps':
         await runtime.dispatch({ type: 'WpsRequested', action: request.action });
+        return this.status();
+      case 'wps.auto-role':
+        await runtime.dispatch({ type: 'AutoRoleSet', enabled: request.enabled });
         return this.status();
       case 'keys.one-time':
         await runtime.dispatch({ type: 'OneTimeKeysSet', enabled: request.enabled });

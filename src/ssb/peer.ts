@@ -132,6 +132,22 @@ export interface StoredMessage {
   content: { type: string; [field: string]: unknown };
 }
 
+/** A database record as a StoredMessage, or nothing when its content is not a public object with a type. */
+function storedMessage(msg: ssbDb2.Msg): StoredMessage[] {
+  const content = msg.value.content as { type?: unknown } | null;
+  if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
+  return [
+    {
+      key: msg.key,
+      author: msg.value.author,
+      sequence: msg.value.sequence,
+      timestamp: msg.value.timestamp,
+      received: msg.timestamp,
+      content: content as StoredMessage['content'],
+    },
+  ];
+}
+
 export interface SsbPeer {
   id: string;
   nativeCrypto: NativeCryptoReport;
@@ -164,6 +180,12 @@ export interface SsbPeer {
   relationships(): Promise<Relationships>;
   /** The newest public messages held, newest first. */
   recentMessages(limit: number): Promise<StoredMessage[]>;
+  /**
+   * Up to `limit` public posts whose jitdb timestamp index (the smaller of arrival and claimed time) lies in
+   * [atOrAfter, atOrBefore] (null: open), newest first; posts of the same millisecond come in no particular
+   * order (src/web/guest/paging.ts gives them one).
+   */
+  postsBetween(range: { atOrBefore: number | null; atOrAfter: number | null; limit: number }): Promise<StoredMessage[]>;
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
@@ -1014,20 +1036,19 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           b.value.timestamp - a.value.timestamp ||
           (a.value.author === b.value.author ? b.value.sequence - a.value.sequence : 0),
       );
-      return newestFirst.flatMap((msg): StoredMessage[] => {
-        const content = msg.value.content as { type?: unknown } | null;
-        if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
-        return [
-          {
-            key: msg.key,
-            author: msg.value.author,
-            sequence: msg.value.sequence,
-            timestamp: msg.value.timestamp,
-            received: msg.timestamp,
-            content: content as StoredMessage['content'],
-          },
-        ];
-      });
+      return newestFirst.flatMap(storedMessage);
+    },
+    async postsBetween({ atOrBefore, atOrAfter, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError('limit must be 1..10000');
+      const { where, and, type, isPublic, lte, gte, descending, paginate, toCallback } = operators;
+      const filters = [type('post'), isPublic()];
+      if (atOrBefore !== null) filters.push(lte(atOrBefore, 'timestamp'));
+      if (atOrAfter !== null) filters.push(gte(atOrAfter, 'timestamp'));
+      const answer = await callback<unknown>((cb) =>
+        ssb.db.query(where(and(...filters)), descending(), paginate(limit), toCallback(cb)),
+      );
+      const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
+      return results.flatMap(storedMessage);
     },
     async profiles() {
       const { where, type, toCallback } = operators;
