@@ -9,6 +9,7 @@ import { ControlClient, callDaemon, DaemonNotRunningError, RemoteError, socketPa
 import type { Request } from '../control/protocol.js';
 import { Daemon, type FullStatus } from '../device/daemon.js';
 import { runInstallCommand, runUninstallCommand } from '../install/cli.js';
+import { onboardingLines } from '../install/onboarding.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
 
@@ -30,6 +31,7 @@ Device:
 
 Wi-Fi settings:
   wifi [show] [--json]    this device's network (SSID, passphrase, QR payload) and the known networks
+  wifi show --qr          the network's name, passphrase and a QR code for a phone's camera, in the terminal
   wifi ap [--ssid NAME] [--passphrase P | --passphrase-stdin]
                           change this device's network (connected devices will need the new one)
   wifi add SSID (--passphrase P | --passphrase-stdin)
@@ -426,11 +428,13 @@ async function wifi(args: string[]): Promise<number> {
       ssid: { type: 'string' },
       passphrase: { type: 'string' },
       'passphrase-stdin': { type: 'boolean', default: false },
+      qr: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: true,
   });
   const [sub = 'show', ...names] = positionals;
+  if (values.qr && sub !== 'show') throw new UsageError('--qr goes with "wifi show"');
   // Passphrases on the command line show up in `ps`; --passphrase-stdin keeps them out of it.
   const passphrase = values['passphrase-stdin'] ? await readStdin() : values.passphrase;
   let body: Request;
@@ -453,7 +457,10 @@ async function wifi(args: string[]): Promise<number> {
     qr: string;
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
+  else if (values.qr) {
+    const address = (result as { addresses?: { ap?: string } }).addresses?.ap;
+    process.stdout.write(`${(await onboardingLines(result.ap, address)).slice(1).join('\n')}\n`);
+  } else {
     const known = result.knownNetworks.map((n, i) => `  ${i + 1}. ${n.ssid}`);
     process.stdout.write(
       [

@@ -44,10 +44,12 @@ import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { syncBlob } from './durable.js';
+import { inboundGate, LogBacklog } from './inbound-gate.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
 import { fixLibraryMemory, rememberMsgId } from './library-fixes.js';
+import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { BLOB_ID } from './protocol.js';
@@ -763,8 +765,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     }
   };
   const collector = new CollectAfterBurst(exposedGc());
+  // Garbage of a long transfer collected before it outgrows the board (memory-pressure.ts).
+  const pressure = new PressureCollector(exposedGc(), { softLimitBytes: softLimitFor(boardMemoryBytes()) });
+  pressure.start();
+  // Peers are read from only while the log keeps up with writing what they sent (inbound-gate.ts).
+  const log = ssb.db.getLog();
+  const backlog = new LogBacklog(inboundGate, (cb) => log.onDrain(cb));
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
     collector.added();
+    backlog.stored1();
     if (kvt.value.author === ssb.id) return;
     lastForeignAppend = Date.now();
     wantMentionedBlobs(kvt.value.content);
@@ -855,6 +864,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       clearInterval(poll);
       unsubscribeAdded();
       collector.stop();
+      pressure.stop();
+      backlog.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();
