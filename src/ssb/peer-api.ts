@@ -71,6 +71,12 @@ export interface SsbPeer {
   relationships(): Promise<Relationships>;
   /** The newest public messages held, newest first. */
   recentMessages(limit: number): Promise<StoredMessage[]>;
+  /**
+   * Up to `limit` public posts whose jitdb timestamp index (the smaller of arrival and claimed time) lies in
+   * [atOrAfter, atOrBefore] (null: open), newest first; posts of the same millisecond come in no particular
+   * order (src/web/guest/paging.ts gives them one).
+   */
+  postsBetween(range: { atOrBefore: number | null; atOrAfter: number | null; limit: number }): Promise<StoredMessage[]>;
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;

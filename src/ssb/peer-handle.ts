@@ -20,6 +20,22 @@ export function callback<T = void>(run: (cb: (err: Error | null, value?: T) => v
   return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
 }
 
+/** A database record as a StoredMessage, or nothing when its content is not a public object with a type. */
+function storedMessage(msg: ssbDb2.Msg): StoredMessage[] {
+  const content = msg.value.content as { type?: unknown } | null;
+  if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
+  return [
+    {
+      key: msg.key,
+      author: msg.value.author,
+      sequence: msg.value.sequence,
+      timestamp: msg.value.timestamp,
+      received: msg.timestamp,
+      content: content as StoredMessage['content'],
+    },
+  ];
+}
+
 export interface PeerHandleParts {
   ssb: SsbServer;
   logger: LogSink;
@@ -214,20 +230,19 @@ export function peerHandle(parts: PeerHandleParts): SsbPeer {
           b.value.timestamp - a.value.timestamp ||
           (a.value.author === b.value.author ? b.value.sequence - a.value.sequence : 0),
       );
-      return newestFirst.flatMap((msg): StoredMessage[] => {
-        const content = msg.value.content as { type?: unknown } | null;
-        if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
-        return [
-          {
-            key: msg.key,
-            author: msg.value.author,
-            sequence: msg.value.sequence,
-            timestamp: msg.value.timestamp,
-            received: msg.timestamp,
-            content: content as StoredMessage['content'],
-          },
-        ];
-      });
+      return newestFirst.flatMap(storedMessage);
+    },
+    async postsBetween({ atOrBefore, atOrAfter, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError('limit must be 1..10000');
+      const { where, and, type, isPublic, lte, gte, descending, paginate, toCallback } = operators;
+      const filters = [type('post'), isPublic()];
+      if (atOrBefore !== null) filters.push(lte(atOrBefore, 'timestamp'));
+      if (atOrAfter !== null) filters.push(gte(atOrAfter, 'timestamp'));
+      const answer = await callback<unknown>((cb) =>
+        ssb.db.query(where(and(...filters)), descending(), paginate(limit), toCallback(cb)),
+      );
+      const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
+      return results.flatMap(storedMessage);
     },
     async profiles() {
       const { where, type, toCallback } = operators;

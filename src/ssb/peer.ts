@@ -20,6 +20,7 @@ import { BlobWants, mentionedBlobs } from './blob-wants.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { FollowGraph } from './follow-graph.js';
+import { inboundGate, LogBacklog } from './inbound-gate.js';
 import { loadOrCreateKeys } from './keys.js';
 import { LanDialer } from './lan-dialer.js';
 import { type LanDiscoveryOptions, startLanDiscovery } from './lan-discovery.js';
@@ -32,6 +33,7 @@ import {
   type SsbServer,
   ssbLanBroadcastDestination,
 } from './libraries.js';
+import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { classicValidator } from './patches/classic-validate-batch.js';
 import { logPatches, patchLibraries, patchServer } from './patches/index.js';
@@ -277,8 +279,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   if (resumed > 0) logger.log('info', 'asking again for photos still missing', { blobs: resumed });
   const replication = new ReplicationWatch(ssb, graph.hops, hops, logger);
   const collector = new CollectAfterBurst(exposedGc());
+  // Garbage of a long transfer collected before it outgrows the board (memory-pressure.ts).
+  const pressure = new PressureCollector(exposedGc(), { softLimitBytes: softLimitFor(boardMemoryBytes()) });
+  pressure.start();
+  // Peers are read from only while the log keeps up with writing what they sent (inbound-gate.ts).
+  const log = ssb.db.getLog();
+  const backlog = new LogBacklog(inboundGate, (cb) => log.onDrain(cb));
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
     collector.added();
+    backlog.stored1();
     if (kvt.value.author === ssb.id) return;
     replication.foreignAppended();
     for (const id of mentionedBlobs(kvt.value.content, blobsMaxBytes)) blobWants.add(id);
@@ -290,6 +299,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       replication.stop();
       unsubscribeAdded();
       collector.stop();
+      pressure.stop();
+      backlog.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();

@@ -8,6 +8,7 @@ import type { LogSink } from '../../log/logger.js';
 import { announceLanAddress } from './announce-lan-address.js';
 import { blobsNoEmptyChunks } from './blobs-no-empty-chunks.js';
 import { boxStreamBatching } from './box-stream-batching.js';
+import { boxStreamInboundGate } from './box-stream-inbound-gate.js';
 import { classicMsgIdMemo } from './classic-msg-id-memo.js';
 import { classicValidateBatch } from './classic-validate-batch.js';
 import { connNetworkReset } from './conn-network-reset.js';
@@ -30,6 +31,7 @@ export const MODULE_PATCHES: ReadonlyArray<LibraryPatch<{ logger: LogSink }>> = 
   logBlockCache,
   connNetworkReset,
   boxStreamBatching,
+  boxStreamInboundGate,
   classicValidateBatch,
 ];
 
