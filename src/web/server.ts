@@ -545,7 +545,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   // ---- the guest view (src/web/guest) -----------------------------------------------------------------------
 
-  registerGuestRoutes(app, { access: guest, ssbPeer, asset });
+  registerGuestRoutes(app, { access: guest, ssbPeer, asset, addresses: { ap: listening.ap, usb: listening.usb } });
 
   // ---- Wi-Fi ----------------------------------------------------------------------------------------------
 
