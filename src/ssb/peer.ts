@@ -21,6 +21,8 @@ import type ssbFriends from 'ssb-friends';
 import type ssbLan from 'ssb-lan';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
+import { checkBlobFile } from '../storage/blob-integrity.js';
+import { asStorageError, StorageFullError } from '../storage/errors.js';
 import { removeStaleTempFiles } from '../store/atomic-file.js';
 import { type AboutMessage, type Profile, profilesFromAbouts } from './about.js';
 import { AppendQueue, RejectionLog } from './append-queue.js';
@@ -37,18 +39,22 @@ import {
   withPolicyChange,
 } from './auto-follow.js';
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
+import { BlobGuard, DamagedBlobError } from './blob-guard.js';
 import { BlobWants } from './blob-wants.js';
 import { skipBufferDeprecationChecks } from './buffer-deprecation.js';
 import { type ClassicMsg, ClassicValidator, type ValidateBatch } from './classic-validation.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
-import { syncBlob } from './durable.js';
+import { blobPath, syncBlob } from './durable.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
 import { fixLibraryMemory, rememberMsgId } from './library-fixes.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
+import { logWriteRetry, onLogWriteFull } from './patches/log-write-retry.js';
+import { applyModulePatch, multiblobDurableWrite } from './patches/multiblob-durable-write.js';
+import { PeerStorage, type StorageView } from './peer-storage.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
@@ -95,6 +101,10 @@ export interface SsbPeerOptions {
   blobsMaxBytes?: number;
   /** Network identity; the main SSB network unless testing. */
   caps?: { shs: string; sign?: string };
+  /** Bytes of the card kept free (storage/budget.ts); a default from the file system's size. */
+  reserveBytes?: number | undefined;
+  /** The directory whose size the storage report shows (the device's data directory). */
+  storageReportDir?: string;
 }
 
 export interface PeerInfo {
@@ -165,6 +175,8 @@ export interface SsbPeer {
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
+  /** Space used and free, what the budget paused and what it evicted. */
+  storage(): Promise<StorageView>;
   close(): Promise<void>;
 }
 
@@ -272,6 +284,13 @@ function isServer(value: unknown): value is SsbServer {
     hasObject(s.conn, 'connect', 'stage', 'query', 'hub') &&
     hasObject(s.blobs, 'add', 'get', 'has', 'want')
   );
+}
+
+const patchOutcomes = new Map<string, string | undefined>();
+/** Module patches apply once per process; later peers in the same process get the first outcome. */
+function patchOnce(name: string, apply: () => string | undefined): string | undefined {
+  if (!patchOutcomes.has(name)) patchOutcomes.set(name, apply());
+  return patchOutcomes.get(name);
 }
 
 let classicValidator: ClassicValidator | null = null;
@@ -396,6 +415,16 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     const fixes = fixLibraryMemory();
     if (Object.values(fixes).some((applied) => !applied))
       logger.log('warn', 'SSB library fixes not applied', { ...fixes });
+    // Full card: blobs written in full or not at all, and a log that waits for space instead of crashing.
+    for (const patch of [multiblobDurableWrite, logWriteRetry]) {
+      const refused = patchOnce(patch.name, () => applyModulePatch(patch));
+      if (refused !== undefined) {
+        logger.log('error', 'LIBRARY PATCH REFUSED: the library runs unpatched', {
+          patch: patch.name,
+          reason: refused,
+        });
+      }
+    }
     libs = await loadSsbLibraries();
   } catch (error) {
     logger.log('error', 'cannot load the SSB libraries', {
@@ -420,6 +449,22 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const wildcard = isWildcardHost(options.host);
   const listenHost = wildcard ? undefined : options.host;
   await assertPortFree(listenHost, options.port);
+
+  // The storage budget (peer-storage.ts), asked before every write; the log tells when it had to wait for space.
+  const fullLog = new ThrottledLog(logger);
+  let logWaitingForSpace = false;
+  onLogWriteFull((error) => {
+    logWaitingForSpace = true;
+    logger.log('error', 'storage full: the database log is waiting for space to write', { error: error.message });
+  });
+  const storage = new PeerStorage({
+    ssbDir: dataDir,
+    reportDir: options.storageReportDir ?? dataDir,
+    blobsDir: join(dataDir, 'blobs'),
+    reserveBytes: options.reserveBytes,
+    logger,
+  });
+  await storage.start();
 
   const scope = ['device', 'local', 'private'];
   let app = SecretStack({ caps: { shs: caps.shs } })
@@ -515,6 +560,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       typeof msgVal.author === 'string' &&
       Number.isInteger(msgVal.sequence);
     if (typeof cb !== 'function' || !classic) return addOne(msgVal, ...args);
+    if (!storage.admitsReplicatedPosts()) {
+      fullLog.log('warn', 'replicated-refused', 'storage full: replicated messages are refused until space is freed');
+      (cb as (err: Error) => void)(new StorageFullError('replicated messages are refused until space is freed'));
+      return;
+    }
     validator?.admit(msgVal);
     appendQueue.add(msgVal, cb as (err: Error | null, msg?: ssbDb2.Msg) => void);
   };
@@ -727,7 +777,27 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     logger,
     active: MAX_BLOB_WANTS,
   });
+  const guard = new BlobGuard({ ssbDir: dataDir, logger, wantAgain: (id) => blobWants.add(id) });
+  // Every blob read is checked against its id as it streams (a friend's fetch and our own reads).
+  ssb.blobs.get.hook((original, args) => {
+    const [request] = args as [unknown];
+    const id =
+      typeof request === 'string'
+        ? request
+        : ((request as { key?: unknown; id?: unknown } | null)?.key ?? (request as { id?: unknown } | null)?.id);
+    const source = original(...args) as pull.Source<Buffer>;
+    return typeof id === 'string' ? guard.verifying(id, source) : source;
+  });
   const resumed = await blobWants.load();
+  // At start, in the background: every blob file is hashed once, damaged ones set aside and wanted again.
+  const scanning = guard.scan().then(
+    (result) =>
+      logger.log(result.damaged.length > 0 ? 'warn' : 'info', 'blob store checked', {
+        blobs: result.checked,
+        damaged: result.damaged.length,
+      }),
+    (error: Error) => logger.log('warn', 'blob store check failed', { error: error.message }),
+  );
   if (resumed > 0) logger.log('info', 'asking again for photos still missing', { blobs: resumed });
   const wantMentionedBlobs = (content: unknown) => {
     const mentions = (content as { mentions?: unknown } | null)?.mentions;
@@ -813,8 +883,26 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   }, PROGRESS_POLL_MS);
   poll.unref();
 
-  /** Resolves once everything appended so far is written and fsynced (see durable.ts). */
-  const logSynced = () => new Promise<void>((resolve) => ssb.db.getLog().onDrain(resolve));
+  /**
+   * Resolves once everything appended so far is written and fsynced (see durable.ts). If the log is waiting
+   * for space (log-write-retry.ts), the caller is told after a while rather than kept waiting.
+   */
+  const logSynced = () =>
+    new Promise<void>((resolve, reject) => {
+      let waited = 0;
+      const check = setInterval(() => {
+        waited += 1000;
+        if (logWaitingForSpace && waited >= 5000) {
+          clearInterval(check);
+          reject(new StorageFullError('the post could not be written to the disk and may be lost'));
+        }
+      }, 1000);
+      ssb.db.getLog().onDrain(() => {
+        clearInterval(check);
+        logWaitingForSpace = false;
+        resolve();
+      });
+    });
 
   const checkFeed = (id: string) => {
     if (!isFeedId(id)) throw new TypeError(`not a feed id: ${id}`);
@@ -831,6 +919,9 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const close = () => {
     closing ??= (async () => {
       clearInterval(poll);
+      guard.stop();
+      storage.stop();
+      await scanning;
       unsubscribeAdded();
       collector.stop();
       await blobWants.close();
@@ -858,6 +949,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       if (typeof content !== 'object' || content === null || typeof content.type !== 'string' || content.type === '') {
         throw new TypeError('content needs a non-empty string `type`');
       }
+      await storage.admitPost();
       const msg = await callback<ssbDb2.Msg>((cb) => ssb.db.publish(content, cb));
       if (!msg) throw new Error('publish returned no message');
       await logSynced();
@@ -926,17 +1018,32 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           return true;
         }),
       );
-      const id = await new Promise<string>((resolve, reject) => {
-        pull(
-          counted,
-          ssb.blobs.add((err, blobId) => {
-            if (overflow) reject(overflow);
-            else if (err) reject(err);
-            else if (blobId) resolve(blobId);
-            else reject(new Error('ssb-blobs returned no blob id'));
-          }),
-        );
+      // Refused up front when it would eat into the reserve (after evicting what the budget allows).
+      await storage.admitPhoto(data instanceof Uint8Array ? data.byteLength : 0);
+      const id = await storage.ownWrite(async () => {
+        try {
+          return await new Promise<string>((resolve, reject) => {
+            pull(
+              counted,
+              ssb.blobs.add((err, blobId) => {
+                if (overflow) reject(overflow);
+                else if (err) reject(err);
+                else if (blobId) resolve(blobId);
+                else reject(new Error('ssb-blobs returned no blob id'));
+              }),
+            );
+          });
+        } catch (error) {
+          // multiblob wraps the write's error ("could not write to tmpfile"); the owner reads "storage full".
+          throw asStorageError(error, 'the photo was not stored');
+        }
       });
+      // The file under its id must hold exactly what was given (the write path is ours, but a card can lie).
+      const check = await checkBlobFile(blobPath(dataDir, id), id, size);
+      if (!check.ok) {
+        await guard.check(id);
+        throw new Error(`the photo was not stored intact (${check.missing ? 'missing after writing' : check.reason})`);
+      }
       await syncBlob(dataDir, id);
       return id;
     },
@@ -955,7 +1062,25 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           clearTimeout(timer);
         }
       }
-      return Buffer.concat(await collect(ssb.blobs.get(id)));
+      try {
+        return Buffer.concat(await collect(ssb.blobs.get(id)));
+      } catch (error) {
+        // Set aside as it was read (blob-guard.ts) and wanted again: a friend may have the real one.
+        if (!(error instanceof DamagedBlobError)) throw error;
+        const timeoutMs = getOptions.timeoutMs ?? 30_000;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            callback<boolean>((cb) => ssb.blobs.want(id, cb)),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(error), timeoutMs);
+            }),
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
+        return Buffer.concat(await collect(ssb.blobs.get(id)));
+      }
     },
     hasBlob,
     replicationProgress: progressNow,
@@ -1033,6 +1158,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       );
     },
     legacyBeaconStats: () => legacyLan?.stats() ?? null,
+    storage: () => storage.view(),
     close,
   };
 }
