@@ -106,7 +106,11 @@ export class Daemon {
       channel: config.wifi.channel,
     };
     this.settingsStore = new WifiSettingsStore(options.dataDir);
-    this.storageMonitor = new StorageMonitor({ dir: options.dataDir, reserveBytes: config.storage.reserveBytes });
+    this.storageMonitor = new StorageMonitor({
+      dir: options.dataDir,
+      reserveBytes: config.storage.reserveBytes,
+      usageMaxAgeMs: 5000,
+    });
     const emit = (event: EventBody) => void this.runtime.dispatch(event);
     let station: WifiStationPort;
     let ap: AccessPointPort;
