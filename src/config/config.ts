@@ -93,6 +93,13 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    wps: z
+      .object({
+        /** Pairing with one press: a WPS press in client mode searches for a peer registrar, else hosts. */
+        autoRole: z.boolean().default(true),
+      })
+      .strict()
+      .default({ autoRole: true }),
     /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
     runDir: z.string().min(1).optional(),
     control: z
