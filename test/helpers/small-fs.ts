@@ -27,23 +27,35 @@ export async function mountSmallFs(megabytes: number): Promise<SmallFs> {
   const image = join(base, 'card.img');
   const dir = join(base, 'mnt');
   await mkdir(dir);
-  const steps = [
+  const fail = async (step: string[], output: string) => {
+    await rm(base, { recursive: true, force: true });
+    return new Error(`${step.join(' ')} failed: ${output}`);
+  };
+  for (const step of [
     ['truncate', '-s', `${megabytes}M`, image],
     ['mkfs.ext4', '-q', '-F', '-m', '0', image],
-    ['mount', '-o', 'loop', image, dir],
-  ];
-  for (const step of steps) {
+  ]) {
     const result = run(step);
-    if (!result.ok) {
-      await rm(base, { recursive: true, force: true });
-      throw new Error(`${step.join(' ')} failed: ${result.output}`);
-    }
+    if (!result.ok) throw await fail(step, result.output);
+  }
+  // A loop device of our own: `mount -o loop` reuses one still attached to an earlier image whose inode
+  // the new file got (a lazily unmounted one), and the test would get that old, full file system.
+  const attach = ['losetup', '--find', '--show', image];
+  const attached = run(attach);
+  const device = attached.output.trim().split('\n')[0] ?? '';
+  if (!attached.ok || !device.startsWith('/dev/loop')) throw await fail(attach, attached.output);
+  const mount = ['mount', device, dir];
+  const mounted = run(mount);
+  if (!mounted.ok) {
+    run(['losetup', '-d', device]);
+    throw await fail(mount, mounted.output);
   }
   return {
     dir,
     async unmount() {
-      // Lazy: a process of the test that is still exiting may hold a file open.
+      // Lazy: a process of the test that is still exiting may hold a file open; the loop device goes with it.
       run(['umount', '-l', dir]);
+      run(['losetup', '-d', device]);
       await rm(base, { recursive: true, force: true });
     },
   };
