@@ -1,4 +1,5 @@
 // The device's state as the outside world sees it (CLI `status --json`, the web page, tests).
+import type { StorageReport } from '../storage/budget.js';
 import type { AccessPointState, DeviceState, LedName, LedPattern, Mode, WifiSource, WpsPhase } from './model.js';
 import { associationCount, ledsOf } from './reducer.js';
 
@@ -57,4 +58,15 @@ export function statusOf(state: DeviceState): DeviceStatus {
     },
     lastError: state.lastError,
   };
+}
+
+/** What the control socket's `status` answers: the device's status and the daemon's own facts. */
+export interface FullStatus extends DeviceStatus {
+  web: { url: string | null };
+  sim: boolean;
+  dataDir: string;
+  pid: number;
+  version: string;
+  /** The card: what the device's data uses, what is free, its budget and whether it is tight or full. */
+  storage: StorageReport;
 }

@@ -227,3 +227,13 @@ describe("the owner's guest-view switch", () => {
     assert.equal(damaged.isEnabled(), false, 'a damaged file is the safe side: off');
   });
 });
+
+describe("the device's .local name from Avahi's socket", () => {
+  test('only a well-formed success line gives a name', async () => {
+    const { parseResolveAddress } = await import('../../src/net/mdns-name.js');
+    assert.equal(parseResolveAddress('+ 2 0 smallworld.local\n'), 'smallworld.local');
+    assert.equal(parseResolveAddress('+ 3 0 smallworld-2.local'), 'smallworld-2.local');
+    for (const bad of ['- Timeout reached', '+ 2 0 evil.example', '+ 2 0 <b>x</b>.local', '', '+ 2 0 a.b.local'])
+      assert.equal(parseResolveAddress(bad), null, bad);
+  });
+});

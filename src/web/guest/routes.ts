@@ -4,6 +4,7 @@
 // address the device holds on a network it joined as a client, nor on one set by hand as `web.host`.
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { avahiHostName } from '../../net/mdns-name.js';
 import type { SsbPeer } from '../../ssb/peer.js';
 import { booleanField, objectBody } from '../inputs.js';
 import { type Listening, unmapIpv4 } from '../security.js';
@@ -58,6 +59,7 @@ export function registerGuestRoutes(
     access: GuestAccess;
     ssbPeer: () => SsbPeer;
     asset: (file: string) => URL;
+    addresses: { ap: string | null; usb: string | null };
   },
 ): void {
   const { access, ssbPeer, asset } = deps;
@@ -86,6 +88,13 @@ export function registerGuestRoutes(
       };
     },
   );
+
+  // The Device page's "Address": the .local name Avahi announces for us, and the AP and USB addresses.
+  app.get('/api/device-name', async () => {
+    const addresses = [deps.addresses.ap, deps.addresses.usb].filter((a): a is string => a !== null);
+    const own = addresses[0];
+    return { mdns: own === undefined ? null : await avahiHostName(own), addresses };
+  });
 
   // The owner's switch (Wi-Fi page): a session is needed, and the change carries the CSRF token.
   app.get('/api/guest', async () => ({ enabled: access.setting.isEnabled() }));

@@ -237,5 +237,17 @@ async function pollOverview() {
   setTimeout(pollOverview, 2000);
 }
 
+/** Where people reach this device: its .local name (announced by Avahi) and its own addresses. */
+async function loadAddress() {
+  try {
+    const names = await api('/api/device-name');
+    const urls = [names.mdns ? `http://${names.mdns}/` : null, ...names.addresses.map((a) => `http://${a}/`)];
+    $('join-address').textContent = urls.filter(Boolean).join('  ·  ') || 'this computer only (simulator)';
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 void loadNetwork();
+void loadAddress();
 void pollOverview();
