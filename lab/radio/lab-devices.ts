@@ -6,7 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ControlClient } from '../../src/control/client.js';
-import type { FullStatus } from '../../src/device/daemon.js';
+import type { FullStatus } from '../../src/device/status.js';
 
 const run = promisify(execFile);
 export const OUT = process.env.LAB_OUT ?? '/tmp/lab-out';

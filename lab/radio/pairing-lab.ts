@@ -9,7 +9,7 @@
 //   node dist/lab/radio/pairing-lab.js --bench N           the benchmark: N one-press and N two-button pairings
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullStatus } from '../../src/device/daemon.js';
+import type { FullStatus } from '../../src/device/status.js';
 import { assert, Device, inNs, keyValues, log, OUT, ROOT, sh, waitFor } from './lab-devices.js';
 
 const argv = process.argv.slice(2);
