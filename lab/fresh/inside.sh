@@ -18,4 +18,4 @@ mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
 mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
 
 exec chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	LANG=C.UTF-8 TERM=dumb CI="${CI:-}" /bin/bash /root/smallworld/lab/fresh/guest.sh
+	LANG=C.UTF-8 TERM=dumb CI="${CI:-}" ${FRESH_EXTRA_CA:+NODE_EXTRA_CA_CERTS=$FRESH_EXTRA_CA} /bin/bash /root/smallworld/lab/fresh/guest.sh

@@ -123,6 +123,12 @@ trap 'exit 130' INT TERM
 mkdir "$ROOT"
 tar -xf "$BASE" -C "$ROOT"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# This host's own network trust (a proxy's CA, say) is the network's, not a prerequisite of Smallworld's: it
+# goes along, as it would on any machine on this network.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+	cp "$NODE_EXTRA_CA_CERTS" "$ROOT/etc/ssl/host-extra-ca.pem"
+	export FRESH_EXTRA_CA=/etc/ssl/host-extra-ca.pem
+fi
 git clone --quiet "$REPO" "$ROOT/root/smallworld"
 say "cloned $(git -C "$ROOT/root/smallworld" rev-parse --short HEAD) into a fresh $SUITE ($(chroot "$ROOT" node --version), npm $(chroot "$ROOT" npm --version 2>/dev/null))"
 
