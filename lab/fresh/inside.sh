@@ -10,6 +10,8 @@ ROOT=$1
 	exit 1
 }
 
+# The root is a mount point, as on a machine: `ip netns exec` remounts / (mount --make-rslave /).
+mount --bind "$ROOT" "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev"
