@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { commandLine } from './lib/command-line.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `usage: node scripts/prerequisites.js [--check]
@@ -81,20 +81,7 @@ const NPM_TREES = [
 ];
 
 function main() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { check: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`prerequisites: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const { values } = commandLine(USAGE, { options: { check: { type: 'boolean', default: false } } });
 
   const isRoot = process.getuid?.() === 0;
   const missingPackages = DEBIAN_PACKAGES.filter((p) => !p.present());

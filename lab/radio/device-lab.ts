@@ -15,7 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
 import { ControlClient } from '../../src/control/client.js';
 import type { FullStatus } from '../../src/device/daemon.js';
 
@@ -25,7 +26,13 @@ const REPO = process.env.LAB_REPO ?? process.cwd();
 const CLI = join(REPO, 'dist/src/cli/main.js');
 const ROOT = '/var/lib/swlab';
 const UDHCPC_SCRIPT = join(REPO, 'lab/radio/lib/udhcpc.script');
-const only = process.argv.slice(2);
+const { positionals: only } = commandLine(
+  `usage: node dist/lab/radio/device-lab.js [SCENARIO...]   (inside the radio lab's VM: lab/radio/scenarios/smallworld.sh)
+
+Real Smallworld daemons on mac80211_hwsim radios with hostapd, wpa_supplicant and dnsmasq; every scenario, or
+only those named. Prints PASS/FAIL per scenario; figures go to $LAB_OUT/figures.json.`,
+  () => parseArgs({ options: HELP_OPTION, allowPositionals: true, strict: true }),
+);
 
 const t0 = Date.now();
 const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
