@@ -48,6 +48,8 @@ const DEBIAN_PACKAGES = [
   { name: 'iproute2', present: file('/usr/sbin/ip'), for: 'network namespaces (test/lan, test/integration)' },
   { name: 'systemd', present: file('/usr/bin/systemd-analyze'), for: 'verifying the installed units' },
   { name: 'python3', present: file('/usr/bin/python3'), for: 'the Wi-Fi daemons control socket bridge' },
+  { name: 'avahi-daemon', present: file('/usr/sbin/avahi-daemon'), for: 'the .local name for phones (phone-links)' },
+  { name: 'nftables', present: file('/usr/sbin/nft'), for: 'the port 80 rule for phones (phone-links)' },
 ];
 
 const REFERENCE = join(ROOT, 'reference', 'ssb-server');

@@ -124,6 +124,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Smallworld only: --log-level. */
   logLevel?: string;
+  /** A command prefix that starts the system's first process inside a memory cgroup (`--memory-limit`). */
+  launcher?: string[];
 }
 
 function addressOf(host: string, id: string): string {
@@ -136,8 +138,14 @@ function spawnLogged(
   argv: string[],
   logFile: string,
   env?: Record<string, string>,
+  launcher: string[] = [],
 ): ChildProcess {
-  const child = lan.spawn(device, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = lan.spawn(
+    device,
+    argv,
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    launcher,
+  );
   track(child);
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log, { end: false });
@@ -205,7 +213,7 @@ class SmallworldNode implements BenchNode {
     if (!options.autoFollow) argv.push('--no-auto-follow');
     if (options.logLevel) argv.push('--log-level', options.logLevel);
     const spawnedAt = Date.now();
-    const daemon = spawnLogged(lan, device, argv, logFile, options.env);
+    const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     const socket = join(dataDir, 'peer', 'peer.sock');
     let client: ControlClient | null = null;
     try {
@@ -337,7 +345,7 @@ class SsbServerNode implements BenchNode {
       '8008',
     ];
     const spawnedAt = Date.now();
-    const server = spawnLogged(lan, device, argv, logFile, options.env);
+    const server = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     let client: SsbServerClient | null = null;
     let autoFollower: ChildProcess | null = null;
     try {

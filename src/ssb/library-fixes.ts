@@ -32,6 +32,7 @@
 import { createRequire, Module } from 'node:module';
 import { networkInterfaces } from 'node:os';
 import { coalesceBuffers, type Read, type Through } from './coalesce.js';
+import { inboundGate } from './inbound-gate.js';
 
 export interface LibraryFixes {
   onceWhen: boolean;
@@ -46,6 +47,15 @@ export const BOX_INPUT_BYTES = 16 * 1024;
 export const BOX_OUTPUT_BYTES = 64 * 1024;
 
 type BoxStreamFactory = (key: Buffer, nonce?: Buffer) => Through<Buffer | string>;
+
+/** pull-box-stream's createUnboxStream, read only while the inbound gate is open. */
+export function gatedUnboxStream(original: BoxStreamFactory, gate = inboundGate): BoxStreamFactory {
+  return (key, nonce) => {
+    const unbox = original(key, nonce);
+    const wait = gate.through<Buffer | string>();
+    return (read: Read<Buffer | string>) => unbox(wait(read));
+  };
+}
 
 /** pull-box-stream's createBoxStream with its input and output joined per turn of the event loop. */
 export function batchedBoxStream(original: BoxStreamFactory): BoxStreamFactory {
@@ -226,6 +236,13 @@ export function fixLibraryMemory(): LibraryFixes {
     const batched = batchedBoxStream(boxes.createBoxStream as BoxStreamFactory);
     boxes.createBoxStream = batched;
     boxes.createEncryptStream = batched;
+    // What peers send us passes the inbound gate after decryption (inbound-gate.ts: backpressure).
+    const unboxes = boxes as { createUnboxStream?: unknown; createDecryptStream?: unknown };
+    if (typeof unboxes.createUnboxStream === 'function' && unboxes.createUnboxStream === unboxes.createDecryptStream) {
+      const gated = gatedUnboxStream(unboxes.createUnboxStream as BoxStreamFactory);
+      unboxes.createUnboxStream = gated;
+      unboxes.createDecryptStream = gated;
+    }
     return true;
   });
 

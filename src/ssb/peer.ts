@@ -44,10 +44,12 @@ import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { DiscoveryGate } from './discovery-gate.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { syncBlob } from './durable.js';
+import { inboundGate, LogBacklog } from './inbound-gate.js';
 import { loadOrCreateKeys } from './keys.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress, isWildcardHost, legacyBeaconTargets } from './lan-net.js';
 import { type LegacyLan, type LegacyLanStats, startLegacyLan } from './legacy-lan.js';
 import { fixLibraryMemory, rememberMsgId } from './library-fixes.js';
+import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 import { BLOB_ID } from './protocol.js';
@@ -130,6 +132,22 @@ export interface StoredMessage {
   content: { type: string; [field: string]: unknown };
 }
 
+/** A database record as a StoredMessage, or nothing when its content is not a public object with a type. */
+function storedMessage(msg: ssbDb2.Msg): StoredMessage[] {
+  const content = msg.value.content as { type?: unknown } | null;
+  if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
+  return [
+    {
+      key: msg.key,
+      author: msg.value.author,
+      sequence: msg.value.sequence,
+      timestamp: msg.value.timestamp,
+      received: msg.timestamp,
+      content: content as StoredMessage['content'],
+    },
+  ];
+}
+
 export interface SsbPeer {
   id: string;
   nativeCrypto: NativeCryptoReport;
@@ -162,6 +180,12 @@ export interface SsbPeer {
   relationships(): Promise<Relationships>;
   /** The newest public messages held, newest first. */
   recentMessages(limit: number): Promise<StoredMessage[]>;
+  /**
+   * Up to `limit` public posts whose jitdb timestamp index (the smaller of arrival and claimed time) lies in
+   * [atOrAfter, atOrBefore] (null: open), newest first; posts of the same millisecond come in no particular
+   * order (src/web/guest/paging.ts gives them one).
+   */
+  postsBetween(range: { atOrBefore: number | null; atOrAfter: number | null; limit: number }): Promise<StoredMessage[]>;
   /** Each author's own name and picture, from their `about` messages. */
   profiles(): Promise<Map<string, Profile>>;
   legacyBeaconStats(): LegacyLanStats | null;
@@ -741,8 +765,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     }
   };
   const collector = new CollectAfterBurst(exposedGc());
+  // Garbage of a long transfer collected before it outgrows the board (memory-pressure.ts).
+  const pressure = new PressureCollector(exposedGc(), { softLimitBytes: softLimitFor(boardMemoryBytes()) });
+  pressure.start();
+  // Peers are read from only while the log keeps up with writing what they sent (inbound-gate.ts).
+  const log = ssb.db.getLog();
+  const backlog = new LogBacklog(inboundGate, (cb) => log.onDrain(cb));
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
     collector.added();
+    backlog.stored1();
     if (kvt.value.author === ssb.id) return;
     lastForeignAppend = Date.now();
     wantMentionedBlobs(kvt.value.content);
@@ -833,6 +864,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       clearInterval(poll);
       unsubscribeAdded();
       collector.stop();
+      pressure.stop();
+      backlog.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();
@@ -1003,20 +1036,19 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
           b.value.timestamp - a.value.timestamp ||
           (a.value.author === b.value.author ? b.value.sequence - a.value.sequence : 0),
       );
-      return newestFirst.flatMap((msg): StoredMessage[] => {
-        const content = msg.value.content as { type?: unknown } | null;
-        if (typeof content !== 'object' || content === null || typeof content.type !== 'string') return [];
-        return [
-          {
-            key: msg.key,
-            author: msg.value.author,
-            sequence: msg.value.sequence,
-            timestamp: msg.value.timestamp,
-            received: msg.timestamp,
-            content: content as StoredMessage['content'],
-          },
-        ];
-      });
+      return newestFirst.flatMap(storedMessage);
+    },
+    async postsBetween({ atOrBefore, atOrAfter, limit }) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError('limit must be 1..10000');
+      const { where, and, type, isPublic, lte, gte, descending, paginate, toCallback } = operators;
+      const filters = [type('post'), isPublic()];
+      if (atOrBefore !== null) filters.push(lte(atOrBefore, 'timestamp'));
+      if (atOrAfter !== null) filters.push(gte(atOrAfter, 'timestamp'));
+      const answer = await callback<unknown>((cb) =>
+        ssb.db.query(where(and(...filters)), descending(), paginate(limit), toCallback(cb)),
+      );
+      const results = (answer as { results?: ssbDb2.Msg[] } | undefined)?.results ?? [];
+      return results.flatMap(storedMessage);
     },
     async profiles() {
       const { where, type, toCallback } = operators;
