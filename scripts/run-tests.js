@@ -16,7 +16,9 @@ Runs the compiled tests of the groups named (dist/test/GROUP), in one run of Nod
 Groups: ${GROUPS.join(', ')}. npm test runs unit property integration browser lan.`;
 const { positionals: groups } = commandLine(USAGE, { allowPositionals: true });
 if (groups.length === 0) usageError(USAGE, 'name at least one group');
-for (const group of groups) if (!GROUPS.includes(group) && !existsSync(join('dist', 'test', group))) usageError(USAGE, `no test group named "${group}"`);
+for (const group of groups)
+  if (!GROUPS.includes(group) && !existsSync(join('dist', 'test', group)))
+    usageError(USAGE, `no test group named "${group}"`);
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {
