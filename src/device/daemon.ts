@@ -42,7 +42,7 @@ import {
 import { SimAir } from '../wifi/sim.js';
 import type { EventBody } from './model.js';
 import { DeviceRuntime } from './runtime.js';
-import { type DeviceStatus, statusOf } from './status.js';
+import { type FullStatus, statusOf } from './status.js';
 
 export const VERSION = '0.1.0';
 
@@ -59,14 +59,6 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
   spawnPeer?: boolean;
-}
-
-export interface FullStatus extends DeviceStatus {
-  web: { url: string | null };
-  sim: boolean;
-  dataDir: string;
-  pid: number;
-  version: string;
 }
 
 export class Daemon {

@@ -32,6 +32,8 @@ export const SEARCH_WINDOW_MIN_MS = 1_000;
 export const SEARCH_WINDOW_MAX_MS = 9_000;
 /** A searching device's pause between one scan's results and the next scan. */
 export const SCAN_GAP_MS = 250;
+/** A registrar whose scans keep failing (a driver without AP scans) stops watching after this many. */
+export const WATCH_MAX_FAILURES = 3;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
 export const WATCH_INTERVAL_MS = 2_000;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
@@ -138,6 +140,8 @@ export type WpsState =
       target: string | null;
       /** An auto-role registrar still scans for another registrar (until an enrollee comes). */
       watching: boolean;
+      /** Watch scans that failed in a row; after WATCH_MAX_FAILURES the registrar stops watching. */
+      scanFailures: number;
     };
 
 export interface DaemonHealth {

@@ -16,6 +16,7 @@ import {
   SCAN_GAP_MS,
   type TimerKey,
   WATCH_INTERVAL_MS,
+  WATCH_MAX_FAILURES,
   type WifiSource,
   WPS_BACKSTOP_MS,
   type WpsOutcome,
@@ -206,6 +207,7 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     returnTo: state.mode,
     target: null,
     watching: false,
+    scanFailures: 0,
   };
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
@@ -353,7 +355,7 @@ function watchScanned(state: DeviceState, at: number, own: string | null, peers:
   const decision = decideWatch(own, peers);
   switch (decision.kind) {
     case 'keep-hosting': {
-      const [timed, timer] = startTimer(state, 'wps-scan', WATCH_INTERVAL_MS);
+      const [timed, timer] = startTimer(withWps(state, { scanFailures: 0 }), 'wps-scan', WATCH_INTERVAL_MS);
       return [timed, [timer]];
     }
     case 'overlap':
@@ -421,8 +423,16 @@ function effectFailed(state: DeviceState, at: number, effect: Effect['type'], er
         return [next, [logged, log('warn', 'searching without scan results until the window ends')]];
       }
       if (wps?.role === 'registrar' && wps.watching) {
-        // A driver that cannot scan while hosting: keep hosting; the other device's own scans decide.
-        return [withWps(next, { watching: false }), [logged, log('warn', 'stopped watching for other registrars')]];
+        const failures = wps.scanFailures + 1;
+        if (failures >= WATCH_MAX_FAILURES) {
+          // A driver that cannot scan while hosting: keep hosting; the other device's own scans decide.
+          return [
+            withWps(next, { watching: false, scanFailures: failures }),
+            [logged, log('warn', `stopped watching for other registrars after ${failures} failed scans`)],
+          ];
+        }
+        const [timed, timer] = startTimer(withWps(next, { scanFailures: failures }), 'wps-scan', WATCH_INTERVAL_MS);
+        return [timed, [logged, timer]];
       }
       return [next, [logged]];
     }
@@ -480,6 +490,7 @@ function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
     returnTo: state.mode,
     target: null,
     watching: false,
+    scanFailures: 0,
   };
   return [{ ...timed, wps }, [timer]];
 }

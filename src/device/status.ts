@@ -58,3 +58,12 @@ export function statusOf(state: DeviceState): DeviceStatus {
     lastError: state.lastError,
   };
 }
+
+/** What the control socket's `status` answers: the device's status and the daemon's own facts. */
+export interface FullStatus extends DeviceStatus {
+  web: { url: string | null };
+  sim: boolean;
+  dataDir: string;
+  pid: number;
+  version: string;
+}

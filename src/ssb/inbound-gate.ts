@@ -83,5 +83,5 @@ export class LogBacklog {
   }
 }
 
-/** The one gate of this process: every connection's decryption passes through it (library-fixes.ts). */
+/** The one gate of this process: every connection's decryption passes through it (patches/box-stream-inbound-gate.ts). */
 export const inboundGate = new InboundGate();

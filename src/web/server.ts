@@ -19,7 +19,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import QRCode from 'qrcode';
 import { ControlClient, DaemonNotRunningError, RemoteError } from '../control/client.js';
 import { type Command, type Request, requestSchema } from '../control/protocol.js';
-import type { FullStatus } from '../device/daemon.js';
+import type { FullStatus } from '../device/status.js';
 import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';

@@ -32,7 +32,7 @@ const execFileAsync = promisify(execFile);
 /** A station scan across all channels takes a few seconds; one that never reports is given up. */
 const STATION_SCAN_TIMEOUT_MS = 15_000;
 /** The access point's own brief scan (iw, nl80211's AP scan flag). */
-const AP_SCAN_TIMEOUT_MS = 10_000;
+const AP_SCAN_TIMEOUT_MS = 5_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;
@@ -104,7 +104,7 @@ export class RealWifi {
   private stationWanted = false;
   private cancelUsbWatch: (() => void) | null = null;
   /** Callers waiting for a wpa_supplicant event by name (a scan's end). */
-  private readonly stationWaiters = new Set<{ name: string; resolve: () => void }>();
+  private readonly stationWaiters = new Set<{ name: string; resolve: () => void; reject: (e: Error) => void }>();
 
   constructor(private readonly options: RealWifiOptions) {
     const { plan, files, binaries, clock, logger, emit } = options;
@@ -206,10 +206,10 @@ export class RealWifi {
   private async stationScan(): Promise<ScanReport> {
     if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
     const { clock } = this.options;
-    let waiter: { name: string; resolve: () => void } | undefined;
+    let waiter: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
     let cancelTimeout = () => {};
     const done = new Promise<void>((resolve, reject) => {
-      waiter = { name: 'CTRL-EVENT-SCAN-RESULTS', resolve };
+      waiter = { name: 'CTRL-EVENT-SCAN-RESULTS', resolve, reject };
       this.stationWaiters.add(waiter);
       cancelTimeout = clock.after(STATION_SCAN_TIMEOUT_MS, () =>
         reject(new Error(`no scan results within ${STATION_SCAN_TIMEOUT_MS / 1000} s`)),
@@ -217,7 +217,9 @@ export class RealWifi {
     });
     try {
       await this.wpaCtrl.request('BSS_FLUSH 0');
-      const reply = (await this.wpaCtrl.request('SCAN')).trim();
+      // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
+      // the default), and one channel takes a fraction of the time of all of them (see ARCHITECTURE.md).
+      const reply = (await this.wpaCtrl.request(`SCAN freq=${channelFreq(this.options.plan.channel)}`)).trim();
       // FAIL-BUSY: a scan is already running (wpa_supplicant's own); its results will do.
       if (reply !== 'OK' && reply !== 'FAIL-BUSY') throw new Error(`SCAN answered ${reply.slice(0, 40)}`);
       await done;
@@ -279,6 +281,8 @@ export class RealWifi {
   private async stopStation(): Promise<void> {
     const wasWanted = this.stationWanted;
     this.stationWanted = false;
+    // A scan in flight will never report now: end it at once rather than at its timeout.
+    for (const waiter of this.stationWaiters) waiter.reject(new Error('wpa_supplicant stopped for the access point'));
     await this.wpaCtrl.close();
     await this.wpa.stop();
     if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'station' });
@@ -392,6 +396,11 @@ export class RealWifi {
     if (kept.length !== text.split('\n').length) await writeFileAtomic(pskFile, kept.join('\n'));
     if (now && this.hostapdCtrl?.isUp) await this.hostapdCtrl.command('RELOAD_WPA_PSK');
   }
+}
+
+/** The centre frequency of a 2.4 GHz channel (1-13), as wpa_supplicant's SCAN freq= wants it. */
+export function channelFreq(channel: number): number {
+  return 2407 + 5 * channel;
 }
 
 /** hostapd's PSK file lines: "[keyid=..] [wps=1] <mac> <psk-or-passphrase>". */

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ControlClient } from '../../src/control/client.js';
-import type { FullStatus } from '../../src/device/daemon.js';
+import type { FullStatus } from '../../src/device/status.js';
 import { freePort } from './daemon.js';
 
 const run = promisify(execFile);

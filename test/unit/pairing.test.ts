@@ -254,6 +254,17 @@ describe('auto role: hosting', () => {
     assert.equal(ofType(effects, 'WpsCancel').length, 0);
   });
 
+  test('a failed watch scan is tried again; a driver that cannot scan while hosting ends the watching', () => {
+    const failed: EventBody = { type: 'EffectFailed', effect: 'Scan', error: 'iw: Operation not supported' };
+    const once = run([failed], hosting());
+    assert.equal(ofType(once.effects, 'StartTimer')[0]?.key, 'wps-scan');
+    assert.equal(once.state.wps.phase === 'active' && once.state.wps.watching, true);
+    const thrice = run([failed, failed], once.state);
+    assert.equal(thrice.state.wps.phase === 'active' && thrice.state.wps.watching, false);
+    assert.equal(phase(thrice.state), 'registrar', 'still hosting');
+    assert.ok(ofType(thrice.effects, 'Log').some((l) => l.message.includes('stopped watching')));
+  });
+
   test('an enrollee in push-button mode coming to us stops the watching scans', () => {
     const { state, effects } = run([{ type: 'WpsEnrolleeSeen', mac: PEER, pbc: true }], hosting());
     assert.equal(state.wps.phase === 'active' && state.wps.watching, false);
