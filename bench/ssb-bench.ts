@@ -11,8 +11,11 @@
 //   --only        scenarios: crypto, replication (also cold start and idle memory), meet, photos, hold
 //   --systems     smallworld, ssb-server (both by default)
 //   --keep        keep the work directory (logs, databases) in $TMPDIR/sw-bench-*
+//   --time-limit MIN   give up after MIN minutes (default 25, --quick 10; e.g. longer on an emulated CPU)
 //   --memory-limit MB   the hold scenario's receiving device (all its processes) runs in a memory cgroup of MB
 //                 (10^6 bytes), as on a board with that much for its programs; reported under "memoryLimit"
+//
+// SW_BENCH_SLOW=N multiplies the start-up limits (an emulated CPU).
 //
 // Diagnostics, for finding where time and memory go (they change what is measured; not for reported runs):
 //   --profile DIR                  CPU profiles of every process (.cpuprofile, written when each is stopped)
@@ -64,6 +67,7 @@ Smallworld's SSB peer side by side with stock ssb-server 16 on a virtual LAN; fi
   --systems a,b ${SYSTEMS.join(', ')} (both by default)
   --keep        keep the work directory (logs, databases)
   --memory-limit MB  the hold scenario's receiving device runs in a memory cgroup of MB
+  --time-limit MIN   give up after MIN minutes (default 25, --quick 10)
   --out DIR     where the results go
 Diagnostics (they change what is measured): --profile DIR, --heap-snapshot DIR, --smallworld-node-arg ARG,
   --smallworld-env KEY=VALUE, --smallworld-log-level LEVEL
@@ -80,6 +84,7 @@ const { values } = commandLine(USAGE, () =>
       systems: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'memory-limit': { type: 'string' },
+      'time-limit': { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
       'heap-snapshot': { type: 'string' },
@@ -268,7 +273,9 @@ async function cleanup(): Promise<void> {
 }
 
 // Bounded in time whatever happens: a stuck scenario cannot keep the benchmark (or its namespaces) alive.
-const HARD_LIMIT_MS = (quick ? 10 : 25) * 60_000;
+const timeLimitMin = values['time-limit'] === undefined ? (quick ? 10 : 25) : Number(values['time-limit']);
+if (!(timeLimitMin > 0 && timeLimitMin <= 600)) usageError(USAGE, '--time-limit takes minutes, up to 600');
+const HARD_LIMIT_MS = timeLimitMin * 60_000;
 const watchdog = setTimeout(() => {
   progress(`giving up after ${HARD_LIMIT_MS / 60_000} minutes`);
   void cleanup().finally(() => process.exit(2));

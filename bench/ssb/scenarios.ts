@@ -15,7 +15,7 @@ import { VirtualLan } from '../../lab/lan/virtual-lan.js';
 import { createMemoryCgroup, launcherFor, type MemoryCgroup, type MemoryHierarchy } from './cgroup.js';
 import { blobPath, type FixtureSizes, type Template } from './fixtures.js';
 import { cpuSecondsOf, isAlive, loopCpuSecondsOf, memoryOf, waitIdle } from './procs.js';
-import { type BenchNode, copyTemplate, SSB_SERVER_BIN, type SystemName, startNode } from './systems.js';
+import { type BenchNode, copyTemplate, SLOW, SSB_SERVER_BIN, type SystemName, startNode } from './systems.js';
 
 const run = promisify(execFile);
 const VERIFY_RATE = fileURLToPath(new URL('./verify-rate.js', import.meta.url));
@@ -407,7 +407,7 @@ async function holdOnce(
       await waitForClock(
         dst,
         `${total} messages of ${holdFeeds + 1} feeds`,
-        120_000 + total * 2,
+        (120_000 + total * 2) * SLOW,
         500,
         (c) => {
           if ((c[src.id] ?? 0) < holdFeeds) return false;

@@ -29,6 +29,8 @@ const SETUP_SSB_DB = here('./setup-ssb-db.js');
 const READ_DB2 = here('./read-db2.js');
 const AUTOFOLLOW = here('./ssb-server-autofollow.js');
 const SSB_PORT = 8008;
+/** Start-up limits are multiplied by SW_BENCH_SLOW (e.g. 5 on an emulated CPU, where Node.js takes 5 s to start). */
+export const SLOW = Math.max(1, Number(process.env.SW_BENCH_SLOW ?? 1) || 1);
 
 /** Every process the benchmark started and has not yet seen exit: killed by pid on any way out. */
 const live = new Set<number>();
@@ -217,7 +219,7 @@ class SmallworldNode implements BenchNode {
     const socket = join(dataDir, 'peer', 'peer.sock');
     let client: ControlClient | null = null;
     try {
-      const { c, id } = await until(`smallworld ${device} ready`, 60_000, 20, async () => {
+      const { c, id } = await until(`smallworld ${device} ready`, 60_000 * SLOW, 20, async () => {
         if (daemon.exitCode !== null)
           throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
         if (!existsSync(socket)) return null;
@@ -233,7 +235,7 @@ class SmallworldNode implements BenchNode {
       client = c;
       const coldStartMs = Date.now() - spawnedAt;
       const daemonPid = daemon.pid ?? -1;
-      const peerPid = await until(`smallworld ${device} peer process`, 5000, 50, async () => {
+      const peerPid = await until(`smallworld ${device} peer process`, 5000 * SLOW, 50, async () => {
         const children = await childrenOf(daemonPid);
         return children.length === 1 ? (children[0] ?? null) : null;
       });
@@ -349,7 +351,7 @@ class SsbServerNode implements BenchNode {
     let client: SsbServerClient | null = null;
     let autoFollower: ChildProcess | null = null;
     try {
-      const ready = await until(`ssb-server ${device} ready`, 60_000, 20, async () => {
+      const ready = await until(`ssb-server ${device} ready`, 60_000 * SLOW, 20, async () => {
         if (server.exitCode !== null)
           throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
         if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;

@@ -77,12 +77,13 @@ export function boardMemoryBytes(
 }
 
 /**
- * The peer's budget for anonymous memory: 40 % of the board's, between 96 and 256 MB. On a Zero 2 W's 320 MB
- * that is 128 MB, which leaves the connectivity daemon (~75 MB), file pages and the page cache their room.
+ * The peer's budget for anonymous memory: 30 % of the board's, between 96 and 256 MB (96 MB on a Zero 2 W's
+ * 320 MB; an idle peer holding 100,000 messages uses ~85), which leaves the connectivity daemon (~75 MB), file
+ * pages and the page cache their room.
  */
 export function softLimitFor(boardBytes: number): number {
   const MB = 1024 * 1024;
-  return Math.min(256 * MB, Math.max(96 * MB, Math.round(boardBytes * 0.4)));
+  return Math.min(256 * MB, Math.max(96 * MB, Math.round(boardBytes * 0.3)));
 }
 
 export class PressureCollector {

@@ -29,8 +29,9 @@ describe('the peer memory budget', () => {
     assert.equal(boardMemoryBytes(0, 24e9, 'lots'), 24e9);
   });
 
-  it('gives the peer 40 % of it, between 96 and 256 MB', () => {
-    assert.equal(softLimitFor(320e6), 128e6);
+  it('gives the peer 30 % of it, between 96 and 256 MB', () => {
+    assert.equal(softLimitFor(320e6), 96 * MB);
+    assert.equal(softLimitFor(600e6), 180e6);
     assert.equal(softLimitFor(128e6), 96 * MB);
     assert.equal(softLimitFor(24e9), 256 * MB);
   });
