@@ -44,6 +44,8 @@ const ap: AccessPointPort = {
   wpsStart: () => ctrl.command('WPS_PBC'),
   wpsCancel: () => ctrl.command('WPS_CANCEL'),
   stations: async () => [],
+  scan: async () => ({ own: null, peers: [] }),
+  enabled: async () => true,
   forgetKey: async () => undefined,
   close: async () => undefined,
 };
@@ -52,6 +54,7 @@ const station: WifiStationPort = {
   wpsStart: async () => undefined,
   wpsCancel: async () => undefined,
   association: async () => null,
+  scan: async () => ({ own: null, peers: [] }),
   close: async () => undefined,
 };
 const buttons = new SimButtons();
@@ -65,6 +68,8 @@ const runtime = new DeviceRuntime({
   logger: silentLogger,
 });
 await runtime.start();
+// The press is measured from hostapd's side of a running access point: it is up and enabled.
+await runtime.dispatch({ type: 'ApEnabled' });
 await runtime.settled();
 
 const samples: number[] = [];

@@ -12,9 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { VirtualLan } from '../../lab/lan/virtual-lan.js';
+import { createMemoryCgroup, launcherFor, type MemoryCgroup, type MemoryHierarchy } from './cgroup.js';
 import { blobPath, type FixtureSizes, type Template } from './fixtures.js';
-import { cpuSecondsOf, loopCpuSecondsOf, memoryOf, waitIdle } from './procs.js';
-import { type BenchNode, copyTemplate, SSB_SERVER_BIN, type SystemName, startNode } from './systems.js';
+import { cpuSecondsOf, isAlive, loopCpuSecondsOf, memoryOf, waitIdle } from './procs.js';
+import { type BenchNode, copyTemplate, SLOW, SSB_SERVER_BIN, type SystemName, startNode } from './systems.js';
 
 const run = promisify(execFile);
 const VERIFY_RATE = fileURLToPath(new URL('./verify-rate.js', import.meta.url));
@@ -38,9 +39,35 @@ export interface Context {
   /** CPU use (fraction of one core, all of a node's processes) below which a node counts as idle. */
   idleCpu: number;
   progress(message: string): void;
+  /** `--memory-limit`: the hold scenario's receiving device runs inside a memory cgroup of this size. */
+  memoryLimit?: MemoryLimit;
 }
 
 export type Measurements = Record<string, number>;
+
+export interface MemoryLimit {
+  mb: number;
+  hierarchy: MemoryHierarchy;
+  /** What happened to the receiving device in each limited run, per system, failed runs included. */
+  outcomes: Record<SystemName, LimitOutcome[]>;
+}
+
+export interface LimitOutcome {
+  /** It received every message. */
+  completed: boolean;
+  /** The kernel killed a process of the device for exceeding the limit. */
+  oomKilled: boolean;
+  oomKills: number;
+  /** Peak resident memory of the SSB process (Smallworld's peer, or ssb-server), MB; the last reading if killed. */
+  peakMB: number | null;
+  /** Smallworld: the connectivity daemon's peak resident memory, MB. */
+  daemonPeakMB: number | null;
+  /** The cgroup's own peak: every process of the device plus the page cache charged to it, MB. */
+  cgroupPeakMB: number;
+  /** From the dial to the last message's arrival; null if it did not complete. */
+  seconds: number | null;
+  error: string | null;
+}
 
 let runCounter = 0;
 
@@ -102,7 +129,7 @@ async function start(
   started: BenchNode[],
   device: string,
   dataDir: string,
-  options: { template?: string; autoFollow: boolean },
+  options: { template?: string; autoFollow: boolean; launcher?: string[] },
 ): Promise<BenchNode> {
   if (options.template !== undefined) {
     const from = ctx.templates[options.template]?.[system];
@@ -121,6 +148,7 @@ async function start(
     ...(execArgv ? { execArgv } : {}),
     env: system === 'smallworld' ? { ...ctx.env, ...ctx.smallworldEnv } : ctx.env,
     ...(ctx.smallworldLogLevel ? { logLevel: ctx.smallworldLogLevel } : {}),
+    ...(options.launcher ? { launcher: options.launcher } : {}),
   });
   started.push(node);
   return node;
@@ -140,10 +168,14 @@ async function waitForClock(
   timeoutMs: number,
   intervalMs: number,
   done: (clock: Record<string, number>) => boolean,
+  /** Gives a reason to stop waiting (e.g. the process has been killed), or null. */
+  abort: () => string | null = () => null,
 ): Promise<Record<string, number>> {
   const started = Date.now();
   let last: Record<string, number> = {};
   for (;;) {
+    const reason = abort();
+    if (reason !== null) throw new Error(`${node.system}: ${reason} while waiting for ${what}`);
     try {
       last = await node.clock();
       if (done(last)) return last;
@@ -306,59 +338,169 @@ export function photos(ctx: Context, system: SystemName): Promise<Measurements> 
 /**
  * Memory holding many messages: a fresh follower follows the source, which follows `holdFeeds` authors whose
  * feeds it holds; at 2 hops the follower replicates all of them. Resident memory once it has them all and
- * has gone idle, and the peak on the way.
+ * has gone idle, and the peak on the way. With `--memory-limit`, the follower (every process of the receiving
+ * device) runs inside a memory cgroup of that size, as on a board, and what happened is recorded in
+ * `ctx.memoryLimit.outcomes` whether or not it completed.
  */
-export function hold(ctx: Context, system: SystemName): Promise<Measurements> {
+export async function hold(ctx: Context, system: SystemName): Promise<Measurements> {
+  const limit = ctx.memoryLimit;
+  if (!limit) return holdOnce(ctx, system, null);
+  const cgroup = await createMemoryCgroup(
+    limit.hierarchy,
+    `sw-bench-${process.pid}-${runCounter + 1}-${system}`,
+    limit.mb * 1e6,
+  );
+  cgroups.add(cgroup);
+  const outcome: LimitOutcome = {
+    completed: false,
+    oomKilled: false,
+    oomKills: 0,
+    peakMB: null,
+    daemonPeakMB: null,
+    cgroupPeakMB: 0,
+    seconds: null,
+    error: null,
+  };
+  try {
+    return await holdOnce(ctx, system, { cgroup, outcome });
+  } catch (error) {
+    outcome.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    // The processes have been stopped by pid (onLan); the counters stay readable until the cgroup goes.
+    outcome.oomKills = await cgroup.oomKills();
+    outcome.oomKilled = outcome.oomKills > 0;
+    outcome.cgroupPeakMB = (await cgroup.peakBytes()) / 1e6;
+    await removeCgroup(cgroup);
+    limit.outcomes[system].push(outcome);
+    ctx.progress(
+      `hold under ${limit.mb} MB, ${system}: completed=${outcome.completed} oomKilled=${outcome.oomKilled} ` +
+        `peakMB=${outcome.peakMB?.toFixed(1)} cgroupPeakMB=${outcome.cgroupPeakMB.toFixed(1)} seconds=${outcome.seconds?.toFixed(1)}`,
+    );
+  }
+}
+
+async function holdOnce(
+  ctx: Context,
+  system: SystemName,
+  limited: { cgroup: MemoryCgroup; outcome: LimitOutcome } | null,
+): Promise<Measurements> {
   const { holdFeeds, holdPerFeed } = ctx.sizes;
   const total = holdFeeds * holdPerFeed + holdFeeds;
   return onLan(ctx, system, ['src', 'dst'], async (lan, dirs, started) => {
     await lan.cut('dst');
     const src = await start(ctx, system, lan, started, 'src', dirs.src ?? '', { template: 'hold', autoFollow: false });
-    const dst = await start(ctx, system, lan, started, 'dst', dirs.dst ?? '', { autoFollow: false });
-    await idle(ctx, [...src.pids(), ...dst.pids()], { timeoutMs: 300_000 });
-    await dst.follow(src.id);
-    await idle(ctx, dst.pids(), { windowMs: 1000 });
-    await lan.restore('dst');
-    const cpuBefore = await Promise.all([cpuOf(src), cpuOf(dst)]);
-    const t0 = Date.now();
-    await dst.connect(src.address);
-    const authors = (ctx.fixtures.hold?.messageFiles.length ?? 0) > 0 ? await holdAuthors(ctx) : [];
-    await waitForClock(dst, `${total} messages of ${holdFeeds + 1} feeds`, 120_000 + total * 2, 500, (c) => {
-      if ((c[src.id] ?? 0) < holdFeeds) return false;
-      return authors.every((a) => (c[a] ?? 0) >= holdPerFeed);
+    const dst = await start(ctx, system, lan, started, 'dst', dirs.dst ?? '', {
+      autoFollow: false,
+      ...(limited ? { launcher: launcherFor(limited.cgroup) } : {}),
     });
-    const polledMs = Date.now() - t0;
-    const [srcCpu, dstCpu] = await Promise.all([cpuOf(src), cpuOf(dst)]);
-    await idle(ctx, dst.pids(), { windowMs: 2000, timeoutMs: 180_000 });
-    const memory = await dst.memory();
-    if (ctx.env.SW_BENCH_HEAP_SNAPSHOT) {
-      const smaps = await readFile(`/proc/${dst.ssbPid()}/smaps`, 'utf8');
-      await writeFile(join(ctx.logDir, `smaps-${system}-${dst.ssbPid()}.txt`), smaps);
-      process.kill(dst.ssbPid(), 'SIGUSR2');
-      await writeFile(
-        join(ctx.logDir, `smaps-after-${system}-${dst.ssbPid()}.txt`),
-        await readFile(`/proc/${dst.ssbPid()}/smaps`, 'utf8'),
+    const watch = limited ? watchPeaks(dst, limited.outcome) : null;
+    try {
+      await idle(ctx, [...src.pids(), ...dst.pids()], { timeoutMs: 300_000 });
+      await dst.follow(src.id);
+      await idle(ctx, dst.pids(), { windowMs: 1000 });
+      await lan.restore('dst');
+      const cpuBefore = await Promise.all([cpuOf(src), cpuOf(dst)]);
+      const t0 = Date.now();
+      await dst.connect(src.address);
+      const authors = (ctx.fixtures.hold?.messageFiles.length ?? 0) > 0 ? await holdAuthors(ctx) : [];
+      await waitForClock(
+        dst,
+        `${total} messages of ${holdFeeds + 1} feeds`,
+        (120_000 + total * 2) * SLOW,
+        500,
+        (c) => {
+          if ((c[src.id] ?? 0) < holdFeeds) return false;
+          return authors.every((a) => (c[a] ?? 0) >= holdPerFeed);
+        },
+        () => watch?.gone() ?? null,
       );
+      const polledMs = Date.now() - t0;
+      const [srcCpu, dstCpu] = await Promise.all([cpuOf(src), cpuOf(dst)]);
       await idle(ctx, dst.pids(), { windowMs: 2000, timeoutMs: 180_000 });
+      const memory = await dst.memory();
+      if (ctx.env.SW_BENCH_HEAP_SNAPSHOT) {
+        const smaps = await readFile(`/proc/${dst.ssbPid()}/smaps`, 'utf8');
+        await writeFile(join(ctx.logDir, `smaps-${system}-${dst.ssbPid()}.txt`), smaps);
+        process.kill(dst.ssbPid(), 'SIGUSR2');
+        await writeFile(
+          join(ctx.logDir, `smaps-after-${system}-${dst.ssbPid()}.txt`),
+          await readFile(`/proc/${dst.ssbPid()}/smaps`, 'utf8'),
+        );
+        await idle(ctx, dst.pids(), { windowMs: 2000, timeoutMs: 180_000 });
+      }
+      // And once more after ten quiet seconds (V8 and the allocator give memory back lazily).
+      await sleep(10_000);
+      const settled = await dst.memory();
+      await watch?.sample();
+      watch?.stop();
+      const receipts = await dst.stopAndReadReceipts([src.id, ...authors]);
+      let lastArrival = 0;
+      for (const receipt of Object.values(receipts)) lastArrival = Math.max(lastArrival, receipt?.lastReceived ?? 0);
+      const seconds = (lastArrival - t0) / 1000;
+      if (limited) {
+        limited.outcome.completed = true;
+        limited.outcome.seconds = seconds;
+      }
+      return {
+        rssMB: memory.rssMB,
+        peakMB: memory.peakMB,
+        settledRssMB: settled.rssMB,
+        messages: total,
+        seconds,
+        msgsPerSecond: total / seconds,
+        polledMs,
+        // Until the clock showed them all (polled every 0.5 s), so slightly more than the transfer itself.
+        senderCpuUsPerMsg: ((srcCpu - (cpuBefore[0] ?? 0)) * 1e6) / total,
+        receiverCpuUsPerMsg: ((dstCpu - (cpuBefore[1] ?? 0)) * 1e6) / total,
+      };
+    } finally {
+      watch?.stop();
     }
-    // And once more after ten quiet seconds (V8 and the allocator give memory back lazily).
-    await sleep(10_000);
-    const settled = await dst.memory();
-    const receipts = await dst.stopAndReadReceipts([src.id, ...authors]);
-    let lastArrival = 0;
-    for (const receipt of Object.values(receipts)) lastArrival = Math.max(lastArrival, receipt?.lastReceived ?? 0);
-    return {
-      rssMB: memory.rssMB,
-      peakMB: memory.peakMB,
-      settledRssMB: settled.rssMB,
-      messages: total,
-      msgsPerSecond: total / ((lastArrival - t0) / 1000),
-      polledMs,
-      // Until the clock showed them all (polled every 0.5 s), so slightly more than the transfer itself.
-      senderCpuUsPerMsg: ((srcCpu - (cpuBefore[0] ?? 0)) * 1e6) / total,
-      receiverCpuUsPerMsg: ((dstCpu - (cpuBefore[1] ?? 0)) * 1e6) / total,
-    };
   });
+}
+
+/** Cgroups not yet removed, for the benchmark's emergency exit. */
+const cgroups = new Set<MemoryCgroup>();
+
+async function removeCgroup(cgroup: MemoryCgroup): Promise<void> {
+  await cgroup.remove();
+  cgroups.delete(cgroup);
+}
+
+/** Removes every cgroup still there (their processes must have been killed first). */
+export async function removeAllCgroups(): Promise<void> {
+  for (const cgroup of [...cgroups]) await removeCgroup(cgroup).catch(() => undefined);
+}
+
+/**
+ * Follows a limited device's peak resident memory while it runs (a process the kernel kills can no longer be
+ * asked for its peak afterwards) and notices when one of its processes has gone.
+ */
+function watchPeaks(node: BenchNode, outcome: LimitOutcome) {
+  const [daemonPid] = node.system === 'smallworld' ? node.pids() : [];
+  let gone: string | null = null;
+  const sample = async () => {
+    for (const [pid, field] of [
+      [node.ssbPid(), 'peakMB'],
+      [daemonPid, 'daemonPeakMB'],
+    ] as const) {
+      if (pid === undefined) continue;
+      try {
+        const { peakMB } = await memoryOf(pid);
+        if (Number.isFinite(peakMB)) outcome[field] = Math.max(outcome[field] ?? 0, peakMB);
+      } catch {
+        // gone; noticed below
+      }
+      if (!isAlive(pid)) gone ??= `process ${pid} (${field === 'peakMB' ? 'SSB peer' : 'daemon'}) has exited`;
+    }
+  };
+  const timer = setInterval(() => void sample(), 200);
+  return {
+    gone: () => gone,
+    sample,
+    stop: () => clearInterval(timer),
+  };
 }
 
 let cachedAuthors: string[] | null = null;

@@ -30,6 +30,8 @@ const SETUP_SSB_DB = here('./setup-ssb-db.js');
 const READ_DB2 = here('./read-db2.js');
 const AUTOFOLLOW = here('./ssb-server-autofollow.js');
 const SSB_PORT = 8008;
+/** Start-up limits are multiplied by SW_BENCH_SLOW (e.g. 5 on an emulated CPU, where Node.js takes 5 s to start). */
+export const SLOW = Math.max(1, Number(process.env.SW_BENCH_SLOW ?? 1) || 1);
 
 /** Every process the benchmark started and has not yet seen exit: killed by pid on any way out. */
 const live = new Set<number>();
@@ -138,6 +140,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Smallworld only: --log-level. */
   logLevel?: string;
+  /** A command prefix that starts the system's first process inside a memory cgroup (`--memory-limit`). */
+  launcher?: string[];
 }
 
 function addressOf(host: string, id: string): string {
@@ -150,8 +154,14 @@ function spawnLogged(
   argv: string[],
   logFile: string,
   env?: Record<string, string>,
+  launcher: string[] = [],
 ): ChildProcess {
-  const child = lan.spawn(device, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = lan.spawn(
+    device,
+    argv,
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    launcher,
+  );
   track(child);
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log, { end: false });
@@ -219,11 +229,11 @@ class SmallworldNode implements BenchNode {
     if (!options.autoFollow) argv.push('--no-auto-follow');
     if (options.logLevel) argv.push('--log-level', options.logLevel);
     const spawnedAt = Date.now();
-    const daemon = spawnLogged(lan, device, argv, logFile, options.env);
+    const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     const socket = join(dataDir, 'peer', 'peer.sock');
     let client: ControlClient | null = null;
     try {
-      const { c, id } = await until(`smallworld ${device} ready`, 60_000, 20, async () => {
+      const { c, id } = await until(`smallworld ${device} ready`, 60_000 * SLOW, 20, async () => {
         if (daemon.exitCode !== null)
           throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
         if (!existsSync(socket)) return null;
@@ -239,7 +249,7 @@ class SmallworldNode implements BenchNode {
       client = c;
       const coldStartMs = Date.now() - spawnedAt;
       const daemonPid = daemon.pid ?? -1;
-      const peerPid = await until(`smallworld ${device} peer process`, 5000, 50, async () => {
+      const peerPid = await until(`smallworld ${device} peer process`, 5000 * SLOW, 50, async () => {
         const children = await childrenOf(daemonPid);
         return children.length === 1 ? (children[0] ?? null) : null;
       });
@@ -380,11 +390,11 @@ class SsbServerNode implements BenchNode {
       '8008',
     ];
     const spawnedAt = Date.now();
-    const server = spawnLogged(lan, device, argv, logFile, options.env);
+    const server = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     let client: SsbServerClient | null = null;
     let autoFollower: ChildProcess | null = null;
     try {
-      const ready = await until(`ssb-server ${device} ready`, 60_000, 20, async () => {
+      const ready = await until(`ssb-server ${device} ready`, 60_000 * SLOW, 20, async () => {
         if (server.exitCode !== null)
           throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
         if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;

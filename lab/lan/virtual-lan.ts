@@ -122,10 +122,12 @@ export class VirtualLan {
   }
 
   /** Starts a process inside a device's namespace; it is killed (by pid) on destroy(). */
-  spawn(name: string, argv: string[], options: SpawnOptions = {}): ChildProcess {
+  /** `launcher`: a command prefix that runs before entering the namespace (e.g. one that joins a cgroup). */
+  spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
     const [command, ...args] = argv;
     if (command === undefined) throw new Error('empty argv');
-    const child = spawn(IP, ['netns', 'exec', this.device(name).ns, command, ...args], options);
+    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
+    const child = spawn(first ?? IP, rest, options);
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;

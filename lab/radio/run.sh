@@ -65,6 +65,10 @@ esac
 	echo "# Written by lab/radio/run.sh; the guest's init runs it inside the VM."
 	printf 'export LAB_OUT=%q LAB_REPO=%q LAB_DIR=%q LAB_MODROOT=%q LAB_KVER=%q\n' \
 		"$OUT" "$REPO" "$LAB_DIR" "$LAB_MODROOT" "$LAB_KVER"
+	# Knobs a scenario reads (the guest starts from a clean environment).
+	for knob in PAIRING_TRIALS PAIRING_BENCH_RUNS; do
+		[ -z "${!knob:-}" ] || printf 'export %s=%q\n' "$knob" "${!knob}"
+	done
 	printf 'cd %q || exit 125\n' "$REPO"
 	printf 'exec /bin/bash %q' "$scenario"
 	[ $# -eq 0 ] || printf ' %q' "$@"

@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
 import { ControlClient, callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
 import type { Request } from '../control/protocol.js';
-import { Daemon, type FullStatus } from '../device/daemon.js';
+import { Daemon } from '../device/daemon.js';
+import type { FullStatus } from '../device/status.js';
 import { runInstallCommand, runUninstallCommand } from '../install/cli.js';
+import { onboardingLines } from '../install/onboarding.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
 
@@ -23,11 +25,14 @@ Device:
   press ap|wps            exactly what the physical button does
   ap on|off               switch the access point explicitly
   wps start|cancel        start or cancel a WPS push-button search
+  wps auto-role on|off    pairing with one press: in client mode, look for the other device's access point
+                          first and host if none (default on; kept across restarts)
   keys one-time on|off    forget a WPS-issued key after its device's first connection (default on)
   keys revoke MAC         forget a trusted device's WPS key
 
 Wi-Fi settings:
   wifi [show] [--json]    this device's network (SSID, passphrase, QR payload) and the known networks
+  wifi show --qr          the network's name, passphrase and a QR code for a phone's camera, in the terminal
   wifi ap [--ssid NAME] [--passphrase P | --passphrase-stdin]
                           change this device's network (connected devices will need the new one)
   wifi add SSID (--passphrase P | --passphrase-stdin)
@@ -87,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     case 'ap':
       return oneWord(rest, ['on', 'off'], (word) => ({ cmd: 'ap', on: word === 'on' }));
     case 'wps':
-      return oneWord(rest, ['start', 'cancel'], (action) => ({ cmd: 'wps', action }));
+      return wpsCommand(rest);
     case 'keys':
       return keys(rest);
     case 'install':
@@ -241,6 +246,18 @@ async function oneWord<W extends string>(
   }
   const result = (await request(values.data, build(word as W))) as FullStatus;
   print(result, values.json);
+  return EXIT.ok;
+}
+
+async function wpsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  const [sub, arg, ...extra] = positionals;
+  let body: Request;
+  if ((sub === 'start' || sub === 'cancel') && arg === undefined) body = { cmd: 'wps', action: sub };
+  else if (sub === 'auto-role' && (arg === 'on' || arg === 'off') && extra.length === 0)
+    body = { cmd: 'wps.auto-role', enabled: arg === 'on' };
+  else throw new UsageError('expected "wps start", "wps cancel" or "wps auto-role on|off"');
+  print((await request(values.data, body)) as FullStatus, values.json);
   return EXIT.ok;
 }
 
@@ -412,11 +429,13 @@ async function wifi(args: string[]): Promise<number> {
       ssid: { type: 'string' },
       passphrase: { type: 'string' },
       'passphrase-stdin': { type: 'boolean', default: false },
+      qr: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: true,
   });
   const [sub = 'show', ...names] = positionals;
+  if (values.qr && sub !== 'show') throw new UsageError('--qr goes with "wifi show"');
   // Passphrases on the command line show up in `ps`; --passphrase-stdin keeps them out of it.
   const passphrase = values['passphrase-stdin'] ? await readStdin() : values.passphrase;
   let body: Request;
@@ -439,7 +458,10 @@ async function wifi(args: string[]): Promise<number> {
     qr: string;
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else {
+  else if (values.qr) {
+    const address = (result as { addresses?: { ap?: string } }).addresses?.ap;
+    process.stdout.write(`${(await onboardingLines(result.ap, address)).slice(1).join('\n')}\n`);
+  } else {
     const known = result.knownNetworks.map((n, i) => `  ${i + 1}. ${n.ssid}`);
     process.stdout.write(
       [
@@ -492,7 +514,8 @@ function print(status: FullStatus, json: boolean): void {
   const assoc = status.associations.map((a) => `${a.mac} (${a.via === 'ap' ? 'on our AP' : 'our network'})`);
   const lines = [
     `mode:         ${status.mode === 'ap' ? 'access point' : 'client'}`,
-    `wps:          ${status.wps}${status.wpsRole ? ` (${status.wpsRole})` : ''}`,
+    `wps:          ${status.wps}${status.wpsRole ? ` (${status.wpsRole})` : ''}${status.wpsAutoRole ? '' : ', auto role off'}`,
+    `access point: ${status.accessPoint.state}${status.accessPoint.reason ? ` (${status.accessPoint.reason})` : ''}`,
     `leds:         ap=${status.leds.ap} connection=${status.leds.connection} replication=${status.leds.replication}`,
     `associations: ${assoc.length ? assoc.join(', ') : 'none'}`,
     `daemons:      wpa_supplicant=${status.daemons.station.state} hostapd=${status.daemons.ap.state}`,

@@ -81,6 +81,13 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG }),
+    wps: z
+      .object({
+        /** Pairing with one press: a WPS press in client mode searches for a peer registrar, else hosts. */
+        autoRole: z.boolean().default(true),
+      })
+      .strict()
+      .default({ autoRole: true }),
     /** Where control sockets of hostapd and wpa_supplicant go; default DATA/run. */
     runDir: z.string().min(1).optional(),
     control: z

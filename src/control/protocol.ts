@@ -16,6 +16,7 @@ export const requestSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('press'), button: z.enum(['ap', 'wps']) }),
   z.object({ cmd: z.literal('ap'), on: z.boolean() }),
   z.object({ cmd: z.literal('wps'), action: z.enum(['start', 'cancel']) }),
+  z.object({ cmd: z.literal('wps.auto-role'), enabled: z.boolean() }),
   z.object({ cmd: z.literal('subscribe') }),
   z.object({ cmd: z.literal('keys.one-time'), enabled: z.boolean() }),
   z.object({ cmd: z.literal('keys.revoke'), mac }),

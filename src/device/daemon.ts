@@ -1,7 +1,7 @@
 // The connectivity daemon: wires the ports to their adapters, runs the device runtime, serves the
 // control socket, and (in development) starts the unprivileged peer process that serves the web page.
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../clock/clock.js';
@@ -15,7 +15,9 @@ import { SimButtons, SimLeds } from '../gpio/sim.js';
 import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
 import { peerEnvironment } from '../peer/allocator.js';
+import { peerHeapOptions } from '../peer/heap-limit.js';
 import type { SsbOptions } from '../peer/peer.js';
+import { decideRestart, isFailure } from '../peer/restart-policy.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
@@ -40,7 +42,7 @@ import {
 import { SimAir } from '../wifi/sim.js';
 import type { EventBody } from './model.js';
 import { DeviceRuntime } from './runtime.js';
-import { type DeviceStatus, statusOf } from './status.js';
+import { type FullStatus, statusOf } from './status.js';
 
 export const VERSION = '0.1.0';
 
@@ -59,14 +61,6 @@ export interface DaemonOptions {
   spawnPeer?: boolean;
 }
 
-export interface FullStatus extends DeviceStatus {
-  web: { url: string | null };
-  sim: boolean;
-  dataDir: string;
-  pid: number;
-  version: string;
-}
-
 export class Daemon {
   readonly runtime: DeviceRuntime;
   readonly air: SimAir | null;
@@ -80,6 +74,9 @@ export class Daemon {
   private webUrl: string | null = null;
   private peer: ChildProcess | null = null;
   private stopping = false;
+  /** When the peer was started lately, and a pending restart (peer/restart-policy.ts). */
+  private peerStarts: number[] = [];
+  private peerRestart: NodeJS.Timeout | null = null;
   private readonly bridge: DgramBridge | null;
 
   constructor(private readonly options: DaemonOptions) {
@@ -137,6 +134,7 @@ export class Daemon {
       clock,
       store: new FileStateStore(options.dataDir),
       logger,
+      defaults: { autoRole: config.wps.autoRole },
     });
     this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger, {
       group: options.config.control.group,
@@ -187,6 +185,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.peerRestart) clearTimeout(this.peerRestart);
     const peer = this.peer;
     if (peer && peer.exitCode === null && peer.signalCode === null) {
       const exited = new Promise((resolve) => peer.once('exit', resolve));
@@ -261,16 +260,31 @@ export class Daemon {
     if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
     const { env, allocator } = peerEnvironment(process.env);
     // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
-    const execArgv = [...process.execArgv, '--expose-gc'];
+    // The heap limit follows the board's memory (peer/heap-limit.ts).
+    const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
     const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv });
     this.options.logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
+    if (this.peerStarts.length === 0) this.peerStarts = [Date.now()];
+    // Under memory pressure the kernel should take the peer, not the daemon (as the installed units say).
+    if (child.pid !== undefined) void writeFile(`/proc/${child.pid}/oom_score_adj`, '500').catch(() => undefined);
     child.on('exit', (code, signal) => {
       if (this.peer === child) this.peer = null;
       this.webUrl = null;
-      if (!this.stopping) {
-        this.options.logger.log('error', 'peer process exited', { code, signal });
+      if (this.stopping) return;
+      this.options.logger.log('error', 'peer process exited', { code, signal });
+      const decision = decideRestart(this.peerStarts, { code, signal }, Date.now());
+      this.peerStarts = decision.starts;
+      if (!decision.restart) {
+        if (isFailure({ code, signal }))
+          this.options.logger.log('error', 'the peer failed too often: not restarted', { code, signal });
+        return;
       }
+      this.options.logger.log('info', 'restarting the peer', { inMs: decision.delayMs });
+      this.peerRestart = setTimeout(() => {
+        this.peerRestart = null;
+        if (!this.stopping) this.startPeer();
+      }, decision.delayMs);
     });
   }
 
@@ -287,6 +301,9 @@ export class Daemon {
         return this.status();
       case 'wps':
         await runtime.dispatch({ type: 'WpsRequested', action: request.action });
+        return this.status();
+      case 'wps.auto-role':
+        await runtime.dispatch({ type: 'AutoRoleSet', enabled: request.enabled });
         return this.status();
       case 'keys.one-time':
         await runtime.dispatch({ type: 'OneTimeKeysSet', enabled: request.enabled });

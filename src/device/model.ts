@@ -5,17 +5,39 @@ export type Mode = 'ap' | 'client';
 export type Button = 'ap' | 'wps';
 /** Which daemon an event came from: wpa_supplicant (station) or hostapd (access point). */
 export type WifiSource = 'station' | 'ap';
-/** The WPS role follows from the mode: our AP is the registrar, our station the enrollee. */
+/** The daemon's side of a WPS session: our AP is the registrar, our station the enrollee. */
 export type WpsRole = 'registrar' | 'enrollee';
+/**
+ * Where a WPS session stands. With auto role (pairing with one press) a search starts by "searching":
+ * scanning for a peer access point in push-button mode, before the device becomes enrollee or registrar.
+ */
+export type WpsPhase = 'searching' | WpsRole;
 export type LedName = 'ap' | 'connection' | 'replication';
 export type LedPattern = 'off' | 'on' | 'blink';
-export type TimerKey = 'wps-backstop' | 'replication-flash';
+export type TimerKey = 'wps-backstop' | 'wps-search' | 'wps-scan' | 'ap-bringup' | 'replication-flash';
+/** The access point as hostapd reports it: only "enabled" beacons (AP-ENABLED, STATUS state=ENABLED). */
+export type AccessPointState = 'off' | 'starting' | 'enabled' | 'failed';
 export type WpsOutcome = 'success' | 'fail' | 'overlap' | 'timeout' | 'cancelled';
 
 /** The daemons' PBC walk time (WPS spec, hostapd and wpa_supplicant both use 120 s). */
 export const WPS_WALK_TIME_MS = 120_000;
 /** Our own backstop fires a little after the daemons' walk time, so theirs normally ends the search first. */
 export const WPS_BACKSTOP_MS = WPS_WALK_TIME_MS + 5_000;
+/**
+ * Auto role: how long a searching device scans for a peer registrar before it becomes one itself. Drawn
+ * uniformly from this range on each press (the randomness comes in as an event), so two devices pressed
+ * together usually decide at different moments and the later one finds the earlier one's access point.
+ */
+export const SEARCH_WINDOW_MIN_MS = 1_000;
+export const SEARCH_WINDOW_MAX_MS = 9_000;
+/** A searching device's pause between one scan's results and the next scan. */
+export const SCAN_GAP_MS = 250;
+/** A registrar whose scans keep failing (a driver without AP scans) stops watching after this many. */
+export const WATCH_MAX_FAILURES = 3;
+/** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
+export const WATCH_INTERVAL_MS = 2_000;
+/** hostapd must report the access point enabled within this time of being started, or it has failed. */
+export const AP_BRINGUP_MS = 30_000;
 /** How long the replication LED stays lit after a sync completes. */
 export const REPLICATION_FLASH_MS = 1_500;
 
@@ -30,8 +52,19 @@ export type EventBody =
   // hostapd (access point side)
   | { type: 'ApStationConnected'; mac: string }
   | { type: 'ApStationDisconnected'; mac: string }
-  | { type: 'ApSnapshot'; stations: string[] }
+  /** `enabled`: hostapd's STATUS said state=ENABLED (absent: not asked). */
+  | { type: 'ApSnapshot'; stations: string[]; enabled?: boolean }
   | { type: 'WpsEnrolleeRegistered'; mac: string }
+  /** hostapd's AP-ENABLED: the access point is beaconing. */
+  | { type: 'ApEnabled' }
+  /** hostapd's AP-DISABLED: it stopped beaconing (stopping, or the radio went away). */
+  | { type: 'ApDisabled' }
+  /** hostapd's WPS-ENROLLEE-SEEN: a station probed us; `pbc` when it is in push-button mode. */
+  | { type: 'WpsEnrolleeSeen'; mac: string; pbc: boolean }
+  /** A scan's findings, by the station (searching) or from the access point (a registrar watching). */
+  | { type: 'ScanResults'; via: WifiSource; own: string | null; peers: PeerAp[] }
+  /** A uniform draw in [0, 1) the reducer asked for (DrawRandom). */
+  | { type: 'RandomDrawn'; purpose: 'search-window'; value: number }
   // WPS events, from either daemon
   | { type: 'WpsPbcActive'; source: WifiSource }
   | { type: 'WpsSuccess'; source: WifiSource }
@@ -53,6 +86,7 @@ export type EventBody =
   | { type: 'WifiSettingsChanged'; scope: 'ap' | 'known-networks' }
   // WPS key policy
   | { type: 'OneTimeKeysSet'; enabled: boolean }
+  | { type: 'AutoRoleSet'; enabled: boolean }
   | { type: 'DeviceRevoked'; mac: string };
 
 /** Every event carries the time it happened, from the injected clock; the reducer never reads a clock. */
@@ -62,7 +96,8 @@ export type Effect =
   | { type: 'ConfigureStation'; networks: 'none' | 'known' }
   | { type: 'StartAp' }
   | { type: 'StopAp' }
-  | { type: 'WpsStart'; role: WpsRole }
+  /** `bssid`: enroll with this access point only (auto role found it). */
+  | { type: 'WpsStart'; role: WpsRole; bssid?: string }
   | { type: 'WpsCancel'; role: WpsRole }
   | { type: 'SetLed'; led: LedName; pattern: LedPattern }
   /**
@@ -75,9 +110,39 @@ export type Effect =
   | { type: 'StartTimer'; key: TimerKey; ms: number; gen: number }
   | { type: 'CancelTimer'; key: TimerKey }
   | { type: 'Reconcile'; daemon: WifiSource }
+  /** One scan for access points in push-button mode, answered by ScanResults. */
+  | { type: 'Scan'; via: WifiSource }
+  /** Asks the shell for a random number, answered by RandomDrawn. */
+  | { type: 'DrawRandom'; purpose: 'search-window' }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
-export type WpsState = { phase: 'idle' } | { phase: 'active'; role: WpsRole; since: number; confirmed: boolean };
+/** An access point seen in a scan. Everything here came over the air: untrusted until checked. */
+export interface PeerAp {
+  bssid: string;
+  ssid: string;
+  /** Its beacon's WPS element says a push-button session is active (selected registrar, PBC). */
+  pbc: boolean;
+}
+
+export type WpsState =
+  | { phase: 'idle' }
+  | {
+      phase: 'active';
+      role: WpsPhase;
+      since: number;
+      confirmed: boolean;
+      /** The daemon of the role has a push-button session we must cancel when ending (WpsStart sent). */
+      started: boolean;
+      /** Auto role: the device picked its role itself and goes back to `returnTo` unless it pairs. */
+      auto: boolean;
+      returnTo: Mode;
+      /** The access point an auto-role enrollee enrolls with. */
+      target: string | null;
+      /** An auto-role registrar still scans for another registrar (until an enrollee comes). */
+      watching: boolean;
+      /** Watch scans that failed in a row; after WATCH_MAX_FAILURES the registrar stops watching. */
+      scanFailures: number;
+    };
 
 export interface DaemonHealth {
   state: 'unknown' | 'up' | 'down' | 'stopped';
@@ -87,7 +152,10 @@ export interface DaemonHealth {
 export interface DeviceState {
   mode: Mode;
   wps: WpsState;
-  lastWps: { outcome: WpsOutcome; role: WpsRole; at: number; detail?: string } | null;
+  lastWps: { outcome: WpsOutcome; role: WpsPhase; at: number; detail?: string } | null;
+  accessPoint: { state: AccessPointState; reason?: string };
+  /** Pairing with one press (config wps.autoRole, `smallworld wps auto-role on|off`). */
+  autoRole: boolean;
   /** The BSS our station is associated with, or null. A station has at most one association. */
   station: string | null;
   /** MACs of stations associated with our AP, sorted and unique: a set, so it cannot drift like a counter. */
@@ -113,6 +181,8 @@ export interface PersistedState {
   version: 1;
   mode: Mode;
   keys: { oneTime: boolean; trusted: string[] };
+  /** Absent in files written before auto role existed: the config's default applies. */
+  wps?: { autoRole: boolean };
 }
 
 export type ReducerResult = [DeviceState, Effect[]];

@@ -1,6 +1,7 @@
 // The connectivity state machine: a total, pure function (state, event) -> [state, effects].
 // LEDs and the persisted record are derived from the state after each step, so they cannot disagree with it.
 import {
+  AP_BRINGUP_MS,
   type DaemonHealth,
   type DeviceEvent,
   type DeviceState,
@@ -8,29 +9,40 @@ import {
   type LedName,
   type LedPattern,
   type Mode,
+  type PeerAp,
   type PersistedState,
   REPLICATION_FLASH_MS,
   type ReducerResult,
+  SCAN_GAP_MS,
   type TimerKey,
+  WATCH_INTERVAL_MS,
+  WATCH_MAX_FAILURES,
   type WifiSource,
   WPS_BACKSTOP_MS,
   type WpsOutcome,
+  type WpsPhase,
   type WpsRole,
+  type WpsState,
 } from './model.js';
+import { bssidOf, decideSearch, decideWatch, searchWindowMs } from './pairing.js';
 
 export function roleOf(mode: Mode): WpsRole {
   return mode === 'ap' ? 'registrar' : 'enrollee';
 }
 
-function sourceOf(role: WpsRole): WifiSource {
-  return role === 'registrar' ? 'ap' : 'station';
+/** The daemon that runs a phase's push-button session: searching scans with the station. */
+function sourceOf(phase: WpsPhase): WifiSource {
+  return phase === 'registrar' ? 'ap' : 'station';
 }
 
-export function initialState(persisted: PersistedState | null): DeviceState {
+export function initialState(persisted: PersistedState | null, defaults: BootDefaults = {}): DeviceState {
+  const mode = persisted?.mode ?? 'client';
   return {
-    mode: persisted?.mode ?? 'client',
+    mode,
     wps: { phase: 'idle' },
     lastWps: null,
+    accessPoint: { state: mode === 'ap' ? 'starting' : 'off' },
+    autoRole: persisted?.wps?.autoRole ?? defaults.autoRole ?? true,
     station: null,
     apStations: [],
     daemons: { station: { state: 'unknown' }, ap: { state: 'unknown' } },
@@ -47,24 +59,39 @@ export function initialState(persisted: PersistedState | null): DeviceState {
   };
 }
 
+/** Settings from the config file that apply until the device has a persisted choice of its own. */
+export interface BootDefaults {
+  autoRole?: boolean;
+}
+
 /** Associations that are real right now: our AP's stations, and the BSS our station joined. */
 export function associationCount(state: DeviceState): number {
   return state.apStations.length + (state.station === null ? 0 : 1);
 }
 
+/**
+ * The AP LED is on only while hostapd reports the access point enabled; it blinks while hostapd is
+ * coming up (or coming back after a crash), and is off when it failed (the device went back to client
+ * mode; `status` says why in accessPoint.reason and lastError).
+ */
 export function ledsOf(state: DeviceState): Record<LedName, LedPattern> {
+  const ap = state.mode !== 'ap' ? 'off' : state.accessPoint.state === 'enabled' ? 'on' : 'blink';
   return {
-    ap: state.mode === 'ap' ? 'on' : 'off',
+    ap,
     connection: state.wps.phase === 'active' ? 'blink' : associationCount(state) > 0 ? 'on' : 'off',
     replication: state.replication === 'replicating' ? 'blink' : state.replication === 'done' ? 'on' : 'off',
   };
 }
 
 export function persistedOf(state: DeviceState): PersistedState {
+  // An auto-role registrar hosts only for its session: a crash in the middle comes back in the mode
+  // the device had before the press.
+  const mode = state.wps.phase === 'active' && state.wps.auto ? state.wps.returnTo : state.mode;
   return {
     version: 1,
-    mode: state.mode,
+    mode,
     keys: { oneTime: state.keys.oneTime, trusted: state.keys.trusted },
+    wps: { autoRole: state.autoRole },
   };
 }
 
@@ -73,11 +100,13 @@ export function persistedOf(state: DeviceState): PersistedState {
  * from the state, rather than trusting whatever the hardware was left showing. The true associations are
  * read back when each daemon reports itself up (DaemonUp -> Reconcile).
  */
-export function boot(persisted: PersistedState | null): ReducerResult {
-  const state = initialState(persisted);
+export function boot(persisted: PersistedState | null, defaults: BootDefaults = {}): ReducerResult {
+  const initial = initialState(persisted, defaults);
+  const [state, timer] = initial.mode === 'ap' ? startTimer(initial, 'ap-bringup', AP_BRINGUP_MS) : [initial, null];
   const leds = ledsOf(state);
   const effects: Effect[] = [
     ...applyMode(state.mode),
+    ...(timer ? [timer] : []),
     ...(Object.keys(leds) as LedName[]).map((led): Effect => ({ type: 'SetLed', led, pattern: leds[led] })),
   ];
   return [state, effects];
@@ -130,17 +159,72 @@ function cancelTimer(state: DeviceState, key: TimerKey): [DeviceState, Effect[]]
   return [{ ...state, timers }, [{ type: 'CancelTimer', key }]];
 }
 
-function beginWps(state: DeviceState, at: number, confirmed: boolean, issue: boolean): ReducerResult {
-  const role = roleOf(state.mode);
+function cancelTimers(state: DeviceState, keys: TimerKey[]): [DeviceState, Effect[]] {
+  let next = state;
+  const effects: Effect[] = [];
+  for (const key of keys) {
+    const [cancelled, more] = cancelTimer(next, key);
+    next = cancelled;
+    effects.push(...more);
+  }
+  return [next, effects];
+}
+
+type ActiveWps = Extract<WpsState, { phase: 'active' }>;
+
+function activeWps(state: DeviceState): ActiveWps | null {
+  return state.wps.phase === 'active' ? state.wps : null;
+}
+
+function withWps(state: DeviceState, change: Partial<ActiveWps>): DeviceState {
+  const wps = activeWps(state);
+  return wps === null ? state : { ...state, wps: { ...wps, ...change } };
+}
+
+/** The daemon's push-button session for a role, now if its daemon can take it, else once it can. */
+function startRole(state: DeviceState, role: WpsRole, target: string | null): ReducerResult {
+  const ready =
+    role === 'registrar' ? state.accessPoint.state === 'enabled' : state.daemons.station.state !== 'stopped';
+  const next = withWps(state, { role, started: ready, target, watching: false });
+  if (!ready) return [next, [log('info', `WPS ${role} waits for its daemon`)]];
+  return [next, [wpsStartEffect(role, target)]];
+}
+
+function wpsStartEffect(role: WpsRole, target: string | null): Effect {
+  return target === null ? { type: 'WpsStart', role } : { type: 'WpsStart', role, bssid: target };
+}
+
+/** A press (or a direct request) when no search is active. */
+function beginWps(state: DeviceState, at: number): ReducerResult {
   const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
-  const effects: Effect[] = issue ? [{ type: 'WpsStart', role }, timer] : [timer];
-  return [{ ...timed, wps: { phase: 'active', role, since: at, confirmed } }, effects];
+  const base: ActiveWps = {
+    phase: 'active',
+    role: roleOf(state.mode),
+    since: at,
+    confirmed: false,
+    started: false,
+    auto: false,
+    returnTo: state.mode,
+    target: null,
+    watching: false,
+    scanFailures: 0,
+  };
+  if (state.mode === 'client' && state.autoRole) {
+    // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
+    return [
+      { ...timed, wps: { ...base, role: 'searching', auto: true } },
+      [timer, { type: 'DrawRandom', purpose: 'search-window' }, { type: 'Scan', via: 'station' }],
+    ];
+  }
+  const [started, effects] = startRole({ ...timed, wps: base }, roleOf(state.mode), null);
+  return [started, [...effects, timer]];
 }
 
 /**
  * Ends an active search. `tellDaemon` sends the role's cancel so the daemon's own PBC state matches ours
  * (after a failure, an overlap, our backstop or the user's cancel); when the daemon itself reported the
- * end (success, timeout, its own cancel) there is nothing to tell it.
+ * end (success, timeout, its own cancel) there is nothing to tell it. An auto-role session that did not
+ * pair goes back to the mode the device had before the press.
  */
 function endWps(
   state: DeviceState,
@@ -149,45 +233,271 @@ function endWps(
   tellDaemon: boolean,
   detail?: string,
 ): ReducerResult {
-  if (state.wps.phase !== 'active') return [state, []];
-  const role = state.wps.role;
-  const [untimed, cancelEffects] = cancelTimer(state, 'wps-backstop');
-  const next: DeviceState = {
+  const wps = activeWps(state);
+  if (wps === null) return [state, []];
+  const role = wps.role;
+  const [untimed, cancelEffects] = cancelTimers(state, ['wps-backstop', 'wps-search', 'wps-scan']);
+  const ended: DeviceState = {
     ...untimed,
     wps: { phase: 'idle' },
     lastWps: detail === undefined ? { outcome, role, at } : { outcome, role, at, detail },
   };
+  const daemonCancel: Effect[] = tellDaemon && wps.started && role !== 'searching' ? [{ type: 'WpsCancel', role }] : [];
   const effects: Effect[] = [
-    ...(tellDaemon ? [{ type: 'WpsCancel', role } as Effect] : []),
+    ...daemonCancel,
     ...cancelEffects,
-    log(outcome === 'success' ? 'info' : 'warn', `WPS search ended: ${outcome}`),
+    log(
+      outcome === 'success' ? 'info' : 'warn',
+      `WPS search ended: ${outcome} (${role})${detail ? `: ${detail}` : ''}`,
+    ),
   ];
-  return [next, effects];
+  if (!wps.auto || outcome === 'success' || ended.mode === wps.returnTo) return [ended, effects];
+  const [back, backEffects] = changeMode(ended, wps.returnTo);
+  return [back, [...effects, ...backEffects, log('info', `back to ${wps.returnTo} mode after the search`)]];
+}
+
+/** Puts the device in a mode (its daemons, its associations, the AP's bring-up watch), WPS untouched. */
+function changeMode(state: DeviceState, mode: Mode): ReducerResult {
+  const [untimed, cancelEffects] = cancelTimer(state, 'ap-bringup');
+  const base: DeviceState = {
+    ...untimed,
+    mode,
+    // Leaving a mode drops its associations now: hostapd going down or the station being
+    // reconfigured ends them, and the LED must not keep claiming them while the events trickle in.
+    station: mode === 'ap' ? null : untimed.station,
+    apStations: mode === 'client' ? [] : untimed.apStations,
+    // hostapd stopping forgets every key it held in memory.
+    keys: mode === 'client' ? { ...untimed.keys, issued: [], expiring: [] } : untimed.keys,
+    accessPoint:
+      mode === 'ap'
+        ? { state: 'starting' }
+        : untimed.accessPoint.state === 'failed'
+          ? untimed.accessPoint
+          : { state: 'off' },
+  };
+  if (mode === 'client') return [base, [...cancelEffects, ...applyMode(mode), log('info', `mode -> ${mode}`)]];
+  const [timed, timer] = startTimer(base, 'ap-bringup', AP_BRINGUP_MS);
+  return [timed, [...cancelEffects, ...applyMode(mode), timer, log('info', `mode -> ${mode}`)]];
 }
 
 function switchMode(state: DeviceState, at: number, mode: Mode): ReducerResult {
   if (state.mode === mode) return [state, [log('debug', `already in ${mode} mode`)]];
-  const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
-  const next: DeviceState = {
-    ...ended,
-    mode,
-    // Leaving a mode drops its associations now: hostapd going down or the station being
-    // reconfigured ends them, and the LED must not keep claiming them while the events trickle in.
-    station: mode === 'ap' ? null : ended.station,
-    apStations: mode === 'client' ? [] : ended.apStations,
-    // hostapd stopping forgets every key it held in memory.
-    keys: mode === 'client' ? { ...ended.keys, issued: [], expiring: [] } : ended.keys,
-  };
-  return [next, [...wpsEffects, ...applyMode(mode), log('info', `mode -> ${mode}`)]];
+  const [ended, wpsEffects] = endWps(withWps(state, { auto: false }), at, 'cancelled', true);
+  const [next, modeEffects] = changeMode(ended, mode);
+  return [next, [...wpsEffects, ...modeEffects]];
+}
+
+/** The access point gave up (never enabled, or hostapd refused to start): back to client mode. */
+function apFailed(state: DeviceState, at: number, reason: string): ReducerResult {
+  if (state.mode !== 'ap') return [state, []];
+  const [ended, wpsEffects] = endWps(
+    withWps(state, { auto: false }),
+    at,
+    'fail',
+    true,
+    `access point failed: ${reason}`,
+  );
+  const [back, modeEffects] = changeMode(ended, 'client');
+  return [
+    { ...back, accessPoint: { state: 'failed', reason }, lastError: `access point: ${reason}` },
+    [...wpsEffects, ...modeEffects, log('error', `access point failed, back to client mode: ${reason}`)],
+  ];
+}
+
+/** hostapd reports the access point enabled: the AP LED may say so, and a waiting registrar starts. */
+function apEnabled(state: DeviceState): ReducerResult {
+  if (state.mode !== 'ap') return [state, [log('debug', 'access point enabled outside AP mode')]];
+  const [untimed, cancelEffects] = cancelTimer(state, 'ap-bringup');
+  const next: DeviceState = { ...untimed, accessPoint: { state: 'enabled' } };
+  const wps = activeWps(next);
+  if (wps === null || wps.role !== 'registrar' || wps.started) return [next, cancelEffects];
+  const started = withWps(next, { started: true, watching: wps.auto });
+  const effects: Effect[] = [...cancelEffects, wpsStartEffect('registrar', null)];
+  if (!wps.auto) return [started, effects];
+  // An auto-role registrar looks once right away for another registrar that came up at the same moment.
+  return [started, [...effects, { type: 'Scan', via: 'ap' }]];
+}
+
+/** hostapd stopped beaconing while we want it up: blink until it is back, or until the bring-up gives up. */
+function apLost(state: DeviceState, at: number, reason: string): ReducerResult {
+  if (state.mode !== 'ap') return [state, []];
+  let next: DeviceState = { ...state, accessPoint: { state: 'starting', reason } };
+  let effects: Effect[] = [];
+  const wps = activeWps(next);
+  if (wps !== null && wps.role === 'registrar' && wps.started) {
+    [next, effects] = endWps(next, at, 'fail', false, reason);
+  }
+  if (next.mode !== 'ap' || next.timers['ap-bringup'] !== undefined) return [next, effects];
+  const [timed, timer] = startTimer(next, 'ap-bringup', AP_BRINGUP_MS);
+  return [timed, [...effects, timer]];
+}
+
+/** A searching device's scan: enroll with the one registrar found, look again, or give up on overlap. */
+function searchScanned(state: DeviceState, at: number, own: string | null, peers: PeerAp[]): ReducerResult {
+  const decision = decideSearch(own, peers);
+  switch (decision.kind) {
+    case 'keep-searching': {
+      const [timed, timer] = startTimer(state, 'wps-scan', SCAN_GAP_MS);
+      return [timed, [timer]];
+    }
+    case 'overlap':
+      return endWps(state, at, 'overlap', false, `${decision.count} access points in push-button mode`);
+    case 'enroll': {
+      const [untimed, cancelEffects] = cancelTimer(state, 'wps-search');
+      const [next, effects] = startRole(untimed, 'enrollee', decision.bssid);
+      return [next, [...cancelEffects, ...effects, log('info', `found a registrar: ${decision.bssid}`)]];
+    }
+  }
+}
+
+/** An auto-role registrar's look around: keep hosting, step down to the other registrar, or overlap. */
+function watchScanned(state: DeviceState, at: number, own: string | null, peers: PeerAp[]): ReducerResult {
+  const decision = decideWatch(own, peers);
+  switch (decision.kind) {
+    case 'keep-hosting': {
+      const [timed, timer] = startTimer(withWps(state, { scanFailures: 0 }), 'wps-scan', WATCH_INTERVAL_MS);
+      return [timed, [timer]];
+    }
+    case 'overlap':
+      return endWps(state, at, 'overlap', true, `${decision.count} other registrars in push-button mode`);
+    case 'step-down': {
+      const cancel: Effect = { type: 'WpsCancel', role: 'registrar' };
+      const [client, modeEffects] = changeMode(withWps(state, { started: false }), 'client');
+      const [next, effects] = startRole(client, 'enrollee', decision.bssid);
+      return [
+        next,
+        [
+          cancel,
+          ...modeEffects,
+          ...effects,
+          log('info', `another registrar (${decision.bssid}) wins the tie-break: enrolling with it`),
+        ],
+      ];
+    }
+  }
+}
+
+function scanned(state: DeviceState, at: number, event: Extract<DeviceEvent, { type: 'ScanResults' }>): ReducerResult {
+  const wps = activeWps(state);
+  const own = bssidOf(event.own);
+  if (wps?.role === 'searching' && event.via === 'station') return searchScanned(state, at, own, event.peers);
+  if (wps?.role === 'registrar' && wps.auto && wps.watching && event.via === 'ap' && state.mode === 'ap') {
+    return watchScanned(state, at, own, event.peers);
+  }
+  return [state, [log('debug', `scan results from ${event.via} with no search to use them`)]];
+}
+
+/** The search window ended with no registrar found: this device becomes the registrar. */
+function becomeRegistrar(state: DeviceState): ReducerResult {
+  const [quiet, cancelEffects] = cancelTimer(state, 'wps-scan');
+  const [hosting, modeEffects] = changeMode(quiet, 'ap');
+  const [next, effects] = startRole(hosting, 'registrar', null);
+  return [next, [...cancelEffects, ...modeEffects, ...effects, log('info', 'no registrar found: hosting')]];
+}
+
+/** What a failed effect means for the device; every effect has an answer here. */
+function effectFailed(state: DeviceState, at: number, effect: Effect['type'], error: string): ReducerResult {
+  const next = { ...state, lastError: `${effect}: ${error}` };
+  const logged = log('error', `effect ${effect} failed: ${error}`);
+  const wps = activeWps(next);
+  switch (effect) {
+    case 'StartAp': {
+      const [failed, effects] = apFailed(next, at, error);
+      return [failed, [logged, ...effects]];
+    }
+    case 'WpsStart': {
+      const [ended, effects] = endWps(withWps(next, { started: false }), at, 'fail', false, error);
+      return [ended, [logged, ...effects]];
+    }
+    case 'ConfigureStation': {
+      // An enrollee waiting for its station cannot start without it.
+      if (wps !== null && wps.role === 'enrollee' && !wps.started) {
+        const [ended, effects] = endWps(next, at, 'fail', false, `the station could not start: ${error}`);
+        return [ended, [logged, ...effects]];
+      }
+      return [next, [logged]];
+    }
+    case 'Scan': {
+      if (wps?.role === 'searching') {
+        // Without scans the search finds nobody; the window still ends and the device hosts.
+        return [next, [logged, log('warn', 'searching without scan results until the window ends')]];
+      }
+      if (wps?.role === 'registrar' && wps.watching) {
+        const failures = wps.scanFailures + 1;
+        if (failures >= WATCH_MAX_FAILURES) {
+          // A driver that cannot scan while hosting: keep hosting; the other device's own scans decide.
+          return [
+            withWps(next, { watching: false, scanFailures: failures }),
+            [logged, log('warn', `stopped watching for other registrars after ${failures} failed scans`)],
+          ];
+        }
+        const [timed, timer] = startTimer(withWps(next, { scanFailures: failures }), 'wps-scan', WATCH_INTERVAL_MS);
+        return [timed, [logged, timer]];
+      }
+      return [next, [logged]];
+    }
+    case 'DrawRandom': {
+      if (wps?.role !== 'searching' || next.timers['wps-search'] !== undefined) return [next, [logged]];
+      const [timed, timer] = startTimer(next, 'wps-search', searchWindowMs(0.5));
+      return [timed, [logged, timer]];
+    }
+    case 'ForgetWpsKey':
+      // The key stays in the file; the next forget (revoke, or the station leaving) tries again.
+      return [next, [logged]];
+    case 'WpsCancel':
+    case 'StopAp':
+    case 'Reconcile':
+    case 'SetLed':
+    case 'PersistState':
+    case 'StartTimer':
+    case 'CancelTimer':
+    case 'Log':
+      // Reported and kept in lastError: nothing in the state depends on them having worked.
+      return [next, [logged]];
+    default:
+      return unknownEffect(next, effect);
+  }
+}
+
+function unknownEffect(state: DeviceState, effect: never): ReducerResult {
+  return [state, [log('warn', `failure of unknown effect ${String(effect).slice(0, 50)}`)]];
 }
 
 const insert = (set: string[], item: string): string[] => (set.includes(item) ? set : [...set, item].sort());
 const remove = (set: string[], item: string): string[] => set.filter((x) => x !== item);
 
-/** A WPS event counts only if it comes from the daemon that plays the active (or current) role. */
+/**
+ * A WPS event counts only if it comes from the daemon that plays the active (or current) role, and that
+ * daemon has a session of ours: a searching device has none yet, a registrar waiting for its AP neither.
+ */
 function wpsEventApplies(state: DeviceState, source: WifiSource): boolean {
-  const role = state.wps.phase === 'active' ? state.wps.role : roleOf(state.mode);
+  const wps = activeWps(state);
+  if (wps !== null && (wps.role === 'searching' || !wps.started)) return false;
+  const role = wps !== null ? wps.role : roleOf(state.mode);
   return sourceOf(role) === source && sourceOf(roleOf(state.mode)) === source;
+}
+
+/** Someone started PBC on the daemon directly: the LED still tells the truth. */
+function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
+  const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
+  const wps: ActiveWps = {
+    phase: 'active',
+    role: roleOf(state.mode),
+    since: at,
+    confirmed: true,
+    started: true,
+    auto: false,
+    returnTo: state.mode,
+    target: null,
+    watching: false,
+    scanFailures: 0,
+  };
+  return [{ ...timed, wps }, [timer]];
+}
+
+/** The second press, or a cancel request: ends the session in any phase. */
+function cancelWps(state: DeviceState, at: number): ReducerResult {
+  return endWps(state, at, 'cancelled', true);
 }
 
 function step(state: DeviceState, event: DeviceEvent): ReducerResult {
@@ -195,20 +505,16 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
   switch (event.type) {
     case 'ButtonPressed':
       if (event.button === 'ap') return switchMode(state, at, state.mode === 'ap' ? 'client' : 'ap');
-      return state.wps.phase === 'active' ? endWps(state, at, 'cancelled', true) : beginWps(state, at, false, true);
+      return state.wps.phase === 'active' ? cancelWps(state, at) : beginWps(state, at);
 
     case 'ApRequested':
       return switchMode(state, at, event.on ? 'ap' : 'client');
 
     case 'WpsRequested':
       if (event.action === 'cancel') {
-        return state.wps.phase === 'active'
-          ? endWps(state, at, 'cancelled', true)
-          : [state, [log('debug', 'no WPS search to cancel')]];
+        return state.wps.phase === 'active' ? cancelWps(state, at) : [state, [log('debug', 'no WPS search to cancel')]];
       }
-      return state.wps.phase === 'active'
-        ? [state, [log('debug', 'WPS search already active')]]
-        : beginWps(state, at, false, true);
+      return state.wps.phase === 'active' ? [state, [log('debug', 'WPS search already active')]] : beginWps(state, at);
 
     case 'StationConnected':
       return [{ ...state, station: event.bssid }, []];
@@ -248,7 +554,38 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
 
     case 'ApSnapshot':
       if (state.mode !== 'ap') return [{ ...state, apStations: [] }, []];
+      if (event.enabled === true && state.accessPoint.state !== 'enabled') {
+        const [enabled, effects] = apEnabled(state);
+        return [{ ...enabled, apStations: [...new Set(event.stations)].sort() }, effects];
+      }
       return [{ ...state, apStations: [...new Set(event.stations)].sort() }, []];
+
+    case 'ApEnabled':
+      return apEnabled(state);
+
+    case 'ApDisabled':
+      return apLost(state, at, 'hostapd disabled the access point');
+
+    case 'WpsEnrolleeSeen': {
+      const wps = activeWps(state);
+      if (!event.pbc || wps === null || !wps.watching) return [state, []];
+      // Someone in push-button mode is coming to us: we are the host; scans now would only disturb it.
+      const [untimed, effects] = cancelTimer(withWps(state, { watching: false }), 'wps-scan');
+      return [untimed, [...effects, log('info', `enrollee ${event.mac} in push-button mode: hosting it`)]];
+    }
+
+    case 'ScanResults':
+      return scanned(state, at, event);
+
+    case 'RandomDrawn': {
+      const wps = activeWps(state);
+      if (wps?.role !== 'searching' || state.timers['wps-search'] !== undefined) return [state, []];
+      const [timed, timer] = startTimer(state, 'wps-search', searchWindowMs(event.value));
+      return [timed, [timer]];
+    }
+
+    case 'AutoRoleSet':
+      return [{ ...state, autoRole: event.enabled }, [log('info', `WPS auto role ${event.enabled ? 'on' : 'off'}`)]];
 
     case 'WpsEnrolleeRegistered':
       if (state.mode !== 'ap') return [state, []];
@@ -258,11 +595,8 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       if (!wpsEventApplies(state, event.source)) {
         return [state, [log('debug', `ignoring WPS-PBC-ACTIVE from ${event.source} in ${state.mode} mode`)]];
       }
-      if (state.wps.phase === 'active') {
-        return [{ ...state, wps: { ...state.wps, confirmed: true } }, []];
-      }
-      // Someone started PBC on the daemon directly: the LED still tells the truth.
-      return beginWps(state, at, true, false);
+      if (state.wps.phase === 'active') return [withWps(state, { confirmed: true }), []];
+      return adoptDaemonSession(state, at);
 
     case 'WpsSuccess':
     case 'WpsTimeout':
@@ -292,9 +626,22 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       const timers = { ...state.timers };
       delete timers[event.key];
       const fired = { ...state, timers };
-      if (event.key === 'wps-backstop') {
-        // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
-        return endWps(fired, at, 'timeout', true);
+      switch (event.key) {
+        case 'wps-backstop':
+          // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
+          return endWps(fired, at, 'timeout', true);
+        case 'wps-search':
+          return activeWps(fired)?.role === 'searching' ? becomeRegistrar(fired) : [fired, []];
+        case 'wps-scan': {
+          const wps = activeWps(fired);
+          if (wps?.role === 'searching') return [fired, [{ type: 'Scan', via: 'station' }]];
+          return wps?.watching ? [fired, [{ type: 'Scan', via: 'ap' }]] : [fired, []];
+        }
+        case 'ap-bringup':
+          if (fired.mode !== 'ap' || fired.accessPoint.state === 'enabled') return [fired, []];
+          return apFailed(fired, at, `hostapd did not enable the access point within ${AP_BRINGUP_MS / 1000} s`);
+        case 'replication-flash':
+          break;
       }
       return [{ ...fired, replication: fired.replication === 'done' ? 'idle' : fired.replication }, []];
     }
@@ -309,7 +656,13 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
         effects.push({ type: 'StopAp' });
       }
       effects.push({ type: 'Reconcile', daemon: event.daemon });
-      return [{ ...state, daemons }, effects];
+      const next: DeviceState = { ...state, daemons };
+      const wps = activeWps(next);
+      if (event.daemon === 'station' && state.mode === 'client' && wps?.role === 'enrollee' && !wps.started) {
+        // The enrollee that waited for its station (after stepping down from hosting) starts now.
+        return [withWps(next, { started: true }), [...effects, wpsStartEffect('enrollee', wps.target)]];
+      }
+      return [next, effects];
     }
 
     case 'DaemonDown':
@@ -324,23 +677,24 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       };
       let effects: Effect[] =
         event.type === 'DaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
-      if (state.wps.phase === 'active' && sourceOf(state.wps.role) === event.daemon) {
+      const wps = activeWps(next);
+      // A session whose daemon went away ends; one still waiting for its daemon to come up does not
+      // care that the old one was stopped on purpose.
+      const waiting = wps !== null && !wps.started && event.type === 'DaemonStopped';
+      if (wps !== null && sourceOf(wps.role) === event.daemon && !waiting) {
         const [ended, endEffects] = endWps(next, at, 'fail', false, `${event.daemon} daemon went away`);
         next = ended;
         effects = [...effects, ...endEffects];
       }
-      return [next, effects];
-    }
-
-    case 'EffectFailed': {
-      const next = { ...state, lastError: `${event.effect}: ${event.error}` };
-      const effects: Effect[] = [log('error', `effect ${event.effect} failed: ${event.error}`)];
-      if (event.effect === 'WpsStart') {
-        const [ended, endEffects] = endWps(next, at, 'fail', false, event.error);
-        return [ended, [...effects, ...endEffects]];
+      if (event.type === 'DaemonDown' && event.daemon === 'ap') {
+        const [lost, lostEffects] = apLost(next, at, `hostapd is down: ${event.reason}`);
+        return [lost, [...effects, ...lostEffects]];
       }
       return [next, effects];
     }
+
+    case 'EffectFailed':
+      return effectFailed(state, at, event.effect, event.error);
 
     case 'UnknownDaemonEvent':
       return [state, [log('debug', `unhandled ${event.source} event: ${event.line.slice(0, 200)}`)]];
@@ -359,13 +713,23 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       // Only the daemon serving the changed settings needs them now; the other reads them when its mode comes.
       if (event.scope === 'ap' && state.mode === 'ap') {
         const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
+        if (ended.mode !== 'ap') return [ended, wpsEffects];
         // Stations must re-join with the new settings, and their association ends with the restart.
+        const [untimed, cancelEffects] = cancelTimer(ended, 'ap-bringup');
+        const [timed, timer] = startTimer(untimed, 'ap-bringup', AP_BRINGUP_MS);
         return [
-          { ...ended, apStations: [], keys: { ...ended.keys, issued: [], expiring: [] } },
+          {
+            ...timed,
+            apStations: [],
+            keys: { ...ended.keys, issued: [], expiring: [] },
+            accessPoint: { state: 'starting' },
+          },
           [
             ...wpsEffects,
+            ...cancelEffects,
             { type: 'StopAp' },
             { type: 'StartAp' },
+            timer,
             log('info', 'access point restarted with new settings'),
           ],
         ];

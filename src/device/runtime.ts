@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../store/state-store.js';
 import type { AccessPointPort, WifiStationPort } from '../wifi/ports.js';
 import type { DeviceEvent, DeviceState, Effect, EventBody, TimerKey } from './model.js';
-import { boot, reduce } from './reducer.js';
+import { type BootDefaults, boot, reduce } from './reducer.js';
 
 export interface DevicePorts {
   station: WifiStationPort;
@@ -17,14 +17,20 @@ export interface DevicePorts {
   clock: Clock;
   store: StateStore;
   logger: Logger;
+  /** Uniform draws in [0, 1) for the reducer's DrawRandom (Math.random unless a test pins it). */
+  random?: () => number;
+  /** Settings from the config file that apply until the device has persisted its own choice. */
+  defaults?: BootDefaults;
 }
 
-type Lane = 'wifi' | 'leds' | 'persist';
+/** Scans run in their own lane: a scan takes seconds and must not hold up a mode change or a cancel. */
+type Lane = 'wifi' | 'scan' | 'leds' | 'persist';
 
 export class DeviceRuntime {
   private state: DeviceState | null = null;
   private readonly lanes: Record<Lane, Promise<void>> = {
     wifi: Promise.resolve(),
+    scan: Promise.resolve(),
     leds: Promise.resolve(),
     persist: Promise.resolve(),
   };
@@ -43,7 +49,7 @@ export class DeviceRuntime {
   async start(): Promise<void> {
     const { persisted, warning } = await this.ports.store.load();
     if (warning) this.ports.logger.log('warn', 'persisted state', { warning });
-    const [state, effects] = boot(persisted);
+    const [state, effects] = boot(persisted, this.ports.defaults);
     this.state = state;
     this.ports.logger.log('info', 'boot', { mode: state.mode, restored: persisted !== null });
     this.run('boot', effects);
@@ -76,9 +82,10 @@ export class DeviceRuntime {
   /** Resolves when every effect scheduled so far has run (for tests and orderly shutdown). */
   async settled(): Promise<void> {
     for (;;) {
-      const pending = [this.lanes.wifi, this.lanes.leds, this.lanes.persist];
+      const lanes = () => [this.lanes.wifi, this.lanes.scan, this.lanes.leds, this.lanes.persist];
+      const pending = lanes();
       await Promise.all(pending);
-      if (pending.every((p, i) => p === [this.lanes.wifi, this.lanes.leds, this.lanes.persist][i])) return;
+      if (pending.every((p, i) => p === lanes()[i])) return;
     }
   }
 
@@ -118,6 +125,19 @@ export class DeviceRuntime {
         case 'PersistState':
           this.enqueue('persist', id, effect, () => this.ports.store.save(effect.persisted));
           return;
+        case 'DrawRandom': {
+          const value = (this.ports.random ?? Math.random)();
+          this.ports.logger.log('debug', 'effect', { id, effect, value });
+          // After this event's effects are all scheduled, as any other answer from the shell.
+          queueMicrotask(() => void this.dispatch({ type: 'RandomDrawn', purpose: effect.purpose, value }));
+          return;
+        }
+        case 'Scan':
+          this.enqueue('scan', id, effect, async () => {
+            const report = await (effect.via === 'station' ? this.ports.station.scan() : this.ports.ap.scan());
+            void this.dispatch({ type: 'ScanResults', via: effect.via, own: report.own, peers: report.peers });
+          });
+          return;
         default:
           this.enqueue('wifi', id, effect, () => this.executeWifi(effect));
       }
@@ -148,7 +168,7 @@ export class DeviceRuntime {
       case 'StopAp':
         return ap.stop();
       case 'WpsStart':
-        return effect.role === 'registrar' ? ap.wpsStart() : station.wpsStart();
+        return effect.role === 'registrar' ? ap.wpsStart() : station.wpsStart(effect.bssid);
       case 'WpsCancel':
         return effect.role === 'registrar' ? ap.wpsCancel() : station.wpsCancel();
       case 'ForgetWpsKey':
@@ -158,8 +178,8 @@ export class DeviceRuntime {
           const bssid = await station.association();
           void this.dispatch({ type: 'StationSnapshot', bssid });
         } else {
-          const stations = await ap.stations();
-          void this.dispatch({ type: 'ApSnapshot', stations });
+          const [stations, enabled] = await Promise.all([ap.stations(), ap.enabled()]);
+          void this.dispatch({ type: 'ApSnapshot', stations, enabled });
         }
         return;
       default:

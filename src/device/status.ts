@@ -1,5 +1,5 @@
 // The device's state as the outside world sees it (CLI `status --json`, the web page, tests).
-import type { DeviceState, LedName, LedPattern, Mode, WifiSource } from './model.js';
+import type { AccessPointState, DeviceState, LedName, LedPattern, Mode, WifiSource, WpsPhase } from './model.js';
 import { associationCount, ledsOf } from './reducer.js';
 
 export interface Association {
@@ -11,8 +11,15 @@ export interface Association {
 export interface DeviceStatus {
   mode: Mode;
   wps: 'idle' | 'active';
-  wpsRole: 'registrar' | 'enrollee' | null;
+  /** "searching": looking for another device's access point (auto role); then its role, or null when idle. */
+  wpsRole: WpsPhase | null;
   wpsSince: string | null;
+  /** The access point an enrollee joins by WPS (auto role found it), else null. */
+  wpsTarget: string | null;
+  /** Auto role (pairing with one press) is on. */
+  wpsAutoRole: boolean;
+  /** The access point as hostapd reports it; the AP LED is on only when "enabled". `reason` says why not. */
+  accessPoint: { state: AccessPointState; reason?: string };
   lastWps: { outcome: string; role: string; at: string; detail?: string } | null;
   leds: Record<LedName, LedPattern>;
   associations: Association[];
@@ -30,6 +37,9 @@ export function statusOf(state: DeviceState): DeviceStatus {
     wps: state.wps.phase,
     wpsRole: state.wps.phase === 'active' ? state.wps.role : null,
     wpsSince: state.wps.phase === 'active' ? iso(state.wps.since) : null,
+    wpsTarget: state.wps.phase === 'active' ? state.wps.target : null,
+    wpsAutoRole: state.autoRole,
+    accessPoint: state.accessPoint,
     lastWps: state.lastWps && { ...state.lastWps, at: iso(state.lastWps.at) },
     leds: ledsOf(state),
     associations: [
@@ -47,4 +57,13 @@ export function statusOf(state: DeviceState): DeviceStatus {
     },
     lastError: state.lastError,
   };
+}
+
+/** What the control socket's `status` answers: the device's status and the daemon's own facts. */
+export interface FullStatus extends DeviceStatus {
+  web: { url: string | null };
+  sim: boolean;
+  dataDir: string;
+  pid: number;
+  version: string;
 }

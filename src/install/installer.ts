@@ -15,6 +15,18 @@ import { DEBIAN_BINARIES, daemonFiles } from '../wifi/daemons.js';
 import { freshSettings, type WifiSettings, WifiSettingsStore, wifiSettingsSchema } from '../wifi/settings.js';
 import { configTxtLines, detectCountry, dhcpcdLines, upsertBlock, withGadgetModules } from './edits.js';
 import { inspect, type PathState, sha256, writeExact, writeSymlink } from './files.js';
+import { printOnboarding } from './onboarding.js';
+import {
+  AVAHI_CONF_PATH,
+  AVAHI_SERVICE_PATH,
+  avahiService,
+  NFT,
+  PORTAL_NFT_PATH,
+  PORTAL_UNIT,
+  portalNft,
+  portalUnit,
+  withAvahiHostName,
+} from './portal.js';
 import {
   CONFIG_PATH,
   daemonUnit,
@@ -40,6 +52,7 @@ export const PACKAGES = [
   { name: 'hostapd', binary: DEBIAN_BINARIES.hostapd },
   { name: 'dnsmasq', binary: DEBIAN_BINARIES.dnsmasq },
   { name: 'wpasupplicant', binary: DEBIAN_BINARIES.wpaSupplicant },
+  { name: 'iw', binary: DEBIAN_BINARIES.iw },
   { name: 'python3', binary: PYTHON },
 ] as const;
 
@@ -372,6 +385,32 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       why,
     });
   };
+  // A phone needs nothing installed (docs/PHONES.md): the name by Avahi, port 80 on the AP and USB links.
+  if (config.web.port !== 0) {
+    if (await isDir(host('/etc/avahi'))) {
+      desired.push(file(AVAHI_SERVICE_PATH, avahiService(config.web.port), 0o644, 'announce the web page by mDNS'));
+      if (await exists(host(AVAHI_CONF_PATH)))
+        await edit(AVAHI_CONF_PATH, (text) => withAvahiHostName(text), 'the mDNS name smallworld.local');
+    } else
+      out(
+        'Note: avahi-daemon is not installed, so the device has no .local name (apt-get install -y avahi-daemon, then install again).',
+      );
+    if (await exists(host(NFT))) {
+      desired.push(
+        file(PORTAL_NFT_PATH, portalNft(interfaces, config.web.port), 0o644, 'port 80 on the AP and USB links'),
+        file(`${UNIT_DIR}/${PORTAL_UNIT}`, portalUnit(), 0o644, 'load the port 80 rules'),
+        {
+          kind: 'symlink',
+          path: `${UNIT_DIR}/multi-user.target.wants/${PORTAL_UNIT}`,
+          target: `${UNIT_DIR}/${PORTAL_UNIT}`,
+          why: 'load the port 80 rules at boot',
+        },
+      );
+    } else
+      out(
+        `Note: nft is not installed, so phones reach the page on port ${config.web.port} only, not 80 (apt-get install -y nftables, then install again).`,
+      );
+  }
   if (dhcpcd) {
     await edit(
       '/etc/dhcpcd.conf',
@@ -459,6 +498,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     if (root === '/')
       out('Reboot to finish: the GPIO overlays and the USB gadget load at boot, and the services start then.');
   }
+  await printOnboarding(settings.ap, out);
   return { code: 0, changed: changes.map((c) => c.desired.path) };
 }
 

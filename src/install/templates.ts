@@ -1,6 +1,7 @@
 // The files the installer owns outright: systemd units, the sysusers.d and tmpfiles.d snippets, the
 // NetworkManager drop-in. Pure functions of the install settings.
 import { JEMALLOC_CONF } from '../peer/allocator.js';
+import { peerHeapMB } from '../peer/heap-limit.js';
 
 export const SERVICE_USER = 'smallworld';
 export const CONFIG_PATH = '/etc/smallworld/config.json';
@@ -30,6 +31,38 @@ export function systemdArg(arg: string): string {
 
 const command = (args: string[]) => args.map(systemdArg).join(' ');
 
+// Memory, sized for the smallest board (a Pi Zero 2 W: 512 MB, ~400 MB left by the OS, ~320 MB for the
+// device), which every bigger board satisfies too. The Memory* settings need the kernel's memory controller
+// (cgroup v2 with "memory", as on Raspberry Pi OS Bookworm; where it is disabled systemd ignores them): the
+// OOMScoreAdjust values work without it, through the kernel's own OOM killer.
+
+/** The daemon drives the radio and the LEDs: when memory runs out it must never be the one killed. */
+export const DAEMON_MEMORY = `# The daemon drives the radio and the LEDs: under memory pressure the kernel kills the peer, never this
+# (OOMScoreAdjust), and does not reclaim the daemon's working set (MemoryMin). If a child of it (dnsmasq,
+# hostapd) is killed, the daemon restarts that child itself: the unit carries on (OOMPolicy=continue).
+OOMScoreAdjust=-900
+MemoryMin=64M
+OOMPolicy=continue
+`;
+
+/** The peer's MemoryMax, MiB (systemd's M). */
+export const PEER_MEMORY_MAX_MB = 260;
+
+/**
+ * The peer gives way first: chosen by the OOM killer before anything else, reclaimed and slowed above
+ * MemoryHigh, killed above MemoryMax, and restarted (Restart=on-failure); it resumes replicating from what its
+ * log holds. Node.js sizes its heap from MemoryMax, and the peer its garbage budget (ssb/memory-pressure.ts).
+ */
+export const PEER_MEMORY = `# Under memory pressure the peer gives way, never the daemon: the OOM killer picks it first (OOMScoreAdjust),
+# it is reclaimed and slowed above MemoryHigh and stopped above MemoryMax, then restarted (Restart=on-failure)
+# and resumes replicating from what its log holds. Node.js and the peer size their heap and garbage budget
+# from MemoryMax (src/ssb/memory-pressure.ts); a 100,000-message catch-up peaks below 200 MB.
+OOMScoreAdjust=500
+MemoryHigh=220M
+MemoryMax=${PEER_MEMORY_MAX_MB}M
+OOMPolicy=stop
+`;
+
 /** The connectivity daemon: root, but only with the network capabilities hostapd, dnsmasq and `ip` need. */
 export function daemonUnit(s: UnitSettings): string {
   const device = `sys-subsystem-net-devices-${s.wifiInterface}.device`;
@@ -49,7 +82,7 @@ Group=${SERVICE_USER}
 UMask=0027
 Restart=on-failure
 RestartSec=2s
-StandardOutput=journal
+${DAEMON_MEMORY}StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=smallworld
 # Sockets and pid files; kept across restarts so a restarted daemon finds its children's state.
@@ -99,6 +132,8 @@ StartLimitBurst=5
 Type=simple
 # Web and SSB addresses and the log level come from the same configuration file as the daemon's.
 ExecStart=${command([s.node, '--expose-gc', s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
+# The heap limit for the memory MemoryMax leaves it (src/peer/heap-limit.ts).
+Environment=NODE_OPTIONS=--max-old-space-size=${peerHeapMB(PEER_MEMORY_MAX_MB * 1024 * 1024)}
 ${
   s.jemalloc
     ? `# jemalloc gives back the memory replication frees; glibc's malloc keeps it (src/peer/allocator.ts).
@@ -111,7 +146,7 @@ Group=${SERVICE_USER}
 UMask=0077
 Restart=on-failure
 RestartSec=2s
-StandardOutput=journal
+${PEER_MEMORY}StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=smallworld-peer
 NoNewPrivileges=yes

@@ -129,3 +129,22 @@ export class BlobWants {
     this.saveTimer.unref();
   }
 }
+
+/**
+ * The blobs a message mentions that are worth fetching: photos travel with the posts that mention them, so a
+ * device that stores a friend's post also fetches its blobs and can hand them on to the next friend it meets
+ * (ssb-blobs alone only fetches on request). Mentions declaring a size above `maxBytes` are skipped; what is
+ * not a blob id is refused later by BlobWants.add.
+ */
+export function mentionedBlobs(content: unknown, maxBytes: number): string[] {
+  const mentions = (content as { mentions?: unknown } | null)?.mentions;
+  if (!Array.isArray(mentions)) return [];
+  const links: string[] = [];
+  for (const mention of mentions as Array<{ link?: unknown; size?: unknown } | null>) {
+    const link = mention?.link;
+    if (typeof link !== 'string') continue;
+    if (typeof mention?.size === 'number' && mention.size > maxBytes) continue;
+    links.push(link);
+  }
+  return links;
+}

@@ -164,6 +164,9 @@ declare module 'ssb-db2/operators/index.js' {
     isPublic(): Operator;
     descending(): Operator;
     paginate(pageSize: number): Operator;
+    /** jitdb's `timestamp` index: the smaller of arrival and claimed time (ms). */
+    lte(value: number, indexName: 'timestamp'): Operator;
+    gte(value: number, indexName: 'timestamp'): Operator;
     /** With `paginate` the answer is `{results, total}`, without it an array of messages. */
     toCallback(cb: (err: Error | null, answer: unknown) => void): Operator;
   };

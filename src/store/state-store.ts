@@ -11,6 +11,7 @@ const persistedSchema = z.object({
     oneTime: z.boolean(),
     trusted: z.array(z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/)).max(256),
   }),
+  wps: z.object({ autoRole: z.boolean() }).optional(),
 });
 
 export interface LoadResult {

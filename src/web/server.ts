@@ -5,9 +5,12 @@
 //
 // Every request passes, in order: the socket's local address must be loopback, the access point's or the
 // USB link's (never a network the device joined as a client) → 403; the Host header must be one of our
-// names (DNS rebinding) → 421; a POST's Origin, if sent, must be ours → 403; then a session is needed
-// except for the login and first-setup pages and their assets (API → 401, pages → redirect); and every
-// POST must carry the session's CSRF token in X-CSRF-Token → 403. GET never changes anything.
+// names (DNS rebinding) → 421, except that a connectivity probe, or a page asked for under a foreign name,
+// gets a redirect to the device's page with no data (src/web/guest/portal.ts); a POST's Origin, if sent,
+// must be ours → 403; then a session is needed except for the login and first-setup pages and their
+// assets, and for the guest view on our own links while the owner leaves it on (src/web/guest/routes.ts)
+// (API → 401, pages → redirect); and every POST must carry the session's CSRF token in X-CSRF-Token → 403.
+// GET never changes anything.
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,11 +19,14 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import QRCode from 'qrcode';
 import { ControlClient, DaemonNotRunningError, RemoteError } from '../control/client.js';
 import { type Command, type Request, requestSchema } from '../control/protocol.js';
-import type { FullStatus } from '../device/daemon.js';
+import type { FullStatus } from '../device/status.js';
 import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
 import { AdminPassword, checkNewPassword, generateSetupCode, type ScryptParams, setupCodeMatches } from './auth.js';
+import { isMdnsName, portalLocation, wantsPortalRedirect } from './guest/portal.js';
+import { GuestAccess, registerGuestRoutes } from './guest/routes.js';
+import { GUEST_VIEW_FILE, GuestViewSetting } from './guest/setting.js';
 import { formatBytes, sniffImage } from './images.js';
 import {
   booleanField,
@@ -81,9 +87,18 @@ export interface WebOptions {
   scrypt?: ScryptParams;
 }
 
+/** Who may call a route: anyone (login, setup, assets), guests on our links, or the owner only. */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: 'public' | 'guest' | 'admin';
+}
+
 export interface WebServer {
   url: string;
   app: FastifyInstance;
+  /** Every route and who may call it (the security tests try each `admin` one without a session). */
+  routes: RouteAccess[];
   close(): Promise<void>;
 }
 
@@ -156,8 +171,16 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     usb: options.addresses?.usb ?? null,
   };
   let served = servedLocalAddresses(listening);
+  const guestSetting = new GuestViewSetting(join(options.stateDir, GUEST_VIEW_FILE), logger);
+  await guestSetting.load();
+  const guest = new GuestAccess(guestSetting, listening);
   let hosts = new Set<string>(); // filled in once the port is known
   app.decorateRequest('session', null);
+  const routes: RouteAccess[] = [];
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.public === true ? 'public' : route.config?.guest === true ? 'guest' : 'admin';
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+  });
 
   // ---- the daemon and the SSB peer -------------------------------------------------------------------
 
@@ -200,13 +223,28 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     }
     const host = request.headers.host?.toLowerCase();
     if (!host) return reply.code(400).send({ error: 'missing Host header' });
-    if (!hosts.has(host))
+    const hostIsOurs = hosts.has(host) || isMdnsName(host, listening.port);
+    if (wantsPortalRedirect({ method: request.method, url: request.url, hostIsOurs })) {
+      // A connectivity probe, or a page under a name the catch-all DNS sent here: no data, a redirect.
+      const page = guest.allows(request) ? '/shared' : '/';
+      const local = request.raw.socket.localAddress ?? '127.0.0.1';
+      return reply
+        .code(302)
+        .header('Location', portalLocation(local, request.raw.socket.localPort ?? listening.port, page))
+        .send();
+    }
+    if (!hostIsOurs)
       return reply.code(421).send({ error: `this device does not answer to host "${host.slice(0, 100)}"` });
     if (!isSafeMethod(request.method) && !isSameOrigin(request.headers.origin, host))
       return reply.code(403).send({ error: 'cross-origin request refused' });
 
     request.session = sessions.get(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
-    const isPublic = request.routeOptions.config?.public === true;
+    const config = request.routeOptions.config;
+    if (!request.session && config?.guest === true && !guest.allows(request)) {
+      if (isApi(request.url)) return reply.code(403).send({ error: guest.refusal(), login: '/login' });
+      return reply.redirect(password.isSet() ? '/login' : '/setup', 303);
+    }
+    const isPublic = config?.public === true || config?.guest === true;
     if (!request.session && !isPublic) {
       if (isApi(request.url) || !isSafeMethod(request.method))
         return reply.code(401).send({ error: 'log in first', login: '/login' });
@@ -482,10 +520,12 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     return { ok: true, ...message, blob };
   });
 
-  app.get<{ Querystring: { id?: string } }>('/blob', async (request, reply) => {
+  app.get<{ Querystring: { id?: string } }>('/blob', { config: { guest: true } }, async (request, reply) => {
     const id = request.query.id;
     if (!isBlobId(id)) throw new InvalidInput('expected ?id=&<base64>.sha256');
     const ssb = ssbPeer();
+    // A guest sees the photos the device holds; only the owner's page makes it ask other peers.
+    if (!request.session && !(await ssb.hasBlob(id))) throw new HttpError(404, 'this photo is not on the device');
     let bytes: Buffer;
     try {
       // A photo we do not hold yet is asked of the connected peers, briefly.
@@ -502,6 +542,10 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       .header('Cache-Control', 'private, max-age=86400, immutable')
       .send(bytes);
   });
+
+  // ---- the guest view (src/web/guest) -----------------------------------------------------------------------
+
+  registerGuestRoutes(app, { access: guest, ssbPeer, asset, addresses: { ap: listening.ap, usb: listening.usb } });
 
   // ---- Wi-Fi ----------------------------------------------------------------------------------------------
 
@@ -575,5 +619,5 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       url: `${url}setup`,
     });
   }
-  return { url, app, close: () => app.close() };
+  return { url, app, routes, close: () => app.close() };
 }

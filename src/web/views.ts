@@ -113,10 +113,10 @@ export interface FeedItem {
   subject: Person | null;
 }
 
-const MAX_TEXT = 10_000;
-const IMAGE_LINK = /!\[([^\]]{0,200})\]\((&[A-Za-z0-9+/]{43}=\.sha256)\)/g;
+export const MAX_TEXT = 10_000;
+export const IMAGE_LINK = /!\[([^\]]{0,200})\]\((&[A-Za-z0-9+/]{43}=\.sha256)\)/g;
 
-function photosOf(content: Record<string, unknown>, text: string): Array<{ blob: string; name: string }> {
+export function photosOf(content: Record<string, unknown>, text: string): Array<{ blob: string; name: string }> {
   const photos = new Map<string, string>();
   const mentions = Array.isArray(content.mentions) ? content.mentions : [];
   for (const mention of mentions.slice(0, 20)) {

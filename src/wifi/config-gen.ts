@@ -153,20 +153,52 @@ export function wpaSupplicantConf(networks: KnownNetwork[], plan: NetworkPlan, p
   ].join('\n')}\n`;
 }
 
+/**
+ * DHCP on the AP and USB links, and a catch-all DNS there: every name is answered with the device's own
+ * addresses, so the connectivity probes of phones and laptops (and any name typed) reach its web page,
+ * which answers them with a redirect to the Shared page (src/web/guest/portal.ts). There is no Internet
+ * behind these links: nothing is forwarded (`no-resolv`), and DHCP hands out no default route, so a phone
+ * keeps its mobile data for the Internet while it is joined; the device's addresses are on-link, so the
+ * probes need no route. dnsmasq answers a wildcard with every address given, whatever link the query came
+ * in on (`localise-queries` does not apply to `address=`, checked with dnsmasq 2.90): the link's own
+ * address comes first in the file, and a client with no route to the other one skips it (RFC 6724 rule 1).
+ * No RFC 8910 captive-portal option (114): its API must be served over HTTPS with a certificate the phone
+ * trusts, which an offline device cannot have (docs/PHONES.md).
+ */
 export function dnsmasqConf(plan: NetworkPlan, paths: Paths): string {
   const wlan = validateInterface(plan.wifiInterface);
   const usb = validateInterface(plan.usbInterface);
+  const ap = validateIpv4(plan.apAddress);
+  const usbAddress = validateIpv4(plan.usbAddress);
   return `${HEADER}${[
-    // DHCP only: the device offers no DNS, there is no Internet behind it.
-    'port=0',
     'bind-dynamic',
     `interface=${wlan}`,
     `interface=${usb}`,
+    // DNS: never forwarded, never read from this machine's own resolv.conf or hosts file.
+    'no-resolv',
+    'no-hosts',
+    'no-poll',
+    `address=/#/${ap}`,
+    `address=/#/${usbAddress}`,
+    // The names people may type answer too (mDNS is the other way: Avahi, docs/INSTALL.md).
+    'local-ttl=0',
     'dhcp-authoritative',
     `dhcp-leasefile=${paths.leaseFile}`,
-    `dhcp-range=${wlan},${plan.apRange[0]},${plan.apRange[1]},255.255.255.0,24h`,
-    `dhcp-range=${usb},${plan.usbRange[0]},${plan.usbRange[1]},255.255.255.0,24h`,
+    `dhcp-range=set:ap,${plan.apRange[0]},${plan.apRange[1]},255.255.255.0,24h`,
+    `dhcp-range=set:usb,${plan.usbRange[0]},${plan.usbRange[1]},255.255.255.0,24h`,
+    // No default route (an empty option 3), and the device as the only DNS server, on each link.
+    'dhcp-option=tag:ap,option:router',
+    'dhcp-option=tag:usb,option:router',
+    `dhcp-option=tag:ap,option:dns-server,${ap}`,
+    `dhcp-option=tag:usb,option:dns-server,${usbAddress}`,
   ].join('\n')}\n`;
+}
+
+function validateIpv4(address: string): string {
+  const parts = address.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255))
+    throw new InvalidSetting(`not an IPv4 address: ${JSON.stringify(address)}`);
+  return address;
 }
 
 /** The `WIFI:` payload phones read from a QR code to join the AP. */

@@ -53,6 +53,10 @@ export function parseCtrlEvent(source: WifiSource, raw: string): EventBody {
       return { type: 'WpsCancelled', source };
     case 'WPS-OVERLAP-DETECTED':
       return { type: 'WpsOverlap', source };
+    case 'AP-ENABLED':
+      return source === 'ap' ? { type: 'ApEnabled' } : unknown;
+    case 'AP-DISABLED':
+      return source === 'ap' ? { type: 'ApDisabled' } : unknown;
     case 'CTRL-EVENT-TERMINATING':
       return { type: 'DaemonDown', daemon: source, reason: 'daemon is terminating' };
   }
@@ -66,6 +70,12 @@ export function parseCtrlEvent(source: WifiSource, raw: string): EventBody {
       return { type: 'StationDisconnected', bssid: normalizeMac(keyValue(args, 'bssid')) };
     }
     return unknown;
+  }
+  if (name === 'WPS-ENROLLEE-SEEN') {
+    // "WPS-ENROLLEE-SEEN <mac> <uuid> <device type> <config methods> <password id> <request type> [name]":
+    // password id 4 is push-button; 0 is what every station's plain probe says.
+    const mac = normalizeMac(args[0]);
+    return mac ? { type: 'WpsEnrolleeSeen', mac, pbc: args[4] === '4' } : unknown;
   }
   if (name === 'AP-STA-CONNECTED' || name === 'AP-STA-DISCONNECTED' || name === 'WPS-REG-SUCCESS') {
     const mac = normalizeMac(args[0]);

@@ -2,8 +2,10 @@
 // with configurations we generate, and are driven over their control interfaces. dnsmasq serves DHCP on the
 // AP and USB interfaces. Nothing here decides anything: the reducer does; these only carry out effects and
 // report what the daemons say.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Clock } from '../clock/clock.js';
 import type { EventBody } from '../device/model.js';
 import type { Logger } from '../log/logger.js';
@@ -21,8 +23,16 @@ import {
 } from './config-gen.js';
 import type { TransportFactory } from './ctrl/transport.js';
 import { WpaCtrl } from './ctrl/wpa-ctrl.js';
-import { normalizeMac, parseCtrlEvent } from './ctrl-events.js';
-import type { AccessPointPort, WifiEventSink, WifiStationPort } from './ports.js';
+import { normalizeMac, parseCtrlEvent, splitEventLine } from './ctrl-events.js';
+import type { AccessPointPort, ScanReport, WifiEventSink, WifiStationPort } from './ports.js';
+import { parseIwScan, parseWpaScanResults } from './scan-results.js';
+
+const execFileAsync = promisify(execFile);
+
+/** A station scan across all channels takes a few seconds; one that never reports is given up. */
+const STATION_SCAN_TIMEOUT_MS = 15_000;
+/** The access point's own brief scan (iw, nl80211's AP scan flag). */
+const AP_SCAN_TIMEOUT_MS = 5_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;
@@ -54,12 +64,15 @@ export interface Binaries {
   hostapd: string;
   wpaSupplicant: string;
   dnsmasq: string;
+  /** iw: the access point's own scan for other registrars (auto role). */
+  iw: string;
 }
 
 export const DEBIAN_BINARIES: Binaries = {
   hostapd: '/usr/sbin/hostapd',
   wpaSupplicant: '/usr/sbin/wpa_supplicant',
   dnsmasq: '/usr/sbin/dnsmasq',
+  iw: '/usr/sbin/iw',
 };
 
 export interface RealWifiOptions {
@@ -90,6 +103,8 @@ export class RealWifi {
   private apWanted = false;
   private stationWanted = false;
   private cancelUsbWatch: (() => void) | null = null;
+  /** Callers waiting for a wpa_supplicant event by name (a scan's end). */
+  private readonly stationWaiters = new Set<{ name: string; resolve: () => void; reject: (e: Error) => void }>();
 
   constructor(private readonly options: RealWifiOptions) {
     const { plan, files, binaries, clock, logger, emit } = options;
@@ -102,7 +117,11 @@ export class RealWifi {
       transports: options.transports,
       clock,
       logger,
-      onEvent: (line) => emit(parseCtrlEvent('station', line)),
+      onEvent: (line) => {
+        const name = splitEventLine(line)?.name;
+        for (const waiter of this.stationWaiters) if (waiter.name === name) waiter.resolve();
+        emit(parseCtrlEvent('station', line));
+      },
       onHealth: (up, reason) => {
         if (this.stationWanted) health('station')(up, reason);
       },
@@ -150,8 +169,13 @@ export class RealWifi {
 
     this.station = {
       configure: (networks) => (networks === 'known' ? this.startStation() : this.stopStation()),
-      wpsStart: () => this.wpaCtrl.command('WPS_PBC'),
+      wpsStart: (bssid) => {
+        const target = bssid === undefined ? null : normalizeMac(bssid);
+        if (bssid !== undefined && target === null) return Promise.reject(new Error(`not a BSSID: ${bssid}`));
+        return this.wpaCtrl.command(target === null ? 'WPS_PBC' : `WPS_PBC ${target}`);
+      },
       wpsCancel: () => this.wpaCtrl.command('WPS_CANCEL'),
+      scan: () => this.stationScan(),
       association: async () => {
         const status = parseKeyValues(await this.wpaCtrl.request('STATUS'));
         return status.wpa_state === 'COMPLETED' ? normalizeMac(status.bssid) : null;
@@ -165,9 +189,67 @@ export class RealWifi {
       wpsStart: () => this.apCtrl().command('WPS_PBC'),
       wpsCancel: () => this.apCtrl().command('WPS_CANCEL'),
       stations: async () => (this.hostapdCtrl?.isUp ? this.listStations(this.hostapdCtrl) : []),
+      scan: () => this.apScan(),
+      enabled: async () => {
+        if (!this.hostapdCtrl?.isUp) return false;
+        return parseKeyValues(await this.hostapdCtrl.request('STATUS')).state === 'ENABLED';
+      },
       forgetKey: (mac, now) => this.forgetKey(mac, now),
       close: () => this.stopAp(),
     };
+  }
+
+  /**
+   * One fresh scan by wpa_supplicant: its remembered BSS entries are flushed first, so a registrar that
+   * ended its push-button session a minute ago is not reported as still in it.
+   */
+  private async stationScan(): Promise<ScanReport> {
+    if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
+    const { clock } = this.options;
+    let waiter: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
+    let cancelTimeout = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      waiter = { name: 'CTRL-EVENT-SCAN-RESULTS', resolve, reject };
+      this.stationWaiters.add(waiter);
+      cancelTimeout = clock.after(STATION_SCAN_TIMEOUT_MS, () =>
+        reject(new Error(`no scan results within ${STATION_SCAN_TIMEOUT_MS / 1000} s`)),
+      );
+    });
+    try {
+      await this.wpaCtrl.request('BSS_FLUSH 0');
+      // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
+      // the default), and one channel takes a fraction of the time of all of them (see ARCHITECTURE.md).
+      const reply = (await this.wpaCtrl.request(`SCAN freq=${channelFreq(this.options.plan.channel)}`)).trim();
+      // FAIL-BUSY: a scan is already running (wpa_supplicant's own); its results will do.
+      if (reply !== 'OK' && reply !== 'FAIL-BUSY') throw new Error(`SCAN answered ${reply.slice(0, 40)}`);
+      await done;
+      const [results, status] = await Promise.all([
+        this.wpaCtrl.request('SCAN_RESULTS', 5_000),
+        this.wpaCtrl.request('STATUS'),
+      ]);
+      return { own: normalizeMac(parseKeyValues(status).address), peers: parseWpaScanResults(results) };
+    } finally {
+      cancelTimeout();
+      if (waiter) this.stationWaiters.delete(waiter);
+      done.catch(() => undefined);
+    }
+  }
+
+  /**
+   * A brief scan from the access point's interface (nl80211's AP scan flag, `iw ... scan flush ap-force`),
+   * on the access point's own channel only, so beacons pause for one channel's dwell. Our BSSID comes
+   * from hostapd's STATUS. A driver without AP scanning fails this, and the reducer stops watching.
+   */
+  private async apScan(): Promise<ScanReport> {
+    const ctrl = this.apCtrl();
+    const status = parseKeyValues(await ctrl.request('STATUS'));
+    const freq = /^\d{4}$/.test(status.freq ?? '') ? ['freq', status.freq as string] : [];
+    const { stdout } = await execFileAsync(
+      this.options.binaries.iw,
+      ['dev', this.options.plan.wifiInterface, 'scan', ...freq, 'flush', 'ap-force'],
+      { timeout: AP_SCAN_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
+    );
+    return { own: normalizeMac(status['bssid[0]']), peers: parseIwScan(stdout) };
   }
 
   /** Starts dnsmasq; the Wi-Fi daemons start when the reducer puts the device in a mode. */
@@ -199,6 +281,8 @@ export class RealWifi {
   private async stopStation(): Promise<void> {
     const wasWanted = this.stationWanted;
     this.stationWanted = false;
+    // A scan in flight will never report now: end it at once rather than at its timeout.
+    for (const waiter of this.stationWaiters) waiter.reject(new Error('wpa_supplicant stopped for the access point'));
     await this.wpaCtrl.close();
     await this.wpa.stop();
     if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'station' });
@@ -312,6 +396,11 @@ export class RealWifi {
     if (kept.length !== text.split('\n').length) await writeFileAtomic(pskFile, kept.join('\n'));
     if (now && this.hostapdCtrl?.isUp) await this.hostapdCtrl.command('RELOAD_WPA_PSK');
   }
+}
+
+/** The centre frequency of a 2.4 GHz channel (1-13), as wpa_supplicant's SCAN freq= wants it. */
+export function channelFreq(channel: number): number {
+  return 2407 + 5 * channel;
 }
 
 /** hostapd's PSK file lines: "[keyid=..] [wps=1] <mac> <psk-or-passphrase>". */

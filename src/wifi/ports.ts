@@ -1,16 +1,25 @@
 // The two Wi-Fi daemons as the device core sees them. Real adapters speak the daemons' control
 // interfaces; the simulated ones answer the same calls the way the daemons do.
-import type { EventBody } from '../device/model.js';
+import type { EventBody, PeerAp } from '../device/model.js';
 
 /** Adapters report what their daemon says (already parsed) through this sink. */
 export type WifiEventSink = (event: EventBody) => void;
+
+/** What one scan saw, and our own address on the radio (the BSSID our access point has or would have). */
+export interface ScanReport {
+  own: string | null;
+  peers: PeerAp[];
+}
 
 /** wpa_supplicant on the Wi-Fi interface: the device as a client (enrollee in WPS). */
 export interface WifiStationPort {
   /** "none" frees the radio for the AP; "known" lets the station join the known networks. */
   configure(networks: 'none' | 'known'): Promise<void>;
-  wpsStart(): Promise<void>;
+  /** Push-button enrollment; with `bssid`, only with that access point. */
+  wpsStart(bssid?: string): Promise<void>;
   wpsCancel(): Promise<void>;
+  /** One fresh scan (nothing remembered from earlier ones) for access points and their WPS state. */
+  scan(): Promise<ScanReport>;
   /** The BSS the station is associated with now, or null. */
   association(): Promise<string | null>;
   close(): Promise<void>;
@@ -22,6 +31,13 @@ export interface AccessPointPort {
   stop(): Promise<void>;
   wpsStart(): Promise<void>;
   wpsCancel(): Promise<void>;
+  /**
+   * One brief scan from the access point's own interface (no station needed: one radio) for other
+   * access points in push-button mode. Drivers that cannot scan while beaconing reject it.
+   */
+  scan(): Promise<ScanReport>;
+  /** Whether hostapd reports the access point enabled (STATUS state=ENABLED). */
+  enabled(): Promise<boolean>;
   /** MACs of the stations associated now (empty when the AP is down). */
   stations(): Promise<string[]>;
   /**

@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import { type WifiSource, WPS_WALK_TIME_MS } from '../device/model.js';
 import { normalizeMac, parseCtrlEvent } from './ctrl-events.js';
-import type { AccessPointPort, WifiEventSink, WifiStationPort } from './ports.js';
+import type { AccessPointPort, ScanReport, WifiEventSink, WifiStationPort } from './ports.js';
+
+/** The simulated device's own radio address (its BSSID when it hosts). */
+export const SIM_OWN_MAC = '02:5e:00:00:00:01';
 
 /** Latency of the simulated association steps, small but non-zero so events arrive like real ones. */
 const STEP_MS = 50;
@@ -33,6 +36,8 @@ export class SimAir {
   private stationNetworks: 'none' | 'known' = 'none';
   private stationBssid: string | null = null;
   private stationWps: { cancel: () => void } | null = null;
+  /** The registrar an auto-role enrollee asked for (WPS_PBC <bssid>), or null for any. */
+  private stationTarget: string | null = null;
   private apUp = false;
   private readonly apStations = new Set<string>();
   private apWps: { cancel: () => void } | null = null;
@@ -49,13 +54,18 @@ export class SimAir {
 
   readonly station: WifiStationPort = {
     configure: async (networks) => {
+      const was = this.stationNetworks;
       this.stationNetworks = networks;
+      // As the real adapter: wpa_supplicant goes away while the access point has the radio, and comes back.
+      if (was === 'known' && networks === 'none') this.emit({ type: 'DaemonStopped', daemon: 'station' });
+      if (was === 'none' && networks === 'known') this.later(() => this.emit({ type: 'DaemonUp', daemon: 'station' }));
       this.stopStationWps();
       if (this.stationBssid !== null) this.stationDisconnect(3);
       if (networks === 'known') this.later(() => this.stationRoam());
     },
-    wpsStart: async () => {
+    wpsStart: async (bssid) => {
       this.stopStationWps();
+      this.stationTarget = bssid ?? null;
       const timeout = this.clock.after(WPS_WALK_TIME_MS, () => {
         this.stationWps = null;
         this.line('station', 'WPS-TIMEOUT');
@@ -66,6 +76,7 @@ export class SimAir {
     wpsCancel: async () => {
       if (this.stopStationWps()) this.line('station', 'WPS-CANCEL');
     },
+    scan: async () => this.scanAround(),
     association: async () => this.stationBssid,
     close: async () => {
       this.stopStationWps();
@@ -102,6 +113,11 @@ export class SimAir {
       }
     },
     stations: async () => [...this.apStations].sort(),
+    scan: async () => {
+      if (!this.apUp) throw new Error('the access point is not running');
+      return this.scanAround();
+    },
+    enabled: async () => this.apUp,
     forgetKey: async (mac, now) => {
       this.wpsKeys.delete(mac);
       // As hostapd's RELOAD_WPA_PSK does: a station still using the key is disconnected.
@@ -172,6 +188,17 @@ export class SimAir {
 
   // ---- internals ----
 
+  /** What a scan sees: the known networks in range, and the other devices' registrars in push-button mode. */
+  private scanAround(): ScanReport {
+    const registrars = this.fresh(this.registrarPresses).map((p) => ({
+      bssid: p.mac,
+      ssid: 'Smallworld-sim',
+      pbc: true,
+    }));
+    const networks = this.networks.filter((n) => n.inRange).map((n) => ({ bssid: n.bssid, ssid: n.ssid, pbc: false }));
+    return { own: SIM_OWN_MAC, peers: [...registrars, ...networks] };
+  }
+
   private line(source: WifiSource, text: string): void {
     this.emit(parseCtrlEvent(source, `<3>${text}`));
   }
@@ -218,8 +245,9 @@ export class SimAir {
 
   private tryEnrol(): void {
     if (this.stationWps === null) return;
-    const registrars = this.fresh(this.registrarPresses);
-    this.registrarPresses = registrars;
+    const target = this.stationTarget;
+    const registrars = this.fresh(this.registrarPresses).filter((p) => target === null || p.mac === target);
+    this.registrarPresses = this.fresh(this.registrarPresses);
     if (registrars.length === 0) return;
     if (registrars.length > 1) {
       this.stopStationWps();

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import jsqrModule from 'jsqr';
 import type { BrowserContext, Page } from 'playwright-core';
 import ssbKeys from 'ssb-keys';
-import type { FullStatus } from '../../src/device/daemon.js';
+import type { FullStatus } from '../../src/device/status.js';
 import {
   ADMIN_PASSWORD,
   type AdminSession,

@@ -122,7 +122,6 @@ test('without a session pages redirect to the login, the API answers 401 and not
     ['GET', '/api/people'],
     ['GET', '/api/feed'],
     ['GET', '/events'],
-    ['GET', `/blob?id=${encodeURIComponent(`&${'A'.repeat(43)}=.sha256`)}`],
     ['GET', '/api/wifi/qr.svg'],
     ['POST', '/api/press/ap'],
     ['POST', '/api/wifi/ap'],
@@ -138,6 +137,9 @@ test('without a session pages redirect to the login, the API answers 401 and not
   assert.equal((await rawRequest(at('/device.js'))).status, 303, 'the pages’ scripts need a session too');
   for (const path of ['/login', '/app.css', '/login.js', '/common.js'])
     assert.equal((await rawRequest(at(path))).status, 200, `${path} is public`);
+  // Photos are part of the guest view (test/browser/guest.test.ts): served without a session, images only.
+  const blob = await rawRequest(at(`/blob?id=${encodeURIComponent(`&${'A'.repeat(43)}=.sha256`)}`));
+  assert.notEqual(blob.status, 200, 'a blob the device does not hold is not served');
   assert.equal((await changeAp({})).status, 401);
   assert.equal(await wifiJson(), before);
   assert.equal((await started().status()).mode, 'client', 'the AP button was not pressed');

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ControlClient } from '../../src/control/client.js';
-import type { FullStatus } from '../../src/device/daemon.js';
+import type { FullStatus } from '../../src/device/status.js';
 import { freePort } from './daemon.js';
 
 const run = promisify(execFile);
@@ -148,7 +148,7 @@ export interface RunningBrowser {
 }
 
 /** Debian's Chromium, headless. Fails (never skips) when it is not installed. */
-export async function launchChromium(): Promise<RunningBrowser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<RunningBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}; install it with "apt-get install -y chromium"`);
   }
@@ -165,6 +165,7 @@ export async function launchChromium(): Promise<RunningBrowser> {
       '--disable-sync',
       '--no-first-run',
       '--disable-quic',
+      ...extraArgs,
     ],
   });
   const pid = server.process().pid;

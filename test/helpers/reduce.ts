@@ -6,7 +6,7 @@ export function run(
   events: EventBody[],
   from: DeviceState | PersistedState | null = null,
 ): { state: DeviceState; effects: Effect[]; perEvent: Effect[][] } {
-  let state: DeviceState = from !== null && 'wps' in from ? from : boot(from as PersistedState | null)[0];
+  let state: DeviceState = from !== null && 'timers' in from ? from : boot(from as PersistedState | null)[0];
   const perEvent: Effect[][] = [];
   let at = 1_000;
   for (const body of events) {
@@ -25,4 +25,22 @@ export const ofType = <T extends Effect['type']>(effects: Effect[], type: T) =>
   effects.filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 
 export const AP_MODE: PersistedState = { version: 1, mode: 'ap', keys: { oneTime: true, trusted: [] } };
-export const CLIENT_MODE: PersistedState = { version: 1, mode: 'client', keys: { oneTime: true, trusted: [] } };
+/** Client mode with auto role off: a WPS press makes the device an enrollee at once, as before auto role. */
+export const CLIENT_MODE: PersistedState = {
+  version: 1,
+  mode: 'client',
+  keys: { oneTime: true, trusted: [] },
+  wps: { autoRole: false },
+};
+/** Client mode with auto role on (the default): a WPS press searches first. */
+export const CLIENT_AUTO: PersistedState = {
+  version: 1,
+  mode: 'client',
+  keys: { oneTime: true, trusted: [] },
+  wps: { autoRole: true },
+};
+
+/** AP mode with hostapd reporting the access point enabled. */
+export function enabledAp(): DeviceState {
+  return run([{ type: 'ApEnabled' }], AP_MODE).state;
+}

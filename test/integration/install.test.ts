@@ -133,6 +133,14 @@ async function fakeBookworm(root: string): Promise<void> {
     '/lib/systemd/system/NetworkManager.service',
     join(root, 'etc/systemd/system/multi-user.target.wants/NetworkManager.service'),
   );
+  // Raspberry Pi OS runs avahi-daemon; nftables is installed for the port 80 rules.
+  await put(
+    root,
+    'etc/avahi/avahi-daemon.conf',
+    '[server]\n#host-name=foo\nuse-ipv4=yes\n\n[publish]\n#publish-addresses=yes\n',
+  );
+  await mkdir(join(root, 'etc/avahi/services'), { recursive: true });
+  await put(root, 'usr/sbin/nft', '', 0o755);
   // Debian masks hostapd when it is installed without a configuration.
   await symlink('/dev/null', join(root, 'etc/systemd/system/hostapd.service'));
   // An administrator's own dnsmasq unit, which masking replaces and uninstall must bring back.
@@ -370,6 +378,31 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
       manifest.entries.find((e) => e.path === '/etc/systemd/system/hostapd.service'),
       undefined,
     );
+  });
+
+  test('a phone needs nothing installed: the Avahi service and name, port 80 rules, and the QR code at the end', async () => {
+    const service = await readFile(join(root, 'etc/avahi/services/smallworld.service'), 'utf8');
+    assert.match(service, /<type>_http\._tcp<\/type>/);
+    assert.match(service, /<port>8300<\/port>/);
+    const avahiConf = await readFile(join(root, 'etc/avahi/avahi-daemon.conf'), 'utf8');
+    assert.match(
+      avahiConf,
+      /^\[server\]\n# >>> smallworld[^\n]*\nhost-name=smallworld\n# <<< smallworld <<<\n#host-name=foo\n/,
+    );
+    const nft = await readFile(join(root, 'etc/smallworld/portal.nft'), 'utf8');
+    assert.match(nft, /iifname \{ "wlan0", "usb0" \} tcp dport 80 redirect to :8300/);
+    assert.equal(
+      await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/smallworld-portal.service')),
+      '/etc/systemd/system/smallworld-portal.service',
+    );
+    const wifi = JSON.parse(await readFile(join(root, 'var/lib/smallworld/wifi.json'), 'utf8')) as {
+      ap: { ssid: string; passphrase: string };
+    };
+    const lines = first.out.trimEnd().split('\n');
+    const tail = lines.slice(lines.findIndex((l) => l.startsWith("Join this device's network")));
+    assert.ok(tail.includes(`  network:    ${wifi.ap.ssid}`), first.out.slice(-2000));
+    assert.ok(tail.includes(`  passphrase: ${wifi.ap.passphrase}`));
+    assert.ok(tail.length > 15 && /[█▀▄]/.test(tail[tail.length - 1] ?? ''), 'it ends with the QR code');
   });
 
   test('a second install changes nothing: same paths, bytes, modes and modification times', async () => {

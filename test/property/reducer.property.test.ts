@@ -9,14 +9,38 @@ import type {
   EventBody,
   LedName,
   LedPattern,
+  PeerAp,
   PersistedState,
   TimerKey,
   WifiSource,
 } from '../../src/device/model.js';
-import { associationCount, boot, ledsOf, persistedOf, reduce, roleOf } from '../../src/device/reducer.js';
+import { associationCount, boot, ledsOf, persistedOf, reduce } from '../../src/device/reducer.js';
 
 const MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03'];
 const BSSIDS = ['02:00:00:00:01:00', '02:00:00:00:02:00'];
+const TIMER_KEYS: TimerKey[] = ['wps-backstop', 'wps-search', 'wps-scan', 'ap-bringup', 'replication-flash'];
+const EFFECT_TYPES: Effect['type'][] = [
+  'ConfigureStation',
+  'StartAp',
+  'StopAp',
+  'WpsStart',
+  'WpsCancel',
+  'SetLed',
+  'ForgetWpsKey',
+  'PersistState',
+  'StartTimer',
+  'CancelTimer',
+  'Reconcile',
+  'Scan',
+  'DrawRandom',
+  'Log',
+];
+/** What a scan may report: real peers, our own address, and hostile garbage from the air. */
+const peerArb = fc.record({
+  bssid: fc.oneof(fc.constantFrom(...BSSIDS, '02:00:00:00:00:00', '02:00:00:00:0A:00'), fc.string({ maxLength: 20 })),
+  ssid: fc.string({ maxLength: 40 }),
+  pbc: fc.oneof({ weight: 5, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.anything() }),
+}) as fc.Arbitrary<PeerAp>;
 
 /** A step is either a concrete event or "fire the timer that is really pending", resolved against the state. */
 type Step = { kind: 'event'; event: EventBody } | { kind: 'fire'; key: TimerKey };
@@ -70,9 +94,42 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .constantFrom<Effect['type']>('WpsStart', 'StartAp', 'ConfigureStation', 'ForgetWpsKey')
+      .constantFrom<Effect['type']>(...EFFECT_TYPES)
       .map((effect) => ({ type: 'EffectFailed' as const, effect, error: 'boom' })),
   },
+  { weight: 2, arbitrary: fc.constant({ type: 'ApEnabled' as const }) },
+  { weight: 1, arbitrary: fc.constant({ type: 'ApDisabled' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.array(mac, { maxLength: 3 }), fc.option(fc.boolean(), { nil: undefined }))
+      .map(([stations, enabled]) =>
+        enabled === undefined
+          ? { type: 'ApSnapshot' as const, stations }
+          : { type: 'ApSnapshot' as const, stations, enabled },
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(mac, fc.boolean()).map(([m, pbc]) => ({ type: 'WpsEnrolleeSeen' as const, mac: m, pbc })),
+  },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        source,
+        fc.option(fc.constantFrom('02:00:00:00:00:00', '02:00:00:00:03:00', 'junk'), { nil: null }),
+        fc.array(peerArb, { maxLength: 4 }),
+      )
+      .map(([via, own, peers]) => ({ type: 'ScanResults' as const, via, own, peers })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(fc.double({ min: 0, max: 1, maxExcluded: true }), fc.constantFrom(Number.NaN, -1, 2, Infinity))
+      .map((value) => ({ type: 'RandomDrawn' as const, purpose: 'search-window' as const, value })),
+  },
+  { weight: 1, arbitrary: fc.boolean().map((enabled) => ({ type: 'AutoRoleSet' as const, enabled })) },
   {
     weight: 1,
     arbitrary: fc
@@ -82,7 +139,7 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom<TimerKey>('wps-backstop', 'replication-flash'), fc.integer({ min: 0, max: 30 }))
+      .tuple(fc.constantFrom<TimerKey>(...TIMER_KEYS), fc.integer({ min: 0, max: 30 }))
       .map(([key, gen]) => ({ type: 'TimerFired' as const, key, gen })),
   },
   { weight: 2, arbitrary: fc.boolean().map((replicating) => ({ type: 'ReplicationChanged' as const, replicating })) },
@@ -97,18 +154,14 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
 );
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: eventArb.map((event) => ({ kind: 'event' as const, event })) },
-  {
-    weight: 1,
-    arbitrary: fc
-      .constantFrom<TimerKey>('wps-backstop', 'replication-flash')
-      .map((key) => ({ kind: 'fire' as const, key })),
-  },
+  { weight: 3, arbitrary: fc.constantFrom<TimerKey>(...TIMER_KEYS).map((key) => ({ kind: 'fire' as const, key })) },
 );
 const persistedArb: fc.Arbitrary<PersistedState | null> = fc.option(
   fc.record({
     version: fc.constant(1 as const),
     mode: fc.constantFrom<'ap' | 'client'>('ap', 'client'),
     keys: fc.record({ oneTime: fc.boolean(), trusted: fc.uniqueArray(mac, { maxLength: 2 }).map((t) => t.sort()) }),
+    wps: fc.record({ autoRole: fc.boolean() }),
   }),
   { nil: null },
 );
@@ -190,12 +243,23 @@ function runSteps(persisted: PersistedState | null, steps: Step[]) {
     applyTimerAndLedEffects(effects);
     oracle.observe(before, event, after);
 
-    // No effect for the wrong role: starts use the mode's role, cancels the role of the search they end.
+    // No effect for the wrong role: a registrar starts only on an enabled access point, an enrollee only
+    // in client mode; cancels go to the daemon that has our session.
     for (const e of effects) {
-      if (e.type === 'WpsStart') assert.equal(e.role, roleOf(before.mode));
+      if (e.type === 'WpsStart') {
+        assert.ok(
+          after.wps.phase === 'active' && after.wps.role === e.role && after.wps.started,
+          'WpsStart outside its session',
+        );
+        if (e.role === 'registrar') assert.ok(after.mode === 'ap' && after.accessPoint.state === 'enabled');
+        else assert.equal(after.mode, 'client');
+      }
       if (e.type === 'WpsCancel') {
         assert.equal(before.wps.phase, 'active', 'WpsCancel without an active search');
-        if (before.wps.phase === 'active') assert.equal(e.role, before.wps.role);
+        if (before.wps.phase === 'active') {
+          assert.equal(e.role, before.wps.role);
+          assert.ok(before.wps.started, 'WpsCancel for a session the daemon never had');
+        }
       }
     }
     // The persisted record is written whenever it changes, first among the effects.
@@ -223,8 +287,22 @@ function checkInvariants(
 ): void {
   // The LEDs the hardware was told to show are exactly what the state says.
   assert.deepEqual(leds, ledsOf(state));
-  // AP LED <=> AP mode.
-  assert.equal(leds.ap === 'on', state.mode === 'ap');
+  // AP LED on <=> AP mode with hostapd reporting the access point enabled; blinking only while it comes up.
+  assert.equal(leds.ap === 'on', state.mode === 'ap' && state.accessPoint.state === 'enabled');
+  assert.equal(leds.ap === 'blink', state.mode === 'ap' && state.accessPoint.state === 'starting');
+  // An access point coming up is watched by a bring-up timer, so it cannot blink forever.
+  if (state.accessPoint.state === 'starting')
+    assert.ok(state.mode !== 'ap' || state.timers['ap-bringup'] !== undefined);
+  if (state.mode === 'client') assert.ok(['off', 'failed'].includes(state.accessPoint.state));
+  if (state.wps.phase === 'active') {
+    // Searching happens in client mode; a registrar waiting for its access point is in AP mode.
+    if (state.wps.role === 'searching') assert.equal(state.mode, 'client');
+    if (state.wps.role === 'registrar') assert.equal(state.mode, 'ap');
+    if (state.wps.role === 'enrollee') assert.equal(state.mode, 'client');
+    // A registrar that has not started is waiting for hostapd to enable the access point.
+    if (state.wps.role === 'registrar' && !state.wps.started) assert.notEqual(state.accessPoint.state, 'enabled');
+    if (state.wps.watching) assert.ok(state.wps.auto && state.wps.role === 'registrar' && state.wps.started);
+  }
   // Blinking <=> a search is active.
   assert.equal(leds.connection === 'blink', state.wps.phase === 'active');
   // The LED never claims an association that isn't there.
@@ -265,13 +343,18 @@ test('cancel and timeout always terminate a search', { timeout: 120_000 }, () =>
                 ? { type: 'ButtonPressed', button: 'ap' }
                 : { type: 'TimerFired', key: 'wps-backstop', gen: timers.get('wps-backstop') ?? -1 };
         const [after, effects] = reduce(state, { ...event, at: 1e9 } as never);
+        const wps = state.wps;
         assert.equal(after.wps.phase, 'idle');
         assert.notEqual(ledsOf(after).connection, 'blink');
-        assert.equal(after.timers['wps-backstop'], undefined);
+        for (const key of ['wps-backstop', 'wps-search', 'wps-scan'] as const)
+          assert.equal(after.timers[key], undefined);
         assert.deepEqual(
           effects.filter((e) => e.type === 'WpsCancel'),
-          [{ type: 'WpsCancel', role: state.wps.role }],
+          wps.started && wps.role !== 'searching' ? [{ type: 'WpsCancel', role: wps.role }] : [],
         );
+        // Cancel, second press or timeout in any phase: back to the mode before the press.
+        if (ending !== 'ap' && wps.auto) assert.equal(after.mode, wps.returnTo);
+        if (ending !== 'ap' && !wps.auto) assert.equal(after.mode, state.mode);
       },
     ),
     { numRuns: 2000 },

@@ -77,11 +77,18 @@ test('wpa_supplicant.conf: no networks for AP mode; known networks as derived PS
   assert.equal(derivePsk('IEEE', 'password'), 'f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e');
 });
 
-test('dnsmasq.conf serves the AP and USB ranges and no DNS', () => {
-  const conf = dnsmasqConf(DEFAULT_PLAN, PATHS);
-  assert.ok(lines(conf).includes('dhcp-range=wlan0,192.168.4.2,192.168.4.20,255.255.255.0,24h'));
-  assert.ok(lines(conf).includes('dhcp-range=usb0,192.168.6.2,192.168.6.20,255.255.255.0,24h'));
-  assert.ok(lines(conf).includes('port=0'));
+test('dnsmasq.conf serves the AP and USB ranges, no default route, and a catch-all DNS that forwards nothing', () => {
+  const conf = lines(dnsmasqConf(DEFAULT_PLAN, PATHS));
+  assert.ok(conf.includes('dhcp-range=set:ap,192.168.4.2,192.168.4.20,255.255.255.0,24h'));
+  assert.ok(conf.includes('dhcp-range=set:usb,192.168.6.2,192.168.6.20,255.255.255.0,24h'));
+  assert.ok(!conf.includes('port=0'), 'DNS is served');
+  for (const line of ['no-resolv', 'no-hosts', 'address=/#/192.168.4.1', 'address=/#/192.168.6.1'])
+    assert.ok(conf.includes(line), line);
+  assert.ok(conf.includes('dhcp-option=tag:ap,option:router'), 'an empty router option: no default route');
+  assert.ok(conf.includes('dhcp-option=tag:ap,option:dns-server,192.168.4.1'));
+  assert.ok(conf.includes('dhcp-option=tag:usb,option:dns-server,192.168.6.1'));
+  assert.ok(!conf.some((l) => l.startsWith('server=')), 'nothing is forwarded');
+  assert.throws(() => dnsmasqConf({ ...DEFAULT_PLAN, apAddress: '192.168.4.1\naddress=/#/6.6.6.6' }, PATHS));
 });
 
 describe('validation', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type EventBody, REPLICATION_FLASH_MS, WPS_BACKSTOP_MS } from '../../src/device/model.js';
+import { AP_BRINGUP_MS, type EventBody, REPLICATION_FLASH_MS, WPS_BACKSTOP_MS } from '../../src/device/model.js';
 import { boot, ledsOf } from '../../src/device/reducer.js';
-import { AP_MODE, acting, CLIENT_MODE, ofType, run } from '../helpers/reduce.js';
+import { AP_MODE, acting, CLIENT_MODE, enabledAp, ofType, run } from '../helpers/reduce.js';
 
 const PHONE = '02:00:00:00:00:aa';
 const OTHER = '02:00:00:00:00:bb';
@@ -36,11 +36,15 @@ describe('boot', () => {
   test('after a crash in AP mode it comes back as an AP with the AP LED on (the original lost this)', () => {
     const [state, effects] = boot(AP_MODE);
     assert.equal(state.mode, 'ap');
-    assert.deepEqual(acting(effects).slice(0, 3), [
+    assert.deepEqual(acting(effects).slice(0, 4), [
       { type: 'ConfigureStation', networks: 'none' },
       { type: 'StartAp' },
-      { type: 'SetLed', led: 'ap', pattern: 'on' },
+      { type: 'StartTimer', key: 'ap-bringup', ms: AP_BRINGUP_MS, gen: 1 },
+      { type: 'SetLed', led: 'ap', pattern: 'blink' },
     ]);
+    // The AP LED is on once hostapd says the access point is enabled, not before.
+    const up = run([{ type: 'ApEnabled' }], state);
+    assert.equal(ledsOf(up.state).ap, 'on');
   });
 
   test('reconciling with the daemons restores the true association set', () => {
@@ -55,15 +59,19 @@ describe('AP button', () => {
     const { state, effects } = run([press('ap')], CLIENT_MODE);
     assert.equal(state.mode, 'ap');
     assert.deepEqual(acting(effects), [
-      { type: 'PersistState', persisted: { version: 1, mode: 'ap', keys: { oneTime: true, trusted: [] } } },
+      {
+        type: 'PersistState',
+        persisted: { version: 1, mode: 'ap', keys: { oneTime: true, trusted: [] }, wps: { autoRole: false } },
+      },
       { type: 'ConfigureStation', networks: 'none' },
       { type: 'StartAp' },
-      { type: 'SetLed', led: 'ap', pattern: 'on' },
+      { type: 'StartTimer', key: 'ap-bringup', ms: AP_BRINGUP_MS, gen: 1 },
+      { type: 'SetLed', led: 'ap', pattern: 'blink' },
     ]);
   });
 
   test('AP -> client: hostapd stopped before the station may roam, AP LED off', () => {
-    const { state, effects } = run([press('ap')], AP_MODE);
+    const { state, effects } = run([press('ap')], enabledAp());
     assert.equal(state.mode, 'client');
     assert.deepEqual(acting(effects).slice(1), [
       { type: 'StopAp' },
@@ -107,12 +115,15 @@ describe('WPS button', () => {
   });
 
   test('in AP mode starts a registrar search', () => {
-    const { effects } = run([press('wps')], AP_MODE);
+    const { effects } = run([press('wps')], enabledAp());
     assert.deepEqual(ofType(effects, 'WpsStart'), [{ type: 'WpsStart', role: 'registrar' }]);
   });
 
   test('a second press cancels; the LED goes back to the association truth', () => {
-    const { state, perEvent } = run([{ type: 'ApStationConnected', mac: PHONE }, press('wps'), press('wps')], AP_MODE);
+    const { state, perEvent } = run(
+      [{ type: 'ApStationConnected', mac: PHONE }, press('wps'), press('wps')],
+      enabledAp(),
+    );
     assert.equal(state.wps.phase, 'idle');
     assert.deepEqual(acting(perEvent[2] ?? []), [
       { type: 'WpsCancel', role: 'registrar' },
@@ -180,7 +191,7 @@ describe('how a search ends', () => {
   });
 
   test('a station joining by passphrase during an AP search does not end it (original bug 4)', () => {
-    const { state } = run([press('wps'), { type: 'ApStationConnected', mac: PHONE }], AP_MODE);
+    const { state } = run([press('wps'), { type: 'ApStationConnected', mac: PHONE }], enabledAp());
     assert.equal(state.wps.phase, 'active');
     assert.equal(ledsOf(state).connection, 'blink');
     const { state: after, effects } = run([press('wps')], state);
@@ -205,14 +216,14 @@ describe('how a search ends', () => {
   });
 
   test('a daemon that dies mid-search ends it as a failure', () => {
-    const { state } = run([press('wps'), { type: 'DaemonDown', daemon: 'ap', reason: 'socket gone' }], AP_MODE);
+    const { state } = run([press('wps'), { type: 'DaemonDown', daemon: 'ap', reason: 'socket gone' }], enabledAp());
     assert.equal(state.wps.phase, 'idle');
     assert.equal(state.lastWps?.outcome, 'fail');
     assert.deepEqual(state.daemons.ap, { state: 'down', reason: 'socket gone' });
   });
 
   test('a WPS start the daemon refused ends the search', () => {
-    const { state } = run([press('wps'), { type: 'EffectFailed', effect: 'WpsStart', error: 'FAIL' }], AP_MODE);
+    const { state } = run([press('wps'), { type: 'EffectFailed', effect: 'WpsStart', error: 'FAIL' }], enabledAp());
     assert.equal(state.wps.phase, 'idle');
     assert.equal(state.lastError, 'WpsStart: FAIL');
   });
@@ -357,11 +368,11 @@ describe('settings changes', () => {
   test('new AP settings in AP mode restart hostapd (cancelling a search first)', () => {
     const { state, perEvent } = run(
       [{ type: 'ApStationConnected', mac: PHONE }, press('wps'), { type: 'WifiSettingsChanged', scope: 'ap' }],
-      AP_MODE,
+      enabledAp(),
     );
     assert.deepEqual(
       acting(perEvent[2] ?? []).map((e) => e.type),
-      ['WpsCancel', 'CancelTimer', 'StopAp', 'StartAp', 'SetLed'],
+      ['WpsCancel', 'CancelTimer', 'StopAp', 'StartAp', 'StartTimer', 'SetLed', 'SetLed'],
     );
     assert.deepEqual(state.apStations, []);
   });

@@ -21,7 +21,7 @@ test('registrar: succeeds when the other device presses within the walk time', a
   clock.advance(1_000);
   assert.deepEqual(
     types().filter((t) => t !== 'UnknownDaemonEvent'),
-    ['WpsPbcActive', 'WpsEnrolleeRegistered', 'WpsSuccess', 'ApStationConnected'],
+    ['ApEnabled', 'WpsPbcActive', 'WpsEnrolleeRegistered', 'WpsSuccess', 'ApStationConnected'],
   );
   assert.deepEqual(events.at(-1), { type: 'ApStationConnected', mac: other.mac });
   assert.deepEqual(air.snapshot().ap.wpsKeys, [other.mac]);
@@ -71,7 +71,7 @@ test('cancel ends the search the way each daemon reports it', async () => {
   await air.ap.wpsCancel();
   assert.deepEqual(
     types().filter((t) => t !== 'UnknownDaemonEvent'),
-    ['WpsCancelled', 'WpsPbcActive', 'WpsTimeout'],
+    ['WpsCancelled', 'ApEnabled', 'WpsPbcActive', 'WpsTimeout'],
   );
 });
 
@@ -90,4 +90,22 @@ test('the station joins a known network in range, and drops it when it leaves ra
   assert.deepEqual(events.at(-1), { type: 'StationConnected', bssid: '02:00:00:00:05:00' });
   air.setNetwork({ ssid: 'home', bssid: '02:00:00:00:05:00', known: true, inRange: false });
   assert.deepEqual(events.at(-1), { type: 'StationDisconnected', bssid: '02:00:00:00:05:00' });
+});
+
+test('scans: another device in push-button mode shows as a registrar; an enrollee aims at one BSSID', async () => {
+  const { clock, air, types } = setup();
+  await air.station.configure('known');
+  const other = air.otherDevicePressesWps('02:00:00:00:07:00');
+  const report = await air.station.scan();
+  assert.deepEqual(
+    report.peers.filter((p) => p.pbc).map((p) => p.bssid),
+    [other.mac],
+  );
+  assert.ok(report.own);
+  await air.station.wpsStart('02:00:00:00:08:00');
+  clock.advance(1_000);
+  assert.ok(!types().includes('WpsSuccess'), 'enrolled with a registrar it did not aim at');
+  await air.station.wpsStart(other.mac);
+  clock.advance(1_000);
+  assert.ok(types().includes('WpsSuccess'));
 });

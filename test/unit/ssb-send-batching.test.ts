@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import pull from 'pull-stream';
 import { type Callback, coalesceBuffers, type End, type Read } from '../../src/ssb/coalesce.js';
-import { batchedBoxStream } from '../../src/ssb/library-fixes.js';
+import { batchedBoxStream } from '../../src/ssb/patches/box-stream-batching.js';
 import { ReadAhead, type Run, type RunSource } from '../../src/ssb/read-ahead.js';
 
 const require = createRequire(import.meta.url);

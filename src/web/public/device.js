@@ -31,7 +31,12 @@ function render(s) {
   }
 
   const mode = $('mode');
-  mode.textContent = s.mode === 'ap' ? 'Access point' : 'Client';
+  // The AP LED is on only while hostapd has the access point enabled; say why when it is not.
+  const ap = s.accessPoint ?? { state: 'enabled' };
+  const apNote = { starting: ' (coming up…)', failed: '', enabled: '', off: '' }[ap.state] ?? '';
+  mode.textContent = s.mode === 'ap' ? `Access point${apNote}` : 'Client';
+  if (s.mode === 'client' && ap.state === 'failed')
+    mode.textContent = `Client (access point failed: ${ap.reason ?? 'unknown'})`;
   mode.dataset.mode = s.mode;
 
   renderWps(s);
@@ -84,6 +89,13 @@ function render(s) {
   }
 }
 
+/** What the device is doing in a WPS session, in the user's words. */
+function wpsPhaseText(s) {
+  if (s.wpsRole === 'searching') return 'looking for another device…';
+  if (s.wpsRole === 'registrar') return 'hosting — press WPS on the other device';
+  return s.wpsTarget ? `joining ${s.wpsTarget}…` : 'joining …';
+}
+
 function renderWps(s) {
   const wps = $('wps');
   wps.dataset.state = s.wps;
@@ -93,10 +105,10 @@ function renderWps(s) {
     wps.textContent = 'idle';
     return;
   }
-  const role = s.wpsRole === 'registrar' ? 'registrar' : 'enrollee';
-  const aim = s.wpsRole === 'registrar' ? 'letting a device in' : 'looking for a network';
+  wps.dataset.role = s.wpsRole ?? '';
   const when = el('span', 'when');
-  wps.replaceChildren(`searching as ${role}`, when);
+  wps.replaceChildren(wpsPhaseText(s), when);
+  const aim = s.wpsRole === 'registrar' ? 'letting a device in' : 'looking for a network';
   const tick = () => {
     const left = Math.max(0, WALK_TIME_S - Math.floor((Date.now() - Date.parse(s.wpsSince)) / 1000));
     when.textContent = `${aim} · ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
@@ -225,5 +237,17 @@ async function pollOverview() {
   setTimeout(pollOverview, 2000);
 }
 
+/** Where people reach this device: its .local name (announced by Avahi) and its own addresses. */
+async function loadAddress() {
+  try {
+    const names = await api('/api/device-name');
+    const urls = [names.mdns ? `http://${names.mdns}/` : null, ...names.addresses.map((a) => `http://${a}/`)];
+    $('join-address').textContent = urls.filter(Boolean).join('  ·  ') || 'this computer only (simulator)';
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 void loadNetwork();
+void loadAddress();
 void pollOverview();

@@ -130,6 +130,25 @@ $('one-time').addEventListener('change', async (event) => {
   if (!result && current) box.checked = current.keys.oneTime;
 });
 
+$('guest-view').addEventListener('change', async (event) => {
+  const box = event.target;
+  const result = await act(
+    box,
+    () => api('/api/guest', { method: 'POST', json: { enabled: box.checked } }),
+    box.checked ? 'guest view on' : 'guest view off: only the owner sees this device’s page',
+  );
+  if (!result) box.checked = !box.checked;
+});
+
+async function loadGuest() {
+  try {
+    $('guest-view').checked = (await api('/api/guest')).enabled;
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 wireLogout();
+await loadGuest();
 await load();
 setInterval(load, 5000);

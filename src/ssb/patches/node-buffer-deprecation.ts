@@ -6,7 +6,10 @@
 //
 // One deprecated call from our own code (outside node_modules) with deprecation warnings silenced marks the
 // warning as emitted, and the check is skipped from then on. Nothing else changes: no warning is printed,
-// `process.noDeprecation` is restored, and Buffer behaves as before.
+// `process.noDeprecation` is restored, and Buffer behaves as before. This relies on Node's lib/buffer.js,
+// hence the range of Node versions whose code was read.
+import type { LibraryPatch } from './patch.js';
+
 export function skipBufferDeprecationChecks(): void {
   const previous = process.noDeprecation;
   process.noDeprecation = true;
@@ -17,3 +20,14 @@ export function skipBufferDeprecationChecks(): void {
     process.noDeprecation = previous;
   }
 }
+
+export const nodeBufferDeprecation: LibraryPatch<unknown> = {
+  name: 'buffer-deprecation-checked-once',
+  package: ['node'],
+  versions: '>=20.0.0 <23.0.0',
+  why: 'Node captures a stack trace for each new Buffer() from node_modules until DEP0005 was shown',
+  apply() {
+    skipBufferDeprecationChecks();
+    return undefined;
+  },
+};

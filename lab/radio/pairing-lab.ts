@@ -1,0 +1,431 @@
+// The radio lab's one-press pairing scenarios (issue #14) and the AP LED's truth (#17): real Smallworld
+// daemons with auto role on, each on ONE simulated radio in its own namespace (as a Pi's brcmfmac: no
+// AP + station at once), driving real hostapd and wpa_supplicant. Runs inside the lab VM as one
+// long-lived process (lab/radio/scenarios/pairing.sh). "PASS name (Ns)" / "FAIL name (Ns): why" per
+// scenario; figures to $LAB_OUT/figures.json.
+//
+//   node dist/lab/radio/pairing-lab.js [scenario...]      the named scenarios (all fast ones by default)
+//   node dist/lab/radio/pairing-lab.js --slow              also the slow ones (60 s apart, pressed alone)
+//   node dist/lab/radio/pairing-lab.js --bench N           the benchmark: N one-press and N two-button pairings
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FullStatus } from '../../src/device/status.js';
+import { assert, Device, inNs, keyValues, log, OUT, ROOT, sh, waitFor } from './lab-devices.js';
+
+const argv = process.argv.slice(2);
+const slow = argv.includes('--slow');
+const benchIndex = argv.indexOf('--bench');
+const benchRuns = benchIndex >= 0 ? Number(argv[benchIndex + 1] ?? 10) : 0;
+const only = argv.filter((a, i) => !a.startsWith('--') && !(benchIndex >= 0 && i === benchIndex + 1));
+const TRIALS = Number(process.env.PAIRING_TRIALS ?? 20);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const figures: Record<string, unknown> = {};
+const results: Array<{ name: string; ok: boolean; seconds: number; error?: string }> = [];
+const A = new Device('a', 'swa');
+const B = new Device('b', 'swb');
+const C = new Device('c', 'swc');
+const macs = new Map<Device, string>();
+
+async function setupRadios(devices: Device[]): Promise<void> {
+  for (let i = 0; i < devices.length; i++) {
+    const ns = (devices[i] as Device).ns;
+    const phy = readFileSync(`/sys/class/net/wlan${i}/phy80211/name`, 'utf8').trim();
+    if (!existsSync(`/run/netns/${ns}`)) await sh(['ip', 'netns', 'add', ns]);
+    await sh(['iw', 'phy', phy, 'set', 'netns', 'name', ns]);
+    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    if (i !== 0) await inNs(ns, ['ip', 'link', 'set', `wlan${i}`, 'name', 'wlan0']);
+    macs.set(devices[i] as Device, (await inNs(ns, ['cat', '/sys/class/net/wlan0/address'])).trim());
+  }
+}
+
+async function scenario(name: string, fn: () => Promise<void>, isSlow = false): Promise<void> {
+  if (only.length > 0 ? !only.includes(name) : isSlow && !slow) return;
+  const started = Date.now();
+  log(`--- ${name}`);
+  try {
+    await fn();
+    const seconds = (Date.now() - started) / 1000;
+    results.push({ name, ok: true, seconds });
+    console.log(`PASS ${name} (${seconds.toFixed(1)}s)`);
+  } catch (error) {
+    const seconds = (Date.now() - started) / 1000;
+    const message = (error as Error).message;
+    results.push({ name, ok: false, seconds, error: message });
+    console.log(`FAIL ${name} (${seconds.toFixed(1)}s): ${message}`);
+  }
+}
+
+const brief = (s: FullStatus) =>
+  `${s.mode}/${s.accessPoint.state} wps=${s.wps}${s.wpsRole ? `(${s.wpsRole})` : ''} last=${s.lastWps?.outcome ?? '-'}(${s.lastWps?.role ?? '-'}) assoc=${s.associations.map((a) => `${a.via}:${a.mac}`).join(',') || '-'} leds=${s.leds.ap}/${s.leds.connection}`;
+
+/**
+ * Back to the starting line: every device a client, idle, with no association, and its station holding
+ * no WPS credential from the last pairing (a fresh wpa_supplicant after AP mode, or RECONFIGURE).
+ */
+async function resetToClient(devices: Device[]): Promise<void> {
+  for (const d of devices) {
+    const s = await d.status();
+    if (s.wps === 'active') await d.request('wps', { action: 'cancel' });
+    if (s.mode === 'ap') await d.request('ap', { on: false });
+  }
+  for (const d of devices) {
+    await waitFor(`${d.name}'s station back`, 60_000, async () => (await d.status()).daemons.station.state === 'up');
+    await d.wpa(['reconfigure']).catch(() => '');
+  }
+  for (const d of devices) {
+    await waitFor(`${d.name} idle with no association`, 60_000, async () => {
+      const s = await d.status();
+      return s.mode === 'client' && s.wps === 'idle' && s.associations.length === 0;
+    });
+  }
+}
+
+interface PairResult {
+  paired: boolean;
+  twoAps: boolean;
+  host: Device | null;
+  joiner: Device | null;
+  /** From the press that completed the pair to the joiner's authorised association. */
+  seconds: number | null;
+  why: string;
+}
+
+/**
+ * Presses WPS on `first`, then on `second` after `gapMs`, and follows both until each search ended and
+ * the joiner is associated (or `limitMs` passed, when both are cancelled). The association counts when
+ * the joiner's Smallworld status shows it (wpa_supplicant's CTRL-EVENT-CONNECTED, after the 4-way
+ * handshake) and wpa_supplicant says WPA2-PSK/CCMP to the host's BSSID.
+ */
+async function pairTrial(first: Device, second: Device, gapMs: number, limitMs = 90_000): Promise<PairResult> {
+  await first.press('wps');
+  if (gapMs > 0) await sleep(gapMs);
+  await second.press('wps');
+  const pressed = Date.now();
+  const pair = [first, second];
+  let joinedAt: number | null = null;
+  let last: FullStatus[] = [];
+  const deadline = pressed + limitMs;
+  for (;;) {
+    last = await Promise.all(pair.map((d) => d.status()));
+    const hostIndex = last.findIndex((s) => s.mode === 'ap' && s.accessPoint.state === 'enabled');
+    const host = hostIndex >= 0 ? pair[hostIndex] : undefined;
+    const joinerIndex = 1 - hostIndex;
+    const joinerStatus = last[joinerIndex];
+    if (host && joinerStatus?.associations.some((a) => a.via === 'station' && a.mac === macs.get(host))) {
+      joinedAt ??= Date.now();
+    }
+    if (
+      last.every((s) => s.wps === 'idle') &&
+      (joinedAt !== null || last.every((s) => s.lastWps?.outcome !== 'success'))
+    )
+      break;
+    if (Date.now() > deadline) break;
+    await sleep(150);
+  }
+  const aps = last.filter((s) => s.mode === 'ap');
+  const hostIndex = last.findIndex((s) => s.mode === 'ap');
+  const host = hostIndex >= 0 ? (pair[hostIndex] as Device) : null;
+  const joiner = hostIndex >= 0 ? (pair[1 - hostIndex] as Device) : null;
+  let paired = false;
+  let why = last.map((s, i) => `${(pair[i] as Device).name}: ${brief(s)}`).join('; ');
+  if (host && joiner && joinedAt !== null && aps.length === 1) {
+    const w = keyValues(await joiner.wpa(['status']));
+    paired =
+      w.wpa_state === 'COMPLETED' &&
+      w.key_mgmt === 'WPA2-PSK' &&
+      w.pairwise_cipher === 'CCMP' &&
+      w.bssid === macs.get(host);
+    if (!paired) why += `; joiner's wpa_supplicant: ${w.wpa_state} ${w.key_mgmt} ${w.bssid}`;
+  }
+  if (Date.now() > deadline) {
+    why = `still going after ${limitMs / 1000} s: ${why}`;
+    for (const d of pair) if ((await d.status()).wps === 'active') await d.request('wps', { action: 'cancel' });
+  }
+  return {
+    paired,
+    twoAps: aps.length > 1,
+    host,
+    joiner,
+    seconds: joinedAt === null ? null : (joinedAt - pressed) / 1000,
+    why,
+  };
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+}
+
+async function apartScenario(first: Device, second: Device, gapMs: number): Promise<void> {
+  await resetToClient([A, B]);
+  const r = await pairTrial(first, second, gapMs, gapMs + 90_000);
+  assert(r.paired, `not paired: ${r.why}`);
+  assert(!r.twoAps, 'two access points up');
+  log(
+    `pressed ${gapMs / 1000} s apart: ${r.host?.name} hosts, ${r.joiner?.name} joined ${r.seconds?.toFixed(1)} s after the second press`,
+  );
+}
+
+async function waitStatus(d: Device, what: string, ms: number, check: (s: FullStatus) => boolean): Promise<FullStatus> {
+  return waitFor(`${d.name}: ${what}`, ms, async () => {
+    const s = await d.status();
+    return check(s) ? s : undefined;
+  });
+}
+
+function assertClean(s: FullStatus, who: string): void {
+  assert(s.wps === 'idle', `${who}: still searching (${brief(s)})`);
+  assert(s.mode === 'client', `${who}: not back in client mode (${brief(s)})`);
+  assert(s.leds.connection !== 'blink' && s.leds.ap === 'off', `${who}: LEDs ${JSON.stringify(s.leds)}`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(ROOT, { recursive: true });
+  const devices = benchRuns > 0 ? [A, B] : [A, B, C];
+  await setupRadios(devices);
+  log(`radios in namespaces ${devices.map((d) => d.ns).join(', ')}`);
+  await Promise.all(devices.map((d) => d.start()));
+  log('daemons up');
+
+  if (benchRuns > 0) {
+    await bench(benchRuns);
+  } else {
+    await scenarios();
+  }
+
+  for (const d of devices) await d.kill('SIGTERM');
+  writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
+  const failed = results.filter((r) => !r.ok);
+  appendFileSync(
+    join(OUT, 'summary'),
+    `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`,
+  );
+  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
+  process.exitCode = failed.length === 0 ? 0 : 1;
+}
+
+async function scenarios(): Promise<void> {
+  await scenario('pairing-simultaneous', async () => {
+    const trials: Array<{
+      first: string;
+      gapMs: number;
+      paired: boolean;
+      twoAps: boolean;
+      seconds: number | null;
+      host: string | null;
+    }> = [];
+    for (let i = 0; i < TRIALS; i++) {
+      await resetToClient([A, B]);
+      const [first, second] = i % 2 === 0 ? [A, B] : [B, A];
+      const gapMs = Math.floor(Math.random() * 100);
+      const r = await pairTrial(first, second, gapMs);
+      trials.push({
+        first: first.name,
+        gapMs,
+        paired: r.paired,
+        twoAps: r.twoAps,
+        seconds: r.seconds,
+        host: r.host?.name ?? null,
+      });
+      log(
+        `trial ${i + 1}/${TRIALS} (${first.name} first, +${gapMs} ms): ${r.paired ? `paired in ${r.seconds?.toFixed(1)} s, ${r.host?.name} hosts` : `NOT paired: ${r.why}`}`,
+      );
+    }
+    const paired = trials.filter((t) => t.paired);
+    const times = paired.map((t) => t.seconds as number);
+    figures.simultaneous = {
+      trials: trials.length,
+      paired: paired.length,
+      twoAps: trials.filter((t) => t.twoAps).length,
+      medianSeconds: median(times),
+      p90Seconds: quantile(times, 0.9),
+      hosts: { a: paired.filter((t) => t.host === 'a').length, b: paired.filter((t) => t.host === 'b').length },
+      detail: trials,
+    };
+    log(
+      `simultaneous: ${paired.length}/${trials.length} paired, median ${median(times).toFixed(1)} s, p90 ${quantile(times, 0.9).toFixed(1)} s`,
+    );
+    assert(
+      trials.every((t) => !t.twoAps),
+      'a trial ended with two access points up',
+    );
+    assert(paired.length >= Math.ceil(TRIALS * 0.95), `only ${paired.length} of ${trials.length} paired`);
+  });
+
+  await scenario('pairing-apart-1s', () => apartScenario(A, B, 1_000));
+  await scenario('pairing-apart-10s', () => apartScenario(B, A, 10_000));
+  await scenario('pairing-apart-60s', () => apartScenario(A, B, 60_000), true);
+
+  await scenario('pairing-cancel-each-phase', async () => {
+    await resetToClient([A, B]);
+    // Searching.
+    let s = await A.press('wps');
+    assert(s.wpsRole === 'searching' && s.leds.connection === 'blink', `not searching: ${brief(s)}`);
+    assertClean(await A.press('wps'), 'cancel while searching');
+    // Hosting, before and after hostapd enabled the access point.
+    await A.press('wps');
+    await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    assertClean(await A.press('wps'), 'cancel while the access point comes up');
+    await waitStatus(A, 'station back', 60_000, (x) => x.daemons.station.state === 'up');
+    await A.press('wps');
+    s = await waitStatus(
+      A,
+      'hosting with the AP enabled',
+      60_000,
+      (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
+    );
+    assert(s.leds.ap === 'on', `AP LED ${s.leds.ap} while hosting`);
+    assertClean(await A.press('wps'), 'cancel while hosting');
+    const gone = await waitStatus(A, 'hostapd stopped', 30_000, (x) => x.daemons.ap.state !== 'up');
+    assert(gone.mode === 'client', 'not a client after cancelling the hosting');
+    // Joining: B hosts, A finds it and enrolls, then A's owner changes their mind.
+    await waitStatus(A, 'station back', 60_000, (x) => x.daemons.station.state === 'up');
+    await B.press('wps');
+    await waitStatus(
+      B,
+      'hosting with the AP enabled',
+      60_000,
+      (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
+    );
+    await A.press('wps');
+    await waitStatus(A, 'joining', 30_000, (x) => x.wpsRole === 'enrollee');
+    assertClean(await A.press('wps'), 'cancel while joining');
+    assertClean(await B.press('wps'), 'cancel of the host');
+    await sleep(3_000);
+    for (const d of [A, B]) assertClean(await d.status(), `${d.name} a little later`);
+    assert(!(await A.status()).associations.length, 'A associated after cancelling');
+  });
+
+  await scenario('pairing-three-devices', async () => {
+    await resetToClient([A, B, C]);
+    await Promise.all([A.press('wps'), B.press('wps'), C.press('wps')]);
+    const ends = await waitFor('all three searches to end', 140_000, async () => {
+      const all = await Promise.all([A, B, C].map((d) => d.status()));
+      return all.every((s) => s.wps === 'idle') ? all : undefined;
+    });
+    await sleep(2_000);
+    const final = await Promise.all([A, B, C].map((d) => d.status()));
+    const hosts = final.filter((s) => s.mode === 'ap');
+    const outcome = final.map((s, i) => `${['a', 'b', 'c'][i]}: ${brief(s)}`).join('; ');
+    log(`three devices: ${outcome}`);
+    figures.threeDevices = ends.map((s) => ({ outcome: s.lastWps?.outcome, role: s.lastWps?.role, mode: s.mode }));
+    assert(hosts.length <= 1, `two access points: ${outcome}`);
+    for (const s of final) assert(s.leds.connection !== 'blink', `still blinking: ${outcome}`);
+    // Either a pair formed (one host with one joiner) or all three ended cleanly in client mode.
+    if (hosts.length === 1) {
+      const host = hosts[0] as FullStatus;
+      assert(host.associations.length >= 1 && host.lastWps?.outcome === 'success', `a host with nobody: ${outcome}`);
+    } else {
+      for (const s of final) assert(s.mode === 'client' && s.leds.ap === 'off', `unclean end: ${outcome}`);
+    }
+  });
+
+  await scenario('wps-right-after-ap', async () => {
+    await resetToClient([A, B]);
+    // The owner presses AP and WPS at once; hostapd is still coming up (COUNTRY_UPDATE...).
+    await A.press('ap');
+    const s = await A.press('wps');
+    assert(s.leds.connection === 'blink', 'the connection LED should blink while the AP comes up');
+    assert(s.leds.ap !== 'on' || s.accessPoint.state === 'enabled', 'AP LED on before hostapd enabled the AP');
+    await sleep(1_000);
+    await B.press('wps');
+    await waitStatus(A, 'the registrar to pair B', 90_000, (x) => x.wps === 'idle');
+    const a = await waitStatus(A, 'B counted on A', 30_000, (x) => x.associations.some((m) => m.mac === macs.get(B)));
+    assert(a.lastWps?.outcome === 'success' && a.lastWps.role === 'registrar', `A: ${brief(a)}`);
+    assert(a.leds.ap === 'on', 'AP LED off on a working AP');
+  });
+
+  await scenario('hostapd-refuses-to-start', async () => {
+    await resetToClient([A, B]);
+    // hostapd cannot start without its interface: take it away (put back at the end).
+    const phy = (await inNs('swa', ['cat', '/sys/class/net/wlan0/phy80211/name'])).trim();
+    await inNs('swa', ['iw', 'dev', 'wlan0', 'del']);
+    try {
+      await A.press('ap');
+      await A.press('wps');
+      let sawOn = false;
+      const s = await waitFor('A to give up on the access point', 90_000, async () => {
+        const x = await A.status();
+        if (x.leds.ap === 'on') sawOn = true;
+        return x.accessPoint.state === 'failed' ? x : undefined;
+      });
+      assert(!sawOn, 'the AP LED was on while hostapd never enabled the access point');
+      assert(s.mode === 'client' && s.leds.ap === 'off' && s.wps === 'idle', `after the failure: ${brief(s)}`);
+      assert(s.lastWps?.outcome === 'fail', `the WPS search should have failed: ${brief(s)}`);
+      assert((s.accessPoint.reason ?? '').length > 0 && s.lastError !== null, 'status does not say why');
+      log(`hostapd refused: accessPoint=${JSON.stringify(s.accessPoint)} lastError=${s.lastError}`);
+    } finally {
+      await inNs('swa', ['iw', 'phy', phy, 'interface', 'add', 'wlan0', 'type', 'managed']).catch(() => '');
+    }
+  });
+
+  await scenario(
+    'pairing-pressed-alone',
+    async () => {
+      await resetToClient([A, B]);
+      await A.press('wps');
+      await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+      const s = await waitStatus(A, 'the walk time to end', 150_000, (x) => x.wps === 'idle');
+      assert(s.lastWps?.outcome === 'timeout' && s.lastWps.role === 'registrar', `ended: ${brief(s)}`);
+      assertClean(s, 'pressed alone');
+    },
+    true,
+  );
+}
+
+/** Second press to authorised association: one press on both vs the two-button flow, in the same run. */
+async function bench(runs: number): Promise<void> {
+  const onePress: number[] = [];
+  const twoButton: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < runs; i++) {
+    await resetToClient([A, B]);
+    const [first, second] = i % 2 === 0 ? [A, B] : [B, A];
+    const r = await pairTrial(first, second, Math.floor(Math.random() * 100));
+    if (r.paired && r.seconds !== null) onePress.push(r.seconds);
+    else failures++;
+    log(`one-press ${i + 1}: ${r.paired ? `${r.seconds?.toFixed(1)} s` : `failed: ${r.why}`}`);
+
+    // Two buttons (as before auto role): the owner of `first` presses AP, and 4 s later both press WPS.
+    await resetToClient([A, B]);
+    await second.request('wps.auto-role', { enabled: false });
+    await first.press('ap');
+    await sleep(4_000);
+    const t = await pairTrial(first, second, Math.floor(Math.random() * 100));
+    await second.request('wps.auto-role', { enabled: true });
+    if (t.paired && t.seconds !== null) twoButton.push(t.seconds);
+    else failures++;
+    log(`two-button ${i + 1}: ${t.paired ? `${t.seconds?.toFixed(1)} s` : `failed: ${t.why}`}`);
+  }
+  const row = (xs: number[]) => ({ runs: xs.length, median: median(xs), p90: quantile(xs, 0.9), all: xs });
+  figures.bench = {
+    onePress: row(onePress),
+    twoButton: row(twoButton),
+    failures,
+    ratioOfMedians: median(onePress) / median(twoButton),
+  };
+  console.log(
+    `BENCH one-press (second press -> authorised association): median ${median(onePress).toFixed(1)} s, p90 ${quantile(onePress, 0.9).toFixed(1)} s over ${onePress.length}`,
+  );
+  console.log(
+    `BENCH two-button (AP, then WPS on both; last press -> authorised association): median ${median(twoButton).toFixed(1)} s, p90 ${quantile(twoButton, 0.9).toFixed(1)} s over ${twoButton.length}`,
+  );
+  console.log(
+    `BENCH ratio of medians one-press / two-button: ${(median(onePress) / median(twoButton)).toFixed(2)}; failures ${failures}`,
+  );
+  results.push({ name: 'bench', ok: failures === 0, seconds: 0 });
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error) => {
+    console.error(`lab error: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,73 @@
+// Pairing with one press (auto role): the pure decisions. A searching device and a registrar that keeps
+// watching both look at scan results and decide from them alone; the randomness of the search window
+// comes in as a number. Everything in a scan came over the air, so it is checked before it counts.
+import { type PeerAp, SEARCH_WINDOW_MAX_MS, SEARCH_WINDOW_MIN_MS } from './model.js';
+
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
+/** A BSSID as the reducer compares them: lowercase colon hex, or null for anything else. */
+export function bssidOf(text: unknown): string | null {
+  if (typeof text !== 'string') return null;
+  const lower = text.toLowerCase();
+  return MAC.test(lower) ? lower : null;
+}
+
+/**
+ * The peers in push-button mode, each BSSID once, our own excluded. Malformed entries (not a MAC, not
+ * a boolean flag) are dropped: a hostile beacon can make itself seen, not make us misread another.
+ */
+export function pbcPeers(own: string | null, peers: readonly PeerAp[]): string[] {
+  const found = new Set<string>();
+  for (const peer of Array.isArray(peers) ? peers.slice(0, 512) : []) {
+    if (peer === null || typeof peer !== 'object' || peer.pbc !== true) continue;
+    const bssid = bssidOf(peer.bssid);
+    if (bssid !== null && bssid !== own) found.add(bssid);
+  }
+  return [...found].sort();
+}
+
+/** The search window for a draw in [0, 1); a draw outside it (or not a number) counts as the middle. */
+export function searchWindowMs(draw: number): number {
+  const value = Number.isFinite(draw) && draw >= 0 && draw < 1 ? draw : 0.5;
+  return Math.round(SEARCH_WINDOW_MIN_MS + value * (SEARCH_WINDOW_MAX_MS - SEARCH_WINDOW_MIN_MS));
+}
+
+export type SearchDecision =
+  | { kind: 'keep-searching' }
+  | { kind: 'enroll'; bssid: string }
+  /** More than one registrar in push-button mode: WPS cannot tell which one the user meant. */
+  | { kind: 'overlap'; count: number };
+
+/** A searching device: one registrar found means enroll with it; none, look again; several, overlap. */
+export function decideSearch(own: string | null, peers: readonly PeerAp[]): SearchDecision {
+  const found = pbcPeers(own, peers);
+  if (found.length === 0) return { kind: 'keep-searching' };
+  if (found.length === 1) return { kind: 'enroll', bssid: found[0] as string };
+  return { kind: 'overlap', count: found.length };
+}
+
+export type WatchDecision =
+  | { kind: 'keep-hosting' }
+  /** Another registrar wins the tie-break: stop hosting and enroll with it. */
+  | { kind: 'step-down'; bssid: string }
+  | { kind: 'overlap'; count: number };
+
+/**
+ * Two registrars that see each other: the one with the lower BSSID steps down and enrolls with the
+ * other. Both compare the same two addresses, so exactly one of them steps down, whatever the order
+ * in which they noticed. Without our own address there is nothing to compare, so we keep hosting (the
+ * other one, which can compare, decides).
+ */
+export function decideWatch(own: string | null, peers: readonly PeerAp[]): WatchDecision {
+  const found = pbcPeers(own, peers);
+  if (found.length === 0) return { kind: 'keep-hosting' };
+  if (found.length > 1) return { kind: 'overlap', count: found.length };
+  const other = found[0] as string;
+  if (own === null) return { kind: 'keep-hosting' };
+  return steppingDownTo(own, other) ? { kind: 'step-down', bssid: other } : { kind: 'keep-hosting' };
+}
+
+/** The tie-break between two registrars: true when `own` is the one that steps down. */
+export function steppingDownTo(own: string, other: string): boolean {
+  return own < other;
+}

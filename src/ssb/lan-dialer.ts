@@ -1,0 +1,83 @@
+// Dials peers found on the LAN through ssb-conn, as lan-dial-policy.ts decides; the clock and the random
+// source are passed in.
+import type { LogSink } from '../log/logger.js';
+import type { DiscoveredPeer } from './auto-follow.js';
+import { decideLanDial, dialDelayMs } from './lan-dial-policy.js';
+import type { SsbServer } from './libraries.js';
+
+export interface LanDialerOptions {
+  ssb: SsbServer;
+  /** The distance of a feed in our follow graph (negative: blocked), if known. */
+  hopsOf(feed: string): number | undefined;
+  logger: LogSink;
+  now?: () => number;
+  random?: () => number;
+}
+
+export class LanDialer {
+  private readonly lastDial = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: LanDialerOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Keys we are connected or connecting to. */
+  connectedKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const [, data] of this.options.ssb.conn.hub().entries()) {
+      if (data.key !== undefined && (data.state === 'connected' || data.state === 'connecting')) keys.add(data.key);
+    }
+    return keys;
+  }
+
+  /** Dials a verified LAN peer if the policy says so. */
+  dialDiscovered(peer: DiscoveredPeer): void {
+    const { ssb, logger } = this.options;
+    const now = this.now();
+    const decision = decideLanDial({
+      self: ssb.id,
+      peer,
+      hops: this.options.hopsOf(peer.key),
+      connected: this.connectedKeys().has(peer.key),
+      lastDialAt: this.lastDial.get(peer.key),
+      now,
+    });
+    if (!decision.dial || peer.address === undefined) return;
+    this.lastDial.set(peer.key, now);
+    const { address } = peer;
+    this.dialOnce(peer.key, () =>
+      ssb.conn.connect(address, { type: 'lan', key: peer.key, verified: peer.verified }, (err) => {
+        if (err) logger.log('debug', 'could not dial LAN peer', { key: peer.key, error: err.message });
+      }),
+    );
+  }
+
+  /** Auto-follow's check of an unsigned beacon: connecting proves (or disproves) the key. */
+  probe(peer: DiscoveredPeer): void {
+    const { ssb, logger } = this.options;
+    if (this.connectedKeys().has(peer.key) || peer.address === undefined) return;
+    const { address } = peer;
+    logger.log('info', 'auto-follow: verifying an unsigned beacon by connecting', { key: peer.key, address });
+    this.dialOnce(peer.key, () =>
+      ssb.conn.connect(address, { type: 'lan', key: peer.key, verified: false }, (err) => {
+        if (err) logger.log('info', 'auto-follow: could not verify peer', { key: peer.key, error: err.message });
+      }),
+    );
+  }
+
+  private dialOnce(key: string, dial: () => void): void {
+    const { ssb } = this.options;
+    const delay = dialDelayMs(ssb.id, key, this.random());
+    if (delay === 0) {
+      dial();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (!(ssb as { closed?: boolean }).closed && !this.connectedKeys().has(key)) dial();
+    }, delay);
+    timer.unref();
+  }
+}
