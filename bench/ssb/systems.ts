@@ -3,9 +3,7 @@
 // process; driven over DATA/peer/peer.sock as `smallworld ssb …` is) and a stock ssb-server 16 (`bin.js
 // start`, driven with ssb-client over its unix socket). Every process started here is recorded by pid and
 // stopped by pid, also when the benchmark fails.
-
-import type { ChildProcess as Child, SpawnOptions } from 'node:child_process';
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess as Child, type ChildProcess, execFile, type SpawnOptions } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -123,7 +121,8 @@ export interface BenchNode {
 
 /** Where a node's processes run: a virtual LAN (lab/lan) or the town's links (lab/town). */
 export interface NamespaceHost {
-  spawn(device: string, argv: string[], options?: SpawnOptions): Child;
+  /** `launcher` runs before `ip netns exec` (e.g. a cgroup wrapper). */
+  spawn(device: string, argv: string[], options?: SpawnOptions, launcher?: string[]): Child;
   /** The device's address that other devices reach it at. */
   device(name: string): { address: string };
 }

@@ -181,10 +181,11 @@ export class TownNet {
   }
 
   /** Starts a process inside a device's namespace; killed (by pid) by destroy() if still running. */
-  spawn(name: string, argv: string[], options: SpawnOptions = {}): ChildProcess {
+  spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
     const [command, ...args] = argv;
     if (command === undefined) throw new Error('empty argv');
-    const child = spawn(IP, ['netns', 'exec', this.device(name).ns, command, ...args], options);
+    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
+    const child = spawn(first ?? IP, rest, options);
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
