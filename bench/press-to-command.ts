@@ -5,6 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { commandLine, HELP_OPTION, usageError } from '../src/cli/command-line.js';
 import { systemClock } from '../src/clock/clock.js';
 import { DeviceRuntime } from '../src/device/runtime.js';
 import { SimButtons, SimLeds } from '../src/gpio/sim.js';
@@ -14,8 +16,20 @@ import { DgramBridge } from '../src/wifi/ctrl/transport.js';
 import { WpaCtrl } from '../src/wifi/ctrl/wpa-ctrl.js';
 import type { AccessPointPort, WifiStationPort } from '../src/wifi/ports.js';
 
+const USAGE = `usage: node dist/bench/press-to-command.js [--json]   (npm run bench:press)
+
+The time from a WPS button event to WPS_PBC reaching a hostapd control socket, over RUNS presses (environment,
+default 200): median and p95.
+
+  --json   the figures as JSON
+  --help   this text`;
+const { values } = commandLine(USAGE, () =>
+  parseArgs({ options: { ...HELP_OPTION, json: { type: 'boolean', default: false } }, strict: true }),
+);
 const RUNS = Number(process.env.RUNS ?? 200);
-const json = process.argv.includes('--json');
+if (!Number.isInteger(RUNS) || RUNS < 1)
+  usageError(USAGE, `RUNS must be a positive whole number, not "${process.env.RUNS}"`);
+const json = values.json;
 
 const dir = await mkdtemp(join(tmpdir(), 'sw-bench-'));
 const bridge = new DgramBridge(join(dir, 'client'));

@@ -32,6 +32,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { commandLine, HELP_OPTION, usageError } from '../src/cli/command-line.js';
 import { findMemoryHierarchy, LIMIT_FILE } from './ssb/cgroup.js';
 import { type FixtureSizes, generateFixtures } from './ssb/fixtures.js';
 import { type LimitSummary, limitTable, summariseLimit } from './ssb/limit-report.js';
@@ -54,40 +55,61 @@ import { buildTemplate, killEverything, SSB_SERVER_BIN, SYSTEMS, type SystemName
 
 const run = promisify(execFile);
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string' },
-    only: { type: 'string' },
-    systems: { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    'memory-limit': { type: 'string' },
-    'time-limit': { type: 'string' },
-    out: { type: 'string' },
-    profile: { type: 'string' },
-    'heap-snapshot': { type: 'string' },
-    'smallworld-node-arg': { type: 'string', multiple: true },
-    'smallworld-env': { type: 'string', multiple: true },
-    'smallworld-log-level': { type: 'string' },
-  },
-  strict: true,
-});
+const USAGE = `usage: node dist/bench/ssb-bench.js [--json] [--quick] [--runs N] [--only a,b] [--systems a,b] [--keep] [--out DIR]
+       (npm run bench -- [options]; needs root and reference/ssb-server)
+
+Smallworld's SSB peer side by side with stock ssb-server 16 on a virtual LAN; figures to bench/results/<time>/.
+
+  --json        the results as JSON on stdout (progress is always on stderr); else the Markdown table
+  --quick       smaller workloads and 2 runs: a few minutes
+  --runs N      runs per figure, 1..20 (default 3)
+  --only a,b    scenarios: ${['crypto', 'replication', 'meet', 'photos', 'hold'].join(', ')}
+  --systems a,b ${SYSTEMS.join(', ')} (both by default)
+  --keep        keep the work directory (logs, databases)
+  --memory-limit MB  the hold scenario's receiving device runs in a memory cgroup of MB
+  --time-limit MIN   give up after MIN minutes (default 25, --quick 10)
+  --out DIR     where the results go
+Diagnostics (they change what is measured): --profile DIR, --heap-snapshot DIR, --smallworld-node-arg ARG,
+  --smallworld-env KEY=VALUE, --smallworld-log-level LEVEL
+  --help        this text`;
+
+const { values } = commandLine(USAGE, () =>
+  parseArgs({
+    options: {
+      ...HELP_OPTION,
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+      systems: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'memory-limit': { type: 'string' },
+      'time-limit': { type: 'string' },
+      out: { type: 'string' },
+      profile: { type: 'string' },
+      'heap-snapshot': { type: 'string' },
+      'smallworld-node-arg': { type: 'string', multiple: true },
+      'smallworld-env': { type: 'string', multiple: true },
+      'smallworld-log-level': { type: 'string' },
+    },
+    strict: true,
+  }),
+);
 
 const quick = values.quick;
 const runs = values.runs === undefined ? (quick ? 2 : 3) : Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs takes 1..20');
+if (!Number.isInteger(runs) || runs < 1 || runs > 20) usageError(USAGE, '--runs takes 1..20');
 const holdRuns = values.runs === undefined ? Math.min(runs, 2) : runs;
 const SCENARIOS = ['crypto', 'replication', 'meet', 'photos', 'hold'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 const only = new Set((values.only ?? SCENARIOS.join(',')).split(',').filter((s) => s.length > 0));
-for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}`);
+for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) usageError(USAGE, `unknown scenario ${s}`);
 const systems = (values.systems ?? SYSTEMS.join(',')).split(',') as SystemName[];
-for (const s of systems) if (!SYSTEMS.includes(s)) throw new Error(`unknown system ${s}`);
+for (const s of systems) if (!SYSTEMS.includes(s)) usageError(USAGE, `unknown system ${s}`);
 const memoryLimitMB = values['memory-limit'] === undefined ? null : Number(values['memory-limit']);
 if (memoryLimitMB !== null && (!Number.isInteger(memoryLimitMB) || memoryLimitMB < 64 || memoryLimitMB > 65_536))
-  throw new Error('--memory-limit takes a whole number of MB, 64..65536');
-if (memoryLimitMB !== null && !only.has('hold')) throw new Error('--memory-limit applies to the hold scenario');
+  usageError(USAGE, '--memory-limit takes a whole number of MB, 64..65536');
+if (memoryLimitMB !== null && !only.has('hold')) usageError(USAGE, '--memory-limit applies to the hold scenario');
 
 const sizes: FixtureSizes = quick
   ? { replication: 5000, meet: 1000, photos: 5, photoBytes: 2_000_000, holdFeeds: 20, holdPerFeed: 1000 }
@@ -252,7 +274,7 @@ async function cleanup(): Promise<void> {
 
 // Bounded in time whatever happens: a stuck scenario cannot keep the benchmark (or its namespaces) alive.
 const timeLimitMin = values['time-limit'] === undefined ? (quick ? 10 : 25) : Number(values['time-limit']);
-if (!(timeLimitMin > 0 && timeLimitMin <= 600)) throw new Error('--time-limit takes minutes, up to 600');
+if (!(timeLimitMin > 0 && timeLimitMin <= 600)) usageError(USAGE, '--time-limit takes minutes, up to 600');
 const HARD_LIMIT_MS = timeLimitMin * 60_000;
 const watchdog = setTimeout(() => {
   progress(`giving up after ${HARD_LIMIT_MS / 60_000} minutes`);

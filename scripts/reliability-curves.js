@@ -2,9 +2,17 @@
 // Draws the churn soak's resource curves (resident memory and open file descriptors of every daemon and
 // peer process over time) from the figures file as one SVG. Usage:
 //   node scripts/reliability-curves.js [figures.jsonl] [out.svg]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { commandLine, usageError } from './lib/command-line.js';
 
-const [input = '.reliability/figures.jsonl', output = 'docs/images/soak-curves.svg'] = process.argv.slice(2);
+const USAGE = `usage: node scripts/reliability-curves.js [figures.jsonl] [out.svg]
+
+Draws the churn soak's memory and file-descriptor curves as SVG (defaults: .reliability/figures.jsonl,
+docs/images/soak-curves.svg).`;
+const { positionals } = commandLine(USAGE, { allowPositionals: true });
+if (positionals.length > 2) usageError(USAGE, 'at most two arguments');
+const [input = '.reliability/figures.jsonl', output = 'docs/images/soak-curves.svg'] = positionals;
+if (!existsSync(input)) usageError(USAGE, `no figures file at ${input} (run npm run test:reliability first)`);
 let soak = null;
 for (const line of readFileSync(input, 'utf8').split('\n')) {
   if (!line.trim()) continue;

@@ -3,6 +3,11 @@
 // as the closing lines of `npm run test:reliability`.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { commandLine } from './lib/command-line.js';
+
+commandLine(`usage: node scripts/reliability-report.js
+
+Prints the newest figures of each reliability suite from SW_FIGURES_FILE (default .reliability/figures.jsonl).`);
 
 const file = resolve(process.env.SW_FIGURES_FILE ?? '.reliability/figures.jsonl');
 if (!existsSync(file)) {

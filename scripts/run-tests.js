@@ -4,8 +4,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { commandLine, usageError } from './lib/command-line.js';
 
-const groups = process.argv.slice(2);
+// The groups are test/'s folders (helpers and fixtures hold no tests).
+const GROUPS = existsSync('test')
+  ? readdirSync('test').filter((d) => !['helpers', 'fixtures'].includes(d) && statSync(join('test', d)).isDirectory())
+  : [];
+const USAGE = `usage: node scripts/run-tests.js GROUP...   (after npm run build)
+
+Runs the compiled tests of the groups named (dist/test/GROUP), in one run of Node's test runner.
+Groups: ${GROUPS.join(', ')}. npm test runs unit property integration browser lan.`;
+const { positionals: groups } = commandLine(USAGE, { allowPositionals: true });
+if (groups.length === 0) usageError(USAGE, 'name at least one group');
+for (const group of groups)
+  if (!GROUPS.includes(group) && !existsSync(join('dist', 'test', group)))
+    usageError(USAGE, `no test group named "${group}"`);
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {

@@ -5,7 +5,17 @@
 import { createRequire } from 'node:module';
 import { machine } from 'node:os';
 import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
 import { checkNativeCrypto } from '../../src/ssb/native-crypto.js';
+
+commandLine(
+  `usage: node dist/lab/arm64/probe.js
+
+Prints, as one JSON object, this Node.js process's version and CPU and the native binaries it loaded
+(lab/arm64/run.sh runs it under emulation and on the host).`,
+  () => parseArgs({ options: HELP_OPTION, strict: true }),
+);
 
 interface NativeModule {
   loaded: boolean;

@@ -44,7 +44,14 @@ while [ $# -gt 0 ]; do
 		ARCH=${1#--arch=}
 		shift
 		;;
+	--help | -h)
+		echo "usage: $0 [--arch arm64|armhf]   (npm run test:arm64; needs root and qemu-user-static)"
+		echo "The unit, property and SSB tests on Debian's Node.js for that CPU under qemu-user;"
+		echo "SMALLWORLD_ARM64_BUDGET (seconds) bounds the run."
+		exit 0
+		;;
 	*)
+		echo "run.sh: unknown argument: $1" >&2
 		echo "usage: $0 [--arch arm64|armhf]" >&2
 		exit 2
 		;;

@@ -6,6 +6,8 @@
 // "FAIL name (Ns): why" per scenario and writes figures to $LAB_OUT/figures.json.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
 import {
   assert,
   Device,
@@ -21,7 +23,13 @@ import {
   waitFor,
 } from './lab-devices.js';
 
-const only = process.argv.slice(2);
+const { positionals: only } = commandLine(
+  `usage: node dist/lab/radio/device-lab.js [SCENARIO...]   (inside the radio lab's VM: lab/radio/scenarios/smallworld.sh)
+
+Real Smallworld daemons on mac80211_hwsim radios with hostapd, wpa_supplicant and dnsmasq; every scenario, or
+only those named. Prints PASS/FAIL per scenario; figures go to $LAB_OUT/figures.json.`,
+  () => parseArgs({ options: HELP_OPTION, allowPositionals: true, strict: true }),
+);
 
 // ---- the lab ----
 

@@ -27,7 +27,13 @@ CACHE=${SMALLWORLD_LAB_CACHE:-/var/cache/smallworld-lab}
 VERBOSE=${VERBOSE:-0}
 KEEP_RUNS=${LAB_KEEP_RUNS:-20}
 
-if [ $# -lt 1 ]; then
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	echo "usage: $0 SCENARIO_SCRIPT [args...]   (one radio lab scenario in its own VM boot; needs root)"
+	echo "lab/radio/test.sh runs them all. VERBOSE=1 streams the guest console."
+	exit 0
+fi
+if [ $# -lt 1 ] || [[ $1 == -* ]]; then
+	if [ $# -lt 1 ]; then echo "run.sh: a scenario script is needed" >&2; else echo "run.sh: unknown argument: $1" >&2; fi
 	echo "usage: $0 SCENARIO_SCRIPT [args...]" >&2
 	exit 2
 fi

@@ -15,6 +15,21 @@ set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+for arg in "$@"; do
+	case $arg in
+	--help | -h)
+		echo "usage: lab/radio/test.sh [SCENARIO...]   (npm run test:radio; needs root)"
+		sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		exit 0
+		;;
+	-*)
+		echo "test.sh: unknown flag: $arg" >&2
+		echo "usage: lab/radio/test.sh [SCENARIO...]   (--help for more)" >&2
+		exit 2
+		;;
+	esac
+done
+
 # Once up front, so a missing package or kernel shows as one clear failure, not one per scenario.
 if ! "$LAB_DIR/prepare.sh"; then
 	echo "FAIL prepare"

@@ -80,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (command !== 'install' && command !== 'uninstall' && asksForHelp(rest)) {
+    process.stdout.write(usageOf(command));
+    return EXIT.ok;
+  }
   switch (command) {
     case 'start':
       return start(rest);
@@ -108,6 +112,26 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** `--help` or `-h` as a flag (not after `--`): a value that starts with a dash must be given as --flag=VALUE. */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** The part of the usage about one command (its lines and their continuations), or all of it. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith(`  ${command} `) || line === `  ${command}`) inside = true;
+    else if (!/^ {6,}\S/.test(line)) inside = false;
+    if (inside) picked.push(line);
+  }
+  if (picked.length === 0) return USAGE;
+  return `Usage: smallworld ${command} …\n\n${picked.join('\n')}\n\nEvery command takes --data DIR (default: $SMALLWORLD_DATA, then /var/lib/smallworld).\n`;
 }
 
 const peerFlags = {
