@@ -23,6 +23,17 @@ export interface DevicePorts {
   defaults?: BootDefaults;
 }
 
+/** The effects run by the Wi-Fi ports, one at a time in the Wi-Fi lane. */
+type WifiEffect = Extract<
+  Effect,
+  { type: 'ConfigureStation' | 'StartAp' | 'StopAp' | 'WpsStart' | 'WpsCancel' | 'ForgetWpsKey' | 'Reconcile' }
+>;
+
+/** A new effect type that no case names fails to compile here, not when it first runs. */
+function unhandled(effect: never): never {
+  throw new Error(`effect ${(effect as { type?: unknown }).type} has no executor`);
+}
+
 /** Scans run in their own lane: a scan takes seconds and must not hold up a mode change or a cancel. */
 type Lane = 'wifi' | 'scan' | 'leds' | 'persist';
 
@@ -138,8 +149,17 @@ export class DeviceRuntime {
             void this.dispatch({ type: 'ScanResults', via: effect.via, own: report.own, peers: report.peers });
           });
           return;
-        default:
+        case 'ConfigureStation':
+        case 'StartAp':
+        case 'StopAp':
+        case 'WpsStart':
+        case 'WpsCancel':
+        case 'ForgetWpsKey':
+        case 'Reconcile':
           this.enqueue('wifi', id, effect, () => this.executeWifi(effect));
+          return;
+        default:
+          unhandled(effect);
       }
     });
   }
@@ -158,7 +178,7 @@ export class DeviceRuntime {
     });
   }
 
-  private async executeWifi(effect: Effect): Promise<void> {
+  private async executeWifi(effect: WifiEffect): Promise<void> {
     const { station, ap } = this.ports;
     switch (effect.type) {
       case 'ConfigureStation':
@@ -183,7 +203,7 @@ export class DeviceRuntime {
         }
         return;
       default:
-        throw new Error(`effect ${effect.type} has no Wi-Fi executor`);
+        return unhandled(effect);
     }
   }
 }

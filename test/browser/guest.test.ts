@@ -52,7 +52,8 @@ const noRedirectBody = (answer: { body: string }) => assert.equal(answer.body, '
 before(
   async () => {
     dataDir = await makeTempDir();
-    daemon = await startDaemon(dataDir, 45_000, true);
+    // No auto-follow: other test runs on this machine's loopback LAN must not add their posts to the page.
+    daemon = await startDaemon(dataDir, 45_000, true, ['--no-auto-follow']);
     admin = await setUpAdmin(daemon);
     const photoFile = join(dataDir, 'sunset.png');
     await writeFile(photoFile, makePng(480, 320, [230, 120, 40]));
