@@ -136,7 +136,7 @@ export class Device {
     child.stdout?.pipe(logFile);
     child.stderr?.pipe(logFile);
     this.daemon = child;
-    this.client = await waitFor(`${this.name}'s control socket`, 90_000, async () => {
+    this.client = await waitFor(`${this.name}'s control socket`, 180_000, async () => {
       if (child.exitCode !== null) throw new Error(`daemon ${this.name} exited with ${child.exitCode}`);
       return existsSync(join(this.data, 'control.sock'))
         ? ControlClient.connect(join(this.data, 'control.sock'))

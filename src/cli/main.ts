@@ -166,6 +166,7 @@ function peerSettings(
       port: values['ssb-port'] === undefined ? config.ssb.port : parsePort(values['ssb-port'], '--ssb-port'),
       hops: config.ssb.hops,
       autoFollow: { ...config.ssb.autoFollow, enabled: config.ssb.autoFollow.enabled && !values['no-auto-follow'] },
+      reserveBytes: config.storage.reserveBytes,
     },
   };
 }

@@ -81,6 +81,18 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, buttons: DEFAULT_BUTTONS_CONFIG, leds: DEFAULT_LEDS_CONFIG }),
+    /** The card's budget (storage/budget.ts): bytes kept free; default 5% of the file system, 1 MiB..1 GiB. */
+    storage: z
+      .object({
+        reserveBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 50)
+          .optional(),
+      })
+      .strict()
+      .default({}),
     wps: z
       .object({
         /** Pairing with one press: a WPS press in client mode searches for a peer registrar, else hosts. */

@@ -18,6 +18,8 @@ import { peerEnvironment } from '../peer/allocator.js';
 import { peerHeapOptions } from '../peer/heap-limit.js';
 import type { SsbOptions } from '../peer/peer.js';
 import { decideRestart, isFailure } from '../peer/restart-policy.js';
+import type { StorageReport } from '../storage/budget.js';
+import { StorageMonitor } from '../storage/space.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
@@ -61,6 +63,9 @@ export interface DaemonOptions {
   spawnPeer?: boolean;
 }
 
+/** How often the storage figures are read again between status requests. */
+const STORAGE_POLL_MS = 10_000;
+
 export class Daemon {
   readonly runtime: DeviceRuntime;
   readonly air: SimAir | null;
@@ -78,6 +83,9 @@ export class Daemon {
   private peerStarts: number[] = [];
   private peerRestart: NodeJS.Timeout | null = null;
   private readonly bridge: DgramBridge | null;
+  private readonly storageMonitor: StorageMonitor;
+  private storage: StorageReport = { usedBytes: 0, freeBytes: 0, budgetBytes: 0, state: 'ok' };
+  private storageTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
@@ -93,6 +101,11 @@ export class Daemon {
       channel: config.wifi.channel,
     };
     this.settingsStore = new WifiSettingsStore(options.dataDir);
+    this.storageMonitor = new StorageMonitor({
+      dir: options.dataDir,
+      reserveBytes: config.storage.reserveBytes,
+      usageMaxAgeMs: 5000,
+    });
     const emit = (event: EventBody) => void this.runtime.dispatch(event);
     let station: WifiStationPort;
     let ap: AccessPointPort;
@@ -166,6 +179,9 @@ export class Daemon {
       await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
       await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'ap' });
     }
+    await this.refreshStorage();
+    this.storageTimer = setInterval(() => void this.refreshStorage(), STORAGE_POLL_MS);
+    this.storageTimer.unref();
     await this.server.listen();
     this.options.logger.log('info', 'control socket listening', { path: socketPathFor(this.options.dataDir) });
     const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
@@ -180,11 +196,26 @@ export class Daemon {
       dataDir: this.options.dataDir,
       pid: process.pid,
       version: VERSION,
+      storage: this.storage,
     };
+  }
+
+  /** Reads the card's figures; a failure keeps the last ones (and says so once per failure). */
+  private async refreshStorage(): Promise<void> {
+    try {
+      const report = await this.storageMonitor.report();
+      if (report.state !== this.storage.state) {
+        this.options.logger.log(report.state === 'ok' ? 'info' : 'warn', 'storage', { ...report });
+      }
+      this.storage = report;
+    } catch (error) {
+      this.options.logger.log('warn', 'cannot read the storage figures', { error: (error as Error).message });
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.storageTimer) clearInterval(this.storageTimer);
     if (this.peerRestart) clearTimeout(this.peerRestart);
     const peer = this.peer;
     if (peer && peer.exitCode === null && peer.signalCode === null) {
@@ -292,6 +323,7 @@ export class Daemon {
     const runtime = this.runtime;
     switch (request.cmd) {
       case 'status':
+        await this.refreshStorage();
         return this.status();
       case 'press':
         await runtime.dispatch({ type: 'ButtonPressed', button: request.button });

@@ -288,8 +288,15 @@ function switchMode(state: DeviceState, at: number, mode: Mode): ReducerResult {
 }
 
 /** The access point gave up (never enabled, or hostapd refused to start): back to client mode. */
-function apFailed(state: DeviceState, at: number, reason: string): ReducerResult {
+function apFailed(state: DeviceState, at: number, error: string): ReducerResult {
   if (state.mode !== 'ap') return [state, []];
+  // The status shows one line; a command's stderr may bring several.
+  const reason = error
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join(': ')
+    .slice(0, 200);
   const [ended, wpsEffects] = endWps(
     withWps(state, { auto: false }),
     at,

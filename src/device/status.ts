@@ -1,4 +1,5 @@
 // The device's state as the outside world sees it (CLI `status --json`, the web page, tests).
+import type { StorageReport } from '../storage/budget.js';
 import type { AccessPointState, DeviceState, LedName, LedPattern, Mode, WifiSource, WpsPhase } from './model.js';
 import { associationCount, ledsOf } from './reducer.js';
 
@@ -66,4 +67,6 @@ export interface FullStatus extends DeviceStatus {
   dataDir: string;
   pid: number;
   version: string;
+  /** The card: what the device's data uses, what is free, its budget and whether it is tight or full. */
+  storage: StorageReport;
 }

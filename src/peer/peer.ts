@@ -19,6 +19,8 @@ export interface SsbOptions {
   port: number;
   autoFollow: Partial<AutoFollowPolicy> & { enabled: boolean };
   hops: number;
+  /** Bytes of the card kept free (config `storage.reserveBytes`); undefined: the default. */
+  reserveBytes?: number | undefined;
 }
 
 export interface PeerOptions {
@@ -69,6 +71,8 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
         autoFollow: options.ssb.autoFollow.enabled ? options.ssb.autoFollow : false,
         lanDiscovery: true,
         hops: options.ssb.hops,
+        reserveBytes: options.ssb.reserveBytes,
+        storageReportDir: options.dataDir,
         logger,
       });
     } catch (error) {

@@ -5,13 +5,16 @@ import type SecretStack from 'secret-stack';
 import type ssbDb2 from 'ssb-db2';
 import type ssbFriends from 'ssb-friends';
 import type { LogSink } from '../log/logger.js';
+import { checkBlobFile } from '../storage/blob-integrity.js';
+import { asStorageError } from '../storage/errors.js';
 import { type AboutMessage, profilesFromAbouts } from './about.js';
 import { type AutoFollower, isFeedId, savePolicyOverride, withPolicyChange } from './auto-follow.js';
-import { syncBlob } from './durable.js';
+import { blobPath, syncBlob } from './durable.js';
 import type { LegacyLan } from './legacy-lan.js';
 import type { SsbLibraries, SsbServer } from './libraries.js';
 import type { NativeCryptoReport } from './native-crypto.js';
 import type { PeerInfo, SsbPeer, StoredMessage } from './peer-api.js';
+import type { PeerStorage } from './peer-storage.js';
 import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
 import type { ReplicationWatch } from './replication-watch.js';
@@ -48,6 +51,8 @@ export interface PeerHandleParts {
   policyPath: string;
   replication: ReplicationWatch;
   legacyLan: LegacyLan | null;
+  /** The storage budget, asked before each write (peer-storage.ts). */
+  storage: PeerStorage;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,7 @@ export function peerHandle(parts: PeerHandleParts): SsbPeer {
       if (typeof content !== 'object' || content === null || typeof content.type !== 'string' || content.type === '') {
         throw new TypeError('content needs a non-empty string `type`');
       }
+      await parts.storage.admitPost();
       const msg = await callback<ssbDb2.Msg>((cb) => ssb.db.publish(content, cb));
       if (!msg) throw new Error('publish returned no message');
       await logSynced();
@@ -156,17 +162,31 @@ export function peerHandle(parts: PeerHandleParts): SsbPeer {
           return true;
         }),
       );
-      const id = await new Promise<string>((resolve, reject) => {
-        pull(
-          counted,
-          ssb.blobs.add((err, blobId) => {
-            if (overflow) reject(overflow);
-            else if (err) reject(err);
-            else if (blobId) resolve(blobId);
-            else reject(new Error('ssb-blobs returned no blob id'));
-          }),
-        );
+      // Refused up front when it would eat into the reserve (storage/budget.ts).
+      await parts.storage.admitPhoto(data instanceof Uint8Array ? data.byteLength : 0);
+      const id = await parts.storage.ownWrite(async () => {
+        try {
+          return await new Promise<string>((resolve, reject) => {
+            pull(
+              counted,
+              ssb.blobs.add((err, blobId) => {
+                if (overflow) reject(overflow);
+                else if (err) reject(err);
+                else if (blobId) resolve(blobId);
+                else reject(new Error('ssb-blobs returned no blob id'));
+              }),
+            );
+          });
+        } catch (error) {
+          // multiblob wraps the write's error ("could not write to tmpfile"); the owner reads "storage full".
+          throw asStorageError(error, 'the photo was not stored');
+        }
       });
+      // The file under its id must hold exactly what was given (the write path is ours, but a card can lie).
+      const check = await checkBlobFile(blobPath(dataDir, id), id, size);
+      if (!check.ok) {
+        throw new Error(`the photo was not stored intact (${check.missing ? 'missing after writing' : check.reason})`);
+      }
       await syncBlob(dataDir, id);
       return id;
     },

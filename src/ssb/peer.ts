@@ -39,6 +39,7 @@ import { classicValidator } from './patches/classic-validate-batch.js';
 import { logPatches, patchLibraries, patchServer } from './patches/index.js';
 import type { SsbPeer } from './peer-api.js';
 import { peerHandle } from './peer-handle.js';
+import { PeerStorage } from './peer-storage.js';
 import { ReplicationWatch } from './replication-watch.js';
 
 export type { LanDiscoveryOptions } from './lan-discovery.js';
@@ -64,6 +65,10 @@ export interface SsbPeerOptions {
   blobsMaxBytes?: number;
   /** Network identity; the main SSB network unless testing. */
   caps?: { shs: string; sign?: string };
+  /** Bytes of the card kept free (storage/budget.ts); a default from the file system's size. */
+  reserveBytes?: number | undefined;
+  /** The directory whose size the storage report shows (the device's data directory). */
+  storageReportDir?: string;
 }
 
 /** secret-stack reports "listening" even when the port was taken, so find out before starting. */
@@ -293,9 +298,21 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     for (const id of mentionedBlobs(kvt.value.content, blobsMaxBytes)) blobWants.add(id);
   });
 
+  // The storage budget (peer-storage.ts): photos and posts refused with "the device's storage is full"
+  // before the card is, photos from friends paused at the reserve.
+  const storage = new PeerStorage({
+    ssbDir: dataDir,
+    reportDir: options.storageReportDir ?? dataDir,
+    blobsDir: join(dataDir, 'blobs'),
+    reserveBytes: options.reserveBytes,
+    logger,
+  });
+  await storage.start();
+
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      storage.stop();
       replication.stop();
       unsubscribeAdded();
       collector.stop();
@@ -328,6 +345,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     policyPath,
     replication,
     legacyLan: discovery.legacyLan,
+    storage,
     close,
   });
 }

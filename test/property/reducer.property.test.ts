@@ -367,7 +367,9 @@ test('the persisted mode always matches the mode, through any sequence', { timeo
       const { state } = runSteps(persisted, steps);
       // Coming back from what was persisted gives the same mode and key policy.
       const [rebooted] = boot(persistedOf(state));
-      assert.equal(rebooted.mode, state.mode);
+      // An auto-role registrar hosts only for its session: a crash then comes back in the mode before the press.
+      const expected = state.wps.phase === 'active' && state.wps.auto ? state.wps.returnTo : state.mode;
+      assert.equal(rebooted.mode, expected);
       assert.deepEqual(persistedOf(rebooted), persistedOf(state));
     }),
     { numRuns: 1000 },

@@ -16,6 +16,8 @@ import { db2AppendQueue } from './db2-append-queue.js';
 import { db2OnceWhen } from './db2-once-when.js';
 import { ebtReadAhead } from './ebt-read-ahead.js';
 import { logBlockCache } from './log-block-cache.js';
+import { logWriteRetry } from './log-write-retry.js';
+import { multiblobDurableWrite } from './multiblob-durable-write.js';
 import { nodeBufferDeprecation } from './node-buffer-deprecation.js';
 import { applyPatch, type LibraryPatch, type PatchOutcome } from './patch.js';
 import type { ServerPatchContext } from './server-context.js';
@@ -33,6 +35,8 @@ export const MODULE_PATCHES: ReadonlyArray<LibraryPatch<{ logger: LogSink }>> = 
   boxStreamBatching,
   boxStreamInboundGate,
   classicValidateBatch,
+  multiblobDurableWrite,
+  logWriteRetry,
 ];
 
 export const SERVER_PATCHES: ReadonlyArray<LibraryPatch<ServerPatchContext>> = [

@@ -1,0 +1,174 @@
+// The SSB peer's side of the storage budget (storage/budget.ts): what may still be written, asked before
+// each write rather than learnt from a failure. The owner's photo is refused with "the device's storage is
+// full" when it would eat into the reserve (after evicting what the rules allow); photos from friends pause
+// once the reserve is reached (the blob write gate); posts, small, flow until a last floor that keeps the
+// database log able to write what it has promised.
+import type { LogSink } from '../log/logger.js';
+import { admitsPost, formatBytes, POST_FLOOR_BYTES, type StorageReport, shortfallFor } from '../storage/budget.js';
+import { StorageFullError } from '../storage/errors.js';
+import { StorageMonitor } from '../storage/space.js';
+import { setWriteGate } from '../storage/write-file-sink.js';
+
+export interface EvictedBlob {
+  blob: string;
+  size: number;
+  /** Whose post mentioned it, and how far they are in the follow graph. */
+  author: string | null;
+  hops: number | null;
+  at: string;
+}
+
+export interface StorageView {
+  report: StorageReport;
+  reserveBytes: number;
+  /** New photos from friends are not fetched while the reserve is reached. */
+  photosPaused: boolean;
+  /** Even posts are refused (the last floor). */
+  postsPaused: boolean;
+  /** Recently evicted photos, newest first. */
+  evicted: EvictedBlob[];
+}
+
+/** Frees at least `bytes` by the eviction rules; returns what it removed. */
+export type Evict = (bytes: number) => Promise<EvictedBlob[]>;
+
+export interface PeerStorageOptions {
+  /** Where the peer writes (its free space is what counts). */
+  ssbDir: string;
+  /** The whole data directory, whose size the report shows. */
+  reportDir: string;
+  /** Blob files are written under here (the gate). */
+  blobsDir: string;
+  reserveBytes?: number | undefined;
+  logger: LogSink;
+  evict?: Evict;
+  monitor?: StorageMonitor;
+  pollMs?: number;
+}
+
+const EVICTED_SHOWN = 20;
+
+export class PeerStorage {
+  private readonly monitor: StorageMonitor;
+  private readonly usage: StorageMonitor;
+  private freeBytes = Number.POSITIVE_INFINITY;
+  private ownAdds = 0;
+  private readonly evicted: EvictedBlob[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private removeGate: (() => void) | null = null;
+  private wasPaused = false;
+
+  constructor(private readonly options: PeerStorageOptions) {
+    this.monitor = options.monitor ?? new StorageMonitor({ dir: options.ssbDir, reserveBytes: options.reserveBytes });
+    this.usage = new StorageMonitor({ dir: options.reportDir, reserveBytes: options.reserveBytes });
+  }
+
+  get reserveBytes(): number {
+    return this.monitor.reserveBytes;
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.removeGate = setWriteGate(this.options.blobsDir, () => this.gate());
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.options.pollMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.removeGate?.();
+  }
+
+  async refresh(): Promise<number> {
+    const { freeBytes } = await this.monitor.free();
+    this.freeBytes = freeBytes;
+    const paused = this.photosPaused;
+    if (paused !== this.wasPaused) {
+      this.wasPaused = paused;
+      this.options.logger.log(
+        paused ? 'warn' : 'info',
+        paused ? 'storage full: photos from friends paused' : 'storage: photos from friends resumed',
+        {
+          freeBytes,
+          reserveBytes: this.reserveBytes,
+        },
+      );
+    }
+    return freeBytes;
+  }
+
+  get photosPaused(): boolean {
+    return this.freeBytes <= this.reserveBytes;
+  }
+
+  /** Before the owner's photo is written: room is made by eviction if the rules allow, or it is refused. */
+  async admitPhoto(size: number): Promise<void> {
+    // The post that links the photo must still fit after it (posts stop at POST_FLOOR_BYTES).
+    const keep = () => ({ freeBytes: this.freeBytes, reserveBytes: Math.max(this.reserveBytes, POST_FLOOR_BYTES) });
+    let free = await this.refresh();
+    let shortfall = shortfallFor(size, keep());
+    if (shortfall > 0 && this.options.evict) {
+      this.remember(await this.options.evict(shortfall));
+      free = await this.refresh();
+      shortfall = shortfallFor(size, keep());
+    }
+    if (shortfall > 0) {
+      throw new StorageFullError(
+        `the photo (${formatBytes(size)}) was not stored; ${formatBytes(free)} free, ${formatBytes(this.reserveBytes)} kept in reserve`,
+      );
+    }
+  }
+
+  /** Runs the owner's own blob write: the gate lets it through (it was admitted by admitPhoto). */
+  async ownWrite<T>(write: () => Promise<T>): Promise<T> {
+    this.ownAdds++;
+    try {
+      return await write();
+    } finally {
+      this.ownAdds--;
+      this.usage.invalidate();
+      void this.refresh().catch(() => undefined);
+    }
+  }
+
+  async admitPost(): Promise<void> {
+    const free = await this.refresh();
+    if (!admitsPost(free)) throw new StorageFullError(`the post was not published; ${formatBytes(free)} free`);
+  }
+
+  /** Replicated messages, checked against the last reading (refreshed each second and after writes). */
+  admitsReplicatedPosts(): boolean {
+    return admitsPost(this.freeBytes);
+  }
+
+  /** Eviction when friends' photos are paused: the reserve is restored if the rules allow. */
+  async keepReserve(): Promise<void> {
+    if (!this.photosPaused || !this.options.evict) return;
+    const want = this.reserveBytes - this.freeBytes + 1;
+    this.remember(await this.options.evict(want));
+    await this.refresh();
+  }
+
+  async view(): Promise<StorageView> {
+    const report = await this.usage.report();
+    return {
+      report,
+      reserveBytes: this.reserveBytes,
+      photosPaused: this.photosPaused,
+      postsPaused: !admitsPost(this.freeBytes),
+      evicted: [...this.evicted],
+    };
+  }
+
+  private gate(): Error | null {
+    if (this.ownAdds > 0 || !this.photosPaused) return null;
+    return new StorageFullError('photos from friends are paused until space is freed');
+  }
+
+  private remember(evicted: EvictedBlob[]): void {
+    if (evicted.length === 0) return;
+    this.usage.invalidate();
+    this.evicted.unshift(...evicted.reverse());
+    this.evicted.splice(EVICTED_SHOWN);
+  }
+}
