@@ -15,7 +15,11 @@ interface Rpc {
   getVectorClock(cb: Cb<Record<string, number>>): void;
   createHistoryStream(opts: object): Source<{ key: string; value: { sequence: number }; timestamp: number }>;
   gossip: { connect(address: string, cb: Cb<unknown>): void; peers(cb: Cb<unknown[]>): void };
-  blobs: { want(id: string, cb: Cb<boolean>): void; has(id: string, cb: Cb<boolean>): void };
+  blobs: {
+    want(id: string, cb: Cb<boolean>): void;
+    has(id: string, cb: Cb<boolean>): void;
+    add(cb: Cb<string>): (read: Source<Buffer>) => void;
+  };
   close(force: boolean, cb: (err?: Error | null) => void): void;
 }
 
@@ -86,6 +90,25 @@ export class SsbServerClient {
     const msgs = await collect(this.rpc.createHistoryStream({ id, seq: sequence, limit: 1, keys: true }));
     const msg = msgs[0];
     return msg && msg.value.sequence === sequence ? msg.timestamp : null;
+  }
+
+  /** When each of a feed's messages from `from` on arrived here: sequence -> local receive time. */
+  async receivedTimes(id: string, from: number): Promise<Map<number, number>> {
+    const msgs = await collect(this.rpc.createHistoryStream({ id, seq: from, keys: true }));
+    return new Map(msgs.map((m) => [m.value.sequence, m.timestamp]));
+  }
+
+  /** Stores a blob; its id. */
+  addBlob(bytes: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let sent = false;
+      const source: Source<Buffer> = (abort, cb) => {
+        if (abort || sent) return cb(true);
+        sent = true;
+        cb(null, bytes);
+      };
+      this.rpc.blobs.add((err, id) => (err ? reject(err) : resolve(id as string)))(source);
+    });
   }
 
   want(id: string): Promise<boolean> {

@@ -3,14 +3,13 @@
 // process; driven over DATA/peer/peer.sock as `smallworld ssb …` is) and a stock ssb-server 16 (`bin.js
 // start`, driven with ssb-client over its unix socket). Every process started here is recorded by pid and
 // stopped by pid, also when the benchmark fails.
-import { type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess as Child, type ChildProcess, execFile, type SpawnOptions } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { VirtualLan } from '../../lab/lan/virtual-lan.js';
 import { ControlClient } from '../../src/control/client.js';
 import { blobPath, type Keys, type Template } from './fixtures.js';
 import { childrenOf, isAlive, type Memory, memoryOf } from './procs.js';
@@ -100,6 +99,10 @@ export interface BenchNode {
   pids(): number[];
   memory(): Promise<Memory>;
   follow(id: string): Promise<void>;
+  /** Publishes a message; its sequence in our feed. */
+  publish(content: Record<string, unknown> & { type: string }): Promise<number>;
+  /** Stores a photo and publishes a post that links it; the post's sequence. */
+  publishPhoto(bytes: Buffer, text: string): Promise<number>;
   connect(address: string): Promise<void>;
   /** Latest sequence of each feed held. */
   clock(): Promise<Record<string, number>>;
@@ -109,13 +112,23 @@ export interface BenchNode {
    * receive times of `sequences` in `at`.
    */
   stopAndReadReceipts(feeds: string[], sequences?: number[]): Promise<Record<string, FeedReceipt | null>>;
+  /** Stops the node and reports when the given messages (feed -> sequences) arrived (local receive times). */
+  stopAndReadArrivals(wanted: Record<string, number[]>): Promise<Record<string, Map<number, number>>>;
   stop(): Promise<void>;
   /** Where its output went. */
   readonly logFile: string;
 }
 
+/** Where a node's processes run: a virtual LAN (lab/lan) or the town's links (lab/town). */
+export interface NamespaceHost {
+  /** `launcher` runs before `ip netns exec` (e.g. a cgroup wrapper). */
+  spawn(device: string, argv: string[], options?: SpawnOptions, launcher?: string[]): Child;
+  /** The device's address that other devices reach it at. */
+  device(name: string): { address: string };
+}
+
 export interface StartOptions {
-  lan: VirtualLan;
+  lan: NamespaceHost;
   /** A device of `lan` (its namespace). */
   device: string;
   dataDir: string;
@@ -135,7 +148,7 @@ function addressOf(host: string, id: string): string {
 }
 
 function spawnLogged(
-  lan: VirtualLan,
+  lan: NamespaceHost,
   device: string,
   argv: string[],
   logFile: string,
@@ -278,6 +291,15 @@ class SmallworldNode implements BenchNode {
     await this.call('ssb.follow', { feed: id });
   }
 
+  async publish(content: Record<string, unknown> & { type: string }): Promise<number> {
+    return ((await this.call('ssb.publish', { content })) as { sequence: number }).sequence;
+  }
+
+  async publishPhoto(bytes: Buffer, text: string): Promise<number> {
+    const args = { data: bytes.toString('base64'), name: 'photo.jpg', mime: 'image/jpeg', text };
+    return ((await this.call('ssb.photo', args)) as { sequence: number }).sequence;
+  }
+
   async connect(address: string): Promise<void> {
     await this.call('ssb.connect', { address });
   }
@@ -307,9 +329,29 @@ class SmallworldNode implements BenchNode {
     const all = JSON.parse(stdout) as Record<string, FeedReceipt>;
     return Object.fromEntries(feeds.map((f) => [f, all[f] ?? null]));
   }
+
+  async stopAndReadArrivals(wanted: Record<string, number[]>): Promise<Record<string, Map<number, number>>> {
+    const union = [...new Set(Object.values(wanted).flat())];
+    const receipts = await this.stopAndReadReceipts(Object.keys(wanted), union);
+    return Object.fromEntries(
+      Object.entries(wanted).map(([feed, sequences]) => {
+        const at = receipts[feed]?.at ?? {};
+        const times = sequences.flatMap(
+          (seq): Array<[number, number]> => (at[seq] === undefined ? [] : [[seq, at[seq]]]),
+        );
+        return [feed, new Map(times)];
+      }),
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- ssb-server
+
+function sequenceOf(message: unknown): number {
+  const sequence = (message as { value?: { sequence?: unknown } }).value?.sequence;
+  if (typeof sequence !== 'number') throw new Error('ssb-server published a message without a sequence');
+  return sequence;
+}
 
 class SsbServerNode implements BenchNode {
   readonly system = 'ssb-server' as const;
@@ -423,6 +465,18 @@ class SsbServerNode implements BenchNode {
     await this.client.follow(id);
   }
 
+  async publish(content: Record<string, unknown> & { type: string }): Promise<number> {
+    return sequenceOf(await this.client.publish(content));
+  }
+
+  async publishPhoto(bytes: Buffer, text: string): Promise<number> {
+    const blob = await this.client.addBlob(bytes);
+    const mention = { link: blob, name: 'photo.jpg', size: bytes.length, type: 'image/jpeg' };
+    return sequenceOf(
+      await this.client.publish({ type: 'post', text: `${text}\n\n![photo.jpg](${blob})`, mentions: [mention] }),
+    );
+  }
+
   async connect(address: string): Promise<void> {
     await this.client.connect(address);
   }
@@ -466,6 +520,22 @@ class SsbServerNode implements BenchNode {
     }
     await this.stop();
     return receipts;
+  }
+
+  async stopAndReadArrivals(wanted: Record<string, number[]>): Promise<Record<string, Map<number, number>>> {
+    const arrivals: Record<string, Map<number, number>> = {};
+    for (const [feed, sequences] of Object.entries(wanted)) {
+      if (sequences.length === 0) continue;
+      const times = await this.client.receivedTimes(feed, Math.min(...sequences));
+      arrivals[feed] = new Map(
+        sequences.flatMap((seq): Array<[number, number]> => {
+          const at = times.get(seq);
+          return at === undefined ? [] : [[seq, at]];
+        }),
+      );
+    }
+    await this.stop();
+    return arrivals;
   }
 }
 
