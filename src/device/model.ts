@@ -37,7 +37,7 @@ export const WATCH_MAX_FAILURES = 3;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
 export const WATCH_INTERVAL_MS = 2_000;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
-export const AP_BRINGUP_MS = 30_000;
+export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */
 export const REPLICATION_FLASH_MS = 1_500;
 

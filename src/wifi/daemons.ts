@@ -215,6 +215,8 @@ export class RealWifi {
         reject(new Error(`no scan results within ${STATION_SCAN_TIMEOUT_MS / 1000} s`)),
       );
     });
+    // It may be rejected (station stopped, timeout) before anything awaits it: never an unhandled rejection.
+    done.catch(() => undefined);
     try {
       await this.wpaCtrl.request('BSS_FLUSH 0');
       // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
@@ -231,7 +233,6 @@ export class RealWifi {
     } finally {
       cancelTimeout();
       if (waiter) this.stationWaiters.delete(waiter);
-      done.catch(() => undefined);
     }
   }
 
