@@ -122,7 +122,13 @@ async function fakeBookworm(root: string): Promise<void> {
   );
   await mkdir(join(root, 'etc/NetworkManager/conf.d'), { recursive: true });
   await mkdir(join(root, 'etc/tmpfiles.d'), { recursive: true });
-  for (const bin of ['usr/sbin/hostapd', 'usr/sbin/dnsmasq', 'usr/sbin/wpa_supplicant', 'usr/sbin/iw', 'usr/bin/node']) {
+  for (const bin of [
+    'usr/sbin/hostapd',
+    'usr/sbin/dnsmasq',
+    'usr/sbin/wpa_supplicant',
+    'usr/sbin/iw',
+    'usr/bin/node',
+  ]) {
     await put(root, bin, '', 0o755);
   }
   // As Debian ships it: python3 is a relative link to the versioned interpreter.
@@ -157,7 +163,13 @@ async function fakeBullseye(root: string): Promise<void> {
     'ctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\nupdate_config=1\ncountry=DE\n',
     0o600,
   );
-  for (const bin of ['usr/sbin/hostapd', 'usr/sbin/dnsmasq', 'usr/sbin/wpa_supplicant', 'usr/sbin/iw', 'usr/bin/python3'])
+  for (const bin of [
+    'usr/sbin/hostapd',
+    'usr/sbin/dnsmasq',
+    'usr/sbin/wpa_supplicant',
+    'usr/sbin/iw',
+    'usr/bin/python3',
+  ])
     await put(root, bin, '', 0o755);
 }
 
