@@ -335,11 +335,19 @@ async function scenarios(): Promise<void> {
     assert(s.leds.connection === 'blink', 'the connection LED should blink while the AP comes up');
     assert(s.leds.ap !== 'on' || s.accessPoint.state === 'enabled', 'AP LED on before hostapd enabled the AP');
     await sleep(1_000);
-    await B.press('wps');
-    await waitStatus(A, 'the registrar to pair B', 90_000, (x) => x.wps === 'idle');
-    const a = await waitStatus(A, 'B counted on A', 30_000, (x) => x.associations.some((m) => m.mac === macs.get(B)));
-    assert(a.lastWps?.outcome === 'success' && a.lastWps.role === 'registrar', `A: ${brief(a)}`);
-    assert(a.leds.ap === 'on', 'AP LED off on a working AP');
+    // B is a plain enrollee, as in the probe that found this: the subject is A's press during bring-up.
+    // (With auto role on, B's search window can end before A's AP is up; B then hosts too, and an
+    // explicit registrar never steps down: open in issue 14.)
+    await B.request('wps.auto-role', { enabled: false });
+    try {
+      await B.press('wps');
+      await waitStatus(A, 'the registrar to pair B', 90_000, (x) => x.wps === 'idle');
+      const a = await waitStatus(A, 'B counted on A', 30_000, (x) => x.associations.some((m) => m.mac === macs.get(B)));
+      assert(a.lastWps?.outcome === 'success' && a.lastWps.role === 'registrar', `A: ${brief(a)}`);
+      assert(a.leds.ap === 'on', 'AP LED off on a working AP');
+    } finally {
+      await B.request('wps.auto-role', { enabled: true });
+    }
   });
 
   await scenario('hostapd-refuses-to-start', async () => {
