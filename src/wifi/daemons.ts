@@ -31,6 +31,8 @@ const execFileAsync = promisify(execFile);
 
 /** A station scan across all channels takes a few seconds; one that never reports is given up. */
 const STATION_SCAN_TIMEOUT_MS = 15_000;
+/** wpa_supplicant's own scans may hold the radio; ours is retried after them this many times. */
+const STATION_SCAN_ATTEMPTS = 3;
 /** The access point's own brief scan (iw, nl80211's AP scan flag). */
 const AP_SCAN_TIMEOUT_MS = 5_000;
 
@@ -200,40 +202,58 @@ export class RealWifi {
   }
 
   /**
-   * One fresh scan by wpa_supplicant: its remembered BSS entries are flushed first, so a registrar that
-   * ended its push-button session a minute ago is not reported as still in it.
+   * One fresh scan by wpa_supplicant. Its remembered BSS entries are flushed first, and the scan asks the kernel
+   * to drop its own cached ones (`only_new=1`, nl80211's flush flag): cfg80211 keeps a BSS for 30 s after its last
+   * beacon, so without it a registrar that stopped hosting seconds ago is still reported in push-button mode and
+   * a press would try to enroll with an access point that is gone.
    */
   private async stationScan(): Promise<ScanReport> {
     if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
-    const { clock } = this.options;
+    await this.wpaCtrl.request('BSS_FLUSH 0');
+    for (let attempt = 1; ; attempt++) {
+      const end = this.nextStationEvent('CTRL-EVENT-SCAN-RESULTS', STATION_SCAN_TIMEOUT_MS);
+      try {
+        // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
+        // the default), and one channel takes a fraction of the time of all of them (see ARCHITECTURE.md).
+        const reply = (
+          await this.wpaCtrl.request(`SCAN freq=${channelFreq(this.options.plan.channel)} only_new=1`)
+        ).trim();
+        if (reply !== 'OK' && reply !== 'FAIL-BUSY') throw new Error(`SCAN answered ${reply.slice(0, 40)}`);
+        await end.done;
+        // FAIL-BUSY: wpa_supplicant's own scan was running, which kept the kernel's cache; once it has ended,
+        // ours flushes it. A radio that stays busy gets that scan's results after a few tries.
+        if (reply === 'OK' || attempt >= STATION_SCAN_ATTEMPTS) break;
+      } finally {
+        end.cancel();
+      }
+    }
+    const [results, status] = await Promise.all([
+      this.wpaCtrl.request('SCAN_RESULTS', 5_000),
+      this.wpaCtrl.request('STATUS'),
+    ]);
+    return { own: normalizeMac(parseKeyValues(status).address), peers: parseWpaScanResults(results) };
+  }
+
+  /** The next wpa_supplicant event of that name; rejected after the timeout or when the station stops. */
+  private nextStationEvent(name: string, timeoutMs: number): { done: Promise<void>; cancel: () => void } {
     let waiter: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
     let cancelTimeout = () => {};
     const done = new Promise<void>((resolve, reject) => {
-      waiter = { name: 'CTRL-EVENT-SCAN-RESULTS', resolve, reject };
+      waiter = { name, resolve, reject };
       this.stationWaiters.add(waiter);
-      cancelTimeout = clock.after(STATION_SCAN_TIMEOUT_MS, () =>
-        reject(new Error(`no scan results within ${STATION_SCAN_TIMEOUT_MS / 1000} s`)),
+      cancelTimeout = this.options.clock.after(timeoutMs, () =>
+        reject(new Error(`no ${name} within ${timeoutMs / 1000} s`)),
       );
     });
     // It may be rejected (station stopped, timeout) before anything awaits it: never an unhandled rejection.
     done.catch(() => undefined);
-    try {
-      await this.wpaCtrl.request('BSS_FLUSH 0');
-      // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
-      // the default), and one channel takes a fraction of the time of all of them (see ARCHITECTURE.md).
-      const reply = (await this.wpaCtrl.request(`SCAN freq=${channelFreq(this.options.plan.channel)}`)).trim();
-      // FAIL-BUSY: a scan is already running (wpa_supplicant's own); its results will do.
-      if (reply !== 'OK' && reply !== 'FAIL-BUSY') throw new Error(`SCAN answered ${reply.slice(0, 40)}`);
-      await done;
-      const [results, status] = await Promise.all([
-        this.wpaCtrl.request('SCAN_RESULTS', 5_000),
-        this.wpaCtrl.request('STATUS'),
-      ]);
-      return { own: normalizeMac(parseKeyValues(status).address), peers: parseWpaScanResults(results) };
-    } finally {
-      cancelTimeout();
-      if (waiter) this.stationWaiters.delete(waiter);
-    }
+    return {
+      done,
+      cancel: () => {
+        cancelTimeout();
+        if (waiter) this.stationWaiters.delete(waiter);
+      },
+    };
   }
 
   /**
