@@ -141,6 +141,8 @@ export interface StartOptions {
   logLevel?: string;
   /** A command prefix that starts the system's first process inside a memory cgroup (`--memory-limit`). */
   launcher?: string[];
+  /** How long its local API may take to answer after the spawn (default 60 s, times SW_BENCH_SLOW). */
+  readyTimeoutMs?: number;
 }
 
 function addressOf(host: string, id: string): string {
@@ -232,19 +234,24 @@ class SmallworldNode implements BenchNode {
     const socket = join(dataDir, 'peer', 'peer.sock');
     let client: ControlClient | null = null;
     try {
-      const { c, id } = await until(`smallworld ${device} ready`, 60_000 * SLOW, 20, async () => {
-        if (daemon.exitCode !== null)
-          throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
-        if (!existsSync(socket)) return null;
-        const c = await ControlClient.connect(socket, 1000);
-        try {
-          const { id } = (await c.call('ssb.whoami', undefined, 5000)) as { id: string };
-          return { c, id };
-        } catch (error) {
-          c.close();
-          throw error;
-        }
-      });
+      const { c, id } = await until(
+        `smallworld ${device} ready`,
+        (options.readyTimeoutMs ?? 60_000) * SLOW,
+        20,
+        async () => {
+          if (daemon.exitCode !== null)
+            throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
+          if (!existsSync(socket)) return null;
+          const c = await ControlClient.connect(socket, 1000);
+          try {
+            const { id } = (await c.call('ssb.whoami', undefined, 5000)) as { id: string };
+            return { c, id };
+          } catch (error) {
+            c.close();
+            throw error;
+          }
+        },
+      );
       client = c;
       const coldStartMs = Date.now() - spawnedAt;
       const daemonPid = daemon.pid ?? -1;
@@ -393,18 +400,23 @@ class SsbServerNode implements BenchNode {
     let client: SsbServerClient | null = null;
     let autoFollower: ChildProcess | null = null;
     try {
-      const ready = await until(`ssb-server ${device} ready`, 60_000 * SLOW, 20, async () => {
-        if (server.exitCode !== null)
-          throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
-        if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;
-        const c = await SsbServerClient.connect(SSB_SERVER_BIN, dataDir);
-        try {
-          return { c, id: await c.whoami() };
-        } catch (error) {
-          await c.close();
-          throw error;
-        }
-      });
+      const ready = await until(
+        `ssb-server ${device} ready`,
+        (options.readyTimeoutMs ?? 60_000) * SLOW,
+        20,
+        async () => {
+          if (server.exitCode !== null)
+            throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
+          if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;
+          const c = await SsbServerClient.connect(SSB_SERVER_BIN, dataDir);
+          try {
+            return { c, id: await c.whoami() };
+          } catch (error) {
+            await c.close();
+            throw error;
+          }
+        },
+      );
       client = ready.c;
       const coldStartMs = Date.now() - spawnedAt;
       if (options.autoFollow) {
