@@ -308,7 +308,21 @@ declare module 'ssb-blobs' {
     interface Api {
       /** A sink storing the bytes it is fed; cb gets the blob id (`&<sha256 base64>.sha256`). */
       add(cb: (err: Error | null, blobId?: string) => void): pull.Sink<Buffer>;
-      get: SecretStack.Hookable<(blobId: string) => pull.Source<Buffer>>;
+      /** The whole blob: its id, or `{ key, max, size }` as a friend asks for it. */
+      get: SecretStack.Hookable<
+        (request: string | { key?: string; id?: string; max?: number; size?: number }) => pull.Source<Buffer>
+      >;
+      /** Bytes start..end of a blob. */
+      getSlice: SecretStack.Hookable<
+        (request: {
+          key?: string;
+          id?: string;
+          start: number;
+          end: number;
+          size?: number;
+          max?: number;
+        }) => pull.Source<Buffer>
+      >;
       has(blobId: string, cb: (err: Error | null, has?: boolean) => void): void;
       size(blobId: string, cb: (err: Error | null, size?: number | null) => void): void;
       /** Calls back once the blob is held locally, asking connected peers for it meanwhile. */
