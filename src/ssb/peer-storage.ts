@@ -57,6 +57,7 @@ export class PeerStorage {
   private timer: NodeJS.Timeout | null = null;
   private removeGate: (() => void) | null = null;
   private wasPaused = false;
+  private readonly resumedListeners: Array<() => void> = [];
 
   constructor(private readonly options: PeerStorageOptions) {
     this.monitor = options.monitor ?? new StorageMonitor({ dir: options.ssbDir, reserveBytes: options.reserveBytes });
@@ -93,8 +94,14 @@ export class PeerStorage {
           reserveBytes: this.reserveBytes,
         },
       );
+      if (!paused) for (const listener of this.resumedListeners) listener();
     }
     return freeBytes;
+  }
+
+  /** Called when photos from friends were paused and space is back (what was refused can be fetched again). */
+  onPhotosResumed(listener: () => void): void {
+    this.resumedListeners.push(listener);
   }
 
   get photosPaused(): boolean {

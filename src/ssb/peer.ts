@@ -327,6 +327,10 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     logger,
   });
   await storage.start();
+  storage.onPhotosResumed(() => {
+    const asked = blobWants.retry();
+    if (asked > 0) logger.log('info', 'space is back: asking friends again for the photos still missing', { asked });
+  });
 
   let closing: Promise<void> | null = null;
   const close = () => {
