@@ -16,6 +16,7 @@ import {
   loadPolicyOverride,
   withPolicyChange,
 } from './auto-follow.js';
+import { BlobEvictor } from './blob-eviction.js';
 import { BlobGuard, guardBlobReads } from './blob-guard.js';
 import { BlobWants, mentionedBlobs } from './blob-wants.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
@@ -319,12 +320,20 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
 
   // The storage budget (peer-storage.ts): photos and posts refused with "the device's storage is full"
   // before the card is, photos from friends paused at the reserve.
+  const evictor = new BlobEvictor({
+    ssb,
+    operators: libs.operators,
+    ssbDir: dataDir,
+    hopsOf: (feed) => graph.hops.get(feed),
+    logger,
+  });
   const storage = new PeerStorage({
     ssbDir: dataDir,
     reportDir: options.storageReportDir ?? dataDir,
     blobsDir: join(dataDir, 'blobs'),
     reserveBytes: options.reserveBytes,
     logger,
+    evict: (bytes) => evictor.evict(bytes),
   });
   await storage.start();
   storage.onPhotosResumed(() => {

@@ -147,8 +147,8 @@ declare module 'ssb-db2' {
       onDrain(index: string, cb: () => void): void;
       /** The append-only log; its onDrain fires once pending records are written and fsynced. */
       getLog(): { onDrain(cb: () => void): void };
-      /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`. */
-      query(...operators: unknown[]): void;
+      /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`; a pull source with `toPullStream()`. */
+      query(...operators: unknown[]): unknown;
     }
   }
   const plugins: readonly SecretStack.Plugin[];
@@ -164,11 +164,14 @@ declare module 'ssb-db2/operators/index.js' {
     isPublic(): Operator;
     descending(): Operator;
     paginate(pageSize: number): Operator;
+    /** With `toPullStream`, results come one by one, read from the log this many at a time. */
+    batch(batchSize: number): Operator;
     /** jitdb's `timestamp` index: the smaller of arrival and claimed time (ms). */
     lte(value: number, indexName: 'timestamp'): Operator;
     gte(value: number, indexName: 'timestamp'): Operator;
     /** With `paginate` the answer is `{results, total}`, without it an array of messages. */
     toCallback(cb: (err: Error | null, answer: unknown) => void): Operator;
+    toPullStream(): Operator;
   };
   export = operators;
 }
@@ -325,6 +328,7 @@ declare module 'ssb-blobs' {
       >;
       has(blobId: string, cb: (err: Error | null, has?: boolean) => void): void;
       size(blobId: string, cb: (err: Error | null, size?: number | null) => void): void;
+      rm(blobId: string, cb: (err?: Error | null) => void): void;
       /** Calls back once the blob is held locally, asking connected peers for it meanwhile. */
       want(blobId: string, cb: (err: Error | null, has?: boolean) => void): void;
     }
