@@ -9,7 +9,7 @@ import { ControlServer } from '../control/server.js';
 import type { Logger } from '../log/logger.js';
 import type { AutoFollowPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
-import { MAX_PEER_REQUEST_BYTES, PEER_SOCKET_NAME, type PeerRequest, parsePeerRequest } from '../ssb/protocol.js';
+import { MAX_PEER_REQUEST_BYTES, PEER_SOCKET_NAME, type PeerProtocol, parsePeerRequest } from '../ssb/protocol.js';
 import { peerHandlers } from '../ssb/service.js';
 import { startWebServer } from '../web/server.js';
 
@@ -56,7 +56,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   const { logger } = options;
   const control = await connectWithRetry(socketPathFor(options.dataDir), logger);
   let ssb: SsbPeer | null = null;
-  let ssbServer: ControlServer<PeerRequest> | null = null;
+  let ssbServer: ControlServer<PeerProtocol> | null = null;
   let ssbFailure: string | null = null;
   if (options.ssb.port !== 0) {
     // Loaded only when wanted: the SSB libraries take a while to import on a small board.
@@ -97,7 +97,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
           logger.log('warn', 'cannot tell the daemon about replication', { error: error.message }),
         );
     });
-    ssbServer = new ControlServer<PeerRequest>(peerSocketPathFor(options.dataDir), peerHandlers(ssb), logger, {
+    ssbServer = new ControlServer<PeerProtocol>(peerSocketPathFor(options.dataDir), peerHandlers(ssb), logger, {
       parse: parsePeerRequest,
       maxRequestBytes: MAX_PEER_REQUEST_BYTES,
     });
@@ -106,8 +106,8 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   let web: Awaited<ReturnType<typeof startWebServer>> | null = null;
   if (options.web.port !== 0) {
     // The daemon knows whether it is a simulator and which addresses are the device's own (AP, USB).
-    const status = (await control.request('status')) as { sim?: boolean };
-    const wifi = (await control.request('wifi.get')) as { addresses?: { ap?: string; usb?: string } };
+    const status = await control.request('status');
+    const wifi = await control.request('wifi.get');
     const stateDir = peerDirFor(options.dataDir);
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     web = await startWebServer({
@@ -117,8 +117,8 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       stateDir,
       ssb,
       ssbFailure,
-      addresses: { ap: wifi.addresses?.ap ?? null, usb: wifi.addresses?.usb ?? null },
-      setupCode: status.sim === true ? 'required' : 'off',
+      addresses: { ap: wifi.addresses.ap, usb: wifi.addresses.usb },
+      setupCode: status.sim ? 'required' : 'off',
     });
   }
   if (web) {
