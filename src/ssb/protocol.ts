@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { createParser, type RepliesCover } from '../control/protocol.js';
 import type { AutoFollowPolicy, AutoFollowRecord } from './auto-follow.js';
+import { BLOB_ID, FEED_ID } from './ids.js';
 import type { LegacyLanStats } from './legacy-lan.js';
 import type { NativeCryptoReport } from './native-crypto.js';
 import type { PeerInfo, PublishedMessage, Relationships } from './peer-api.js';
@@ -14,9 +15,7 @@ export const PEER_SOCKET_NAME = 'peer.sock';
 /** Room for a 5 MiB blob in base64 and the JSON around it. */
 export const MAX_PEER_REQUEST_BYTES = 8 * 1024 * 1024;
 
-export const feedId = z.string().regex(/^@[A-Za-z0-9+/]{43}=\.ed25519$/, 'expected a feed id like @<base64>.ed25519');
-/** A blob's id: `&`, the base64 of its sha256, `.sha256`. */
-export const BLOB_ID = /^&[A-Za-z0-9+/]{43}=\.sha256$/;
+export const feedId = z.string().regex(FEED_ID, 'expected a feed id like @<base64>.ed25519');
 export const blobId = z.string().regex(BLOB_ID, 'expected a blob id like &<base64>.sha256');
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64 data');
 
