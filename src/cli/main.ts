@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // The `smallworld` command. Every subcommand except `start` and `peer` is a thin client of the daemon's
-// control socket, so it works the same against the simulator and a real device.
+// control socket, so it works the same against the simulator and a real device. Each command imports only
+// what it runs: the daemon does not load the web server or the SSB libraries, the peer not the daemon's
+// radios, and a client command neither (cold start, issue 17).
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
 import { ControlClient, RemoteError, SocketUnreachableError, socketPathFor } from '../control/client.js';
 import type { Command, ControlReplies, Request } from '../control/protocol.js';
-import { Daemon } from '../device/daemon.js';
 import type { FullStatus } from '../device/status.js';
-import { runInstallCommand, runUninstallCommand } from '../install/cli.js';
-import { onboardingLines } from '../install/onboarding.js';
 import { createLogger, parseLevel } from '../log/logger.js';
-import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
+import { peerSocketPathFor } from '../peer/paths.js';
+import type { SsbOptions } from '../peer/peer.js';
 import type { PublishedMessage } from '../ssb/peer-api.js';
 import { PeerClient } from '../ssb/peer-client.js';
 import type { PeerProtocol } from '../ssb/protocol.js';
@@ -103,9 +103,9 @@ async function main(argv: string[]): Promise<number> {
     case 'keys':
       return keys(rest);
     case 'install':
-      return runInstallCommand(rest);
+      return (await import('../install/cli.js')).runInstallCommand(rest);
     case 'uninstall':
-      return runUninstallCommand(rest);
+      return (await import('../install/cli.js')).runUninstallCommand(rest);
     case 'wifi':
       return wifi(rest);
     case 'ssb':
@@ -191,6 +191,7 @@ async function start(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
   });
+  const { Daemon } = await import('../device/daemon.js');
   const daemon = new Daemon({
     dataDir: resolveDataDir(values.data),
     sim: values.sim,
@@ -217,6 +218,7 @@ async function peer(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'peer' },
   });
+  const { runPeer } = await import('../peer/peer.js');
   const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
   // Started by `smallworld start`: go when the parent goes, even if it was killed outright — and go even if
   // closing the SSB database hangs, so that no orphan keeps ports and pipes open.
@@ -480,6 +482,7 @@ async function wifi(args: string[]): Promise<number> {
   const result = await request(values.data, body);
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (values.qr) {
+    const { onboardingLines } = await import('../install/onboarding.js');
     process.stdout.write(`${(await onboardingLines(result.ap, result.addresses.ap)).slice(1).join('\n')}\n`);
   } else {
     const known = result.knownNetworks.map((n, i) => `  ${i + 1}. ${n.ssid}`);

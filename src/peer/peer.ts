@@ -9,9 +9,12 @@ import { ControlServer } from '../control/server.js';
 import type { Logger } from '../log/logger.js';
 import type { AutoFollowPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
-import { MAX_PEER_REQUEST_BYTES, PEER_SOCKET_NAME, type PeerProtocol, parsePeerRequest } from '../ssb/protocol.js';
+import { MAX_PEER_REQUEST_BYTES, type PeerProtocol, parsePeerRequest } from '../ssb/protocol.js';
 import { peerHandlers } from '../ssb/service.js';
-import { startWebServer } from '../web/server.js';
+import type { WebServer } from '../web/server.js';
+import { peerDirFor, peerSocketPathFor } from './paths.js';
+
+export { peerDirFor, peerSocketPathFor } from './paths.js';
 
 export interface SsbOptions {
   host: string;
@@ -30,15 +33,6 @@ export interface PeerOptions {
   logger: Logger;
 }
 
-/** Everything the unprivileged peer writes lives here (on a device: owned by the smallworld user). */
-export function peerDirFor(dataDir: string): string {
-  return join(dataDir, 'peer');
-}
-
-export function peerSocketPathFor(dataDir: string): string {
-  return join(peerDirFor(dataDir), PEER_SOCKET_NAME);
-}
-
 /** Connects to the daemon, retrying while it starts up (systemd may start us first). */
 export async function connectWithRetry(socketPath: string, logger: Logger, attempts = 50): Promise<ControlClient> {
   for (let attempt = 1; ; attempt++) {
@@ -52,9 +46,16 @@ export async function connectWithRetry(socketPath: string, logger: Logger, attem
   }
 }
 
+/**
+ * Starts the SSB peer first and serves its socket as soon as it is up, then the web page. What answers first
+ * is loaded first: the web server's modules are imported only when there is a web page, and the connection
+ * to the daemon is made while the SSB libraries load (cold start, issue 17).
+ */
 export async function runPeer(options: PeerOptions): Promise<() => Promise<void>> {
   const { logger } = options;
-  const control = await connectWithRetry(socketPathFor(options.dataDir), logger);
+  const connecting = connectWithRetry(socketPathFor(options.dataDir), logger);
+  // Not left unhandled while the SSB peer starts; awaited (and so thrown) below.
+  connecting.catch(() => undefined);
   let ssb: SsbPeer | null = null;
   let ssbServer: ControlServer<PeerProtocol> | null = null;
   let ssbFailure: string | null = null;
@@ -79,7 +80,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       if (options.web.port === 0) {
         // The open control connection would keep this process alive, doing nothing, after the SSB peer failed
         // to start (e.g. no sodium-native on 32-bit ARM): close it so the process exits and the failure shows.
-        control.close();
+        (await connecting.catch(() => null))?.close();
         throw error;
       }
       // The web page still has work to do without SSB (the device, its Wi-Fi and its access point), so it
@@ -90,9 +91,10 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   }
   if (ssb) {
     logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.address() });
+    // Told in order, once the daemon is connected (replication may begin before that).
     ssb.onReplicationChange((replicating) => {
-      control
-        .request('replication', { replicating })
+      connecting
+        .then((control) => control.request('replication', { replicating }))
         .catch((error: Error) =>
           logger.log('warn', 'cannot tell the daemon about replication', { error: error.message }),
         );
@@ -103,8 +105,17 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
     });
     await ssbServer.listen();
   }
-  let web: Awaited<ReturnType<typeof startWebServer>> | null = null;
+  let control: ControlClient;
+  try {
+    control = await connecting;
+  } catch (error) {
+    await ssbServer?.close();
+    await ssb?.close();
+    throw error;
+  }
+  let web: WebServer | null = null;
   if (options.web.port !== 0) {
+    const { startWebServer } = await import('../web/server.js');
     // The daemon knows whether it is a simulator and which addresses are the device's own (AP, USB).
     const status = await control.request('status');
     const wifi = await control.request('wifi.get');

@@ -11,7 +11,6 @@ import type { NativeCryptoReport } from './native-crypto.js';
 import type { PeerInfo, PublishedMessage, Relationships } from './peer-api.js';
 import type { ReplicationProgress } from './progress.js';
 
-export const PEER_SOCKET_NAME = 'peer.sock';
 /** Room for a 5 MiB blob in base64 and the JSON around it. */
 export const MAX_PEER_REQUEST_BYTES = 8 * 1024 * 1024;
 
