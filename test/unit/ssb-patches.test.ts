@@ -50,7 +50,7 @@ describe('typedarray.prototype.slice as the native method', () => {
       ] as const) {
         const want = original(array, start, end);
         const got = native(array, start, end);
-        assert.deepEqual([...got], [...want]);
+        assert.deepEqual(Array.from(got), Array.from(want));
         assert.equal(got.constructor, want.constructor);
       }
     }
