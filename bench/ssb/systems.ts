@@ -166,6 +166,8 @@ function spawnLogged(
   );
   track(child);
   const log = createWriteStream(logFile, { flags: 'a' });
+  // Output still piped in after the exit line (a run torn down on SIGTERM) must not crash the lab.
+  log.on('error', () => undefined);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   child.once('exit', (code, signal) => {
