@@ -223,6 +223,7 @@ export function peerHandle(parts: PeerHandleParts): SsbPeer {
       return fetched;
     },
     hasBlob,
+    storageView: () => parts.storage.view(),
     replicationProgress: () => replication.progress(),
     onReplicationChange: (listener) => replication.onChange(listener),
     autoFollowDecisions: () => follower.decisions(),

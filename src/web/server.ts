@@ -11,6 +11,7 @@
 // assets, and for the guest view on our own links while the owner leaves it on (src/web/guest/routes.ts)
 // (API → 401, pages → redirect); and every POST must carry the session's CSRF token in X-CSRF-Token → 403.
 // GET never changes anything.
+
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import {
 import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
+import { asStorageError, isStorageFull } from '../storage/errors.js';
 import { AdminPassword, checkNewPassword, generateSetupCode, type ScryptParams, setupCodeMatches } from './auth.js';
 import { isMdnsName, portalLocation, wantsPortalRedirect } from './guest/portal.js';
 import { GuestAccess, registerGuestRoutes } from './guest/routes.js';
@@ -289,6 +291,10 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     else if (error instanceof DaemonNotRunningError) {
       status = 503;
       message = 'the connectivity daemon is not running';
+    } else if (isStorageFull(error)) {
+      // "the device's storage is full: the photo (3.0 MB) was not stored; …", as the CLI says it.
+      status = 507;
+      message = asStorageError(error).message;
     } else if (error.code === 'FST_REQ_FILE_TOO_LARGE') {
       status = 413;
       message = `the photo is too large: at most ${formatBytes(options.ssb?.blobsMaxBytes ?? 0)}`;
@@ -425,7 +431,11 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
   app.get('/api/ssb/overview', async () => {
     if (!options.ssb) return { running: false, reason: ssbAbsence() };
     const ssb = options.ssb;
-    const [relationships, profiles] = await Promise.all([ssb.relationships(), ssb.profiles()]);
+    const [relationships, profiles, storage] = await Promise.all([
+      ssb.relationships(),
+      ssb.profiles(),
+      ssb.storageView(),
+    ]);
     const view = devicePeersView({
       self: ssb.id,
       relationships,
@@ -433,7 +443,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       peers: ssb.peers(),
       progress: ssb.replicationProgress(),
     });
-    return { running: true, id: ssb.id, ...view };
+    return { running: true, id: ssb.id, ...view, storage };
   });
 
   app.get('/api/wifi/qr.svg', async (_request, reply) => {
