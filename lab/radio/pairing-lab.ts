@@ -329,25 +329,42 @@ async function scenarios(): Promise<void> {
 
   await scenario('wps-right-after-ap', async () => {
     await resetToClient([A, B]);
-    // The owner presses AP and WPS at once; hostapd is still coming up (COUNTRY_UPDATE...).
+    // B's owner pressed WPS first (auto role on) and nobody was hosting, so B hosts. Then A's owner
+    // presses AP and WPS at once, while hostapd is still coming up (COUNTRY_UPDATE...): an explicit
+    // registrar, which never steps down. Two registrars: B's BSSID is the higher one, so the tie-break
+    // keeps it hosting, and only its patience with A can make it step down and enroll with A.
+    await B.press('wps');
+    await waitStatus(B, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
     await A.press('ap');
     const s = await A.press('wps');
     assert(s.leds.connection === 'blink', 'the connection LED should blink while the AP comes up');
     assert(s.leds.ap !== 'on' || s.accessPoint.state === 'enabled', 'AP LED on before hostapd enabled the AP');
-    await sleep(1_000);
-    // B is a plain enrollee, as in the probe that found this: the subject is A's press during bring-up.
-    // (With auto role on, B's search window can end before A's AP is up; B then hosts too, and an
-    // explicit registrar never steps down: open in issue 14.)
-    await B.request('wps.auto-role', { enabled: false });
-    try {
-      await B.press('wps');
-      await waitStatus(A, 'the registrar to pair B', 90_000, (x) => x.wps === 'idle');
-      const a = await waitStatus(A, 'B counted on A', 30_000, (x) => x.associations.some((m) => m.mac === macs.get(B)));
-      assert(a.lastWps?.outcome === 'success' && a.lastWps.role === 'registrar', `A: ${brief(a)}`);
-      assert(a.leds.ap === 'on', 'AP LED off on a working AP');
-    } finally {
-      await B.request('wps.auto-role', { enabled: true });
-    }
+    const pressed = Date.now();
+    let twoRegistrarsSince: number | null = null;
+    let twoRegistrarsMs = 0;
+    const a = await waitFor('A to pair B', 120_000, async () => {
+      const [x, y] = await Promise.all([A.status(), B.status()]);
+      const both = [x, y].every((z) => z.wpsRole === 'registrar' && z.accessPoint.state === 'enabled');
+      if (both) twoRegistrarsSince ??= Date.now();
+      else if (twoRegistrarsSince !== null) {
+        twoRegistrarsMs += Date.now() - twoRegistrarsSince;
+        twoRegistrarsSince = null;
+      }
+      return x.wps === 'idle' && y.wps === 'idle' && x.associations.some((m) => m.mac === macs.get(B)) ? x : undefined;
+    });
+    const b = await B.status();
+    const seconds = (Date.now() - pressed) / 1000;
+    log(
+      `right after AP: paired ${seconds.toFixed(1)} s after A's WPS press; two registrars up for ${(twoRegistrarsMs / 1000).toFixed(1)} s; B ${brief(b)}`,
+    );
+    figures.wpsRightAfterAp = { secondsFromAPress: seconds, twoRegistrarsSeconds: twoRegistrarsMs / 1000 };
+    assert(a.lastWps?.outcome === 'success' && a.lastWps.role === 'registrar', `A: ${brief(a)}`);
+    assert(a.leds.ap === 'on', 'AP LED off on a working AP');
+    assert(b.mode === 'client' && b.lastWps?.outcome === 'success' && b.lastWps.role === 'enrollee', `B: ${brief(b)}`);
+    assert(
+      b.associations.some((m) => m.via === 'station' && m.mac === macs.get(A)),
+      `B not associated with A: ${brief(b)}`,
+    );
   });
 
   await scenario('hostapd-refuses-to-start', async () => {
