@@ -44,8 +44,11 @@ export const WATCH_INTERVAL_MS = 2_000;
  * lab, plus at most WATCH_INTERVAL_MS), so patience never makes both step down.
  */
 export const WATCH_PATIENCE_MS = 10_000;
-/** A registrar seen before that one watch scan missed is still the same rival; unseen this long, forgotten. */
-export const RIVAL_FORGET_MS = 2 * WATCH_INTERVAL_MS;
+/**
+ * A registrar that one watch scan missed is still the same rival (a beacon lost in one scan's dwell); missed
+ * by this many working scans in a row, it is forgotten. A failed scan is no evidence either way.
+ */
+export const RIVAL_MISSES_TO_FORGET = 2;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
 export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */
@@ -126,11 +129,11 @@ export type Effect =
   | { type: 'DrawRandom'; purpose: 'search-window' }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
-/** Another registrar an auto-role registrar's watch scans keep seeing: since when, and when last. */
+/** Another registrar an auto-role registrar's watch scans keep seeing: since when, and the scans since that missed it. */
 export interface Rival {
   bssid: string;
   since: number;
-  lastSeen: number;
+  missed: number;
 }
 
 /** An access point seen in a scan. Everything here came over the air: untrusted until checked. */

@@ -3,7 +3,7 @@
 // comes in as a number. Everything in a scan came over the air, so it is checked before it counts.
 import {
   type PeerAp,
-  RIVAL_FORGET_MS,
+  RIVAL_MISSES_TO_FORGET,
   type Rival,
   SEARCH_WINDOW_MAX_MS,
   SEARCH_WINDOW_MIN_MS,
@@ -67,7 +67,7 @@ export type WatchDecision =
  * An auto-role registrar's watch scan at time `at`. Two registrars that see each other: the one with
  * the lower BSSID steps down at once and enrolls with the other; both compare the same two addresses,
  * so exactly one of them does, whatever the order in which they noticed. The winner keeps a patience
- * clock on the one other registrar it sees (`rival`, from the last scan): still seen after
+ * clock on the one other registrar it sees (`rival`, from the last scans): still seen after
  * WATCH_PATIENCE_MS, the other is not stepping down (an explicit registrar never does), so the winner
  * steps down instead rather than leaving two access points up until the walk time ends. Without our own
  * address there is nothing to compare, and only patience decides.
@@ -81,15 +81,18 @@ export function decideWatch(
   const found = pbcPeers(own, peers);
   if (found.length > 1) return { kind: 'overlap', count: found.length };
   if (found.length === 0) {
-    // One missed scan does not restart the clock; a registrar unseen for a while has gone.
-    const kept = rival !== null && at - rival.lastSeen <= RIVAL_FORGET_MS ? rival : null;
-    return { kind: 'keep-hosting', rival: kept };
+    // One missed scan does not restart the clock; a registrar missed by several working scans has gone.
+    const missed = (rival?.missed ?? 0) + 1;
+    return {
+      kind: 'keep-hosting',
+      rival: rival !== null && missed < RIVAL_MISSES_TO_FORGET ? { ...rival, missed } : null,
+    };
   }
   const other = found[0] as string;
   if (own !== null && steppingDownTo(own, other)) return { kind: 'step-down', bssid: other, why: 'tie-break' };
-  const since = rival !== null && rival.bssid === other && at - rival.lastSeen <= RIVAL_FORGET_MS ? rival.since : at;
+  const since = rival !== null && rival.bssid === other ? rival.since : at;
   if (at - since >= WATCH_PATIENCE_MS) return { kind: 'step-down', bssid: other, why: 'patience' };
-  return { kind: 'keep-hosting', rival: { bssid: other, since, lastSeen: at } };
+  return { kind: 'keep-hosting', rival: { bssid: other, since, missed: 0 } };
 }
 
 /** The tie-break between two registrars: true when `own` is the one that steps down. */
