@@ -98,7 +98,7 @@ function main() {
   if (!isRoot) problems.push('npm test needs root: its network tests create network namespaces (test/lan).');
   if (missingPackages.length > 0 && !aptGet) problems.push('apt-get is not available to install Debian packages.');
   if (values.check || problems.length > 0) {
-    explain(missingPackages, missingTrees, problems);
+    explain(missingPackages, missingTrees, problems, Boolean(aptGet));
     return 1;
   }
 
@@ -140,19 +140,22 @@ function npmEnv() {
   return env;
 }
 
-function explain(missingPackages, missingTrees, problems) {
+function explain(missingPackages, missingTrees, problems, canApt = true) {
   const lines = ['npm test cannot run yet:'];
   for (const p of problems) lines.push(`  - ${p}`);
   for (const p of missingPackages) lines.push(`  - Debian package ${p.name} is not installed: ${p.for}`);
   for (const t of missingTrees) lines.push(`  - ${t.name} is not installed: ${t.for}`);
-  lines.push('', 'Run the tests as root, which installs what is missing (Debian 12 or 13):', '  sudo npm test');
-  if (missingPackages.length > 0 || missingTrees.length > 0) {
-    lines.push('or install it yourself:');
-    if (missingPackages.length > 0) {
-      lines.push(`  sudo apt-get install -y ${missingPackages.map((p) => p.name).join(' ')}`);
-    }
-    for (const t of missingTrees) lines.push(`  ${t.command.join(' ')}`);
+  const packages = missingPackages.map((p) => p.name).join(' ');
+  if (!canApt && packages) {
+    // Without apt-get, running as root installs nothing either: only the manual way is worth showing.
+    lines.push('', "Install these with your system's package manager (Debian's names), then run the tests as root:");
+    lines.push(`  ${packages}`);
+  } else {
+    lines.push('', 'Run the tests as root, which installs what is missing (Debian 12 or 13):', '  sudo npm test');
+    if (packages || missingTrees.length > 0) lines.push('or install it yourself:');
+    if (packages) lines.push(`  sudo apt-get install -y ${packages}`);
   }
+  for (const t of missingTrees) lines.push(`  ${t.command.join(' ')}`);
   console.error(lines.join('\n'));
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { LogSink } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { JsonFile } from '../store/json-file.js';
-import { BLOB_ID } from './protocol.js';
+import { BLOB_ID } from './ids.js';
 
 export type WantFn = (id: string, cb: (err: Error | null, has?: boolean) => void) => void;
 
@@ -100,24 +100,40 @@ export class BlobWants {
     await this.flush();
   }
 
+  /**
+   * Asks again for every blob asked and not yet here. A fetch that failed (the storage budget refused it
+   * while the card was full, the friend left) leaves ssb-blobs waiting until a friend announces the blob
+   * again; asking again announces the want to every connected friend, and one that has it sends it.
+   */
+  retry(): number {
+    if (this.closed) return 0;
+    for (const id of this.asked) this.ask(id);
+    return this.asked.size;
+  }
+
   private pump(): void {
     while (!this.closed && this.asked.size < this.active && this.waiting.size > 0) {
       const id = this.waiting.values().next().value as string;
       this.waiting.delete(id);
       this.asked.add(id);
-      this.options.want(id, (err) => {
-        // ssb-blobs calls back once the blob is held, or at once with an error for an id it refuses.
-        if (!this.asked.delete(id)) return;
-        if (err)
-          this.throttled.log('debug', 'blob-want-error', 'could not fetch a mentioned blob', {
-            blob: id,
-            error: err.message,
-          });
-        if (this.closed) return;
-        this.pump();
-        this.scheduleSave();
-      });
+      this.ask(id);
     }
+  }
+
+  private ask(id: string): void {
+    this.options.want(id, (err) => {
+      // ssb-blobs calls back once the blob is held (every call asked), or at once with an error for an id
+      // it refuses; the first answer counts.
+      if (!this.asked.delete(id)) return;
+      if (err)
+        this.throttled.log('debug', 'blob-want-error', 'could not fetch a mentioned blob', {
+          blob: id,
+          error: err.message,
+        });
+      if (this.closed) return;
+      this.pump();
+      this.scheduleSave();
+    });
   }
 
   private scheduleSave(): void {

@@ -4,6 +4,7 @@ import type { Profile } from './about.js';
 import type { AutoFollowPolicy, AutoFollowPolicyChange, AutoFollowRecord } from './auto-follow.js';
 import type { LegacyLanStats } from './legacy-lan.js';
 import type { NativeCryptoReport } from './native-crypto.js';
+import type { StorageView } from './peer-storage.js';
 import type { ReplicationProgress } from './progress.js';
 
 export interface PeerInfo {
@@ -59,6 +60,8 @@ export interface SsbPeer {
   /** The blob's bytes, asking connected peers for it if we lack it (rejects after timeoutMs). */
   getBlob(id: string, options?: { timeoutMs?: number }): Promise<Buffer>;
   hasBlob(id: string): Promise<boolean>;
+  /** The storage budget as the peer applies it: reserve, what is paused, what was evicted (peer-storage.ts). */
+  storageView(): Promise<StorageView>;
   replicationProgress(): ReplicationProgress;
   /** Called with true when replication starts and false when it has been idle for a moment. */
   onReplicationChange(listener: (replicating: boolean) => void): () => void;

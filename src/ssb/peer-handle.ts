@@ -9,13 +9,14 @@ import { checkBlobFile } from '../storage/blob-integrity.js';
 import { asStorageError } from '../storage/errors.js';
 import { type AboutMessage, profilesFromAbouts } from './about.js';
 import { type AutoFollower, isFeedId, savePolicyOverride, withPolicyChange } from './auto-follow.js';
+import { DamagedBlobError } from './blob-guard.js';
 import { blobPath, syncBlob } from './durable.js';
+import { BLOB_ID } from './ids.js';
 import type { LegacyLan } from './legacy-lan.js';
 import type { SsbLibraries, SsbServer } from './libraries.js';
 import type { NativeCryptoReport } from './native-crypto.js';
 import type { PeerInfo, SsbPeer, StoredMessage } from './peer-api.js';
 import type { PeerStorage } from './peer-storage.js';
-import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
 import type { ReplicationWatch } from './replication-watch.js';
 
@@ -191,23 +192,38 @@ export function peerHandle(parts: PeerHandleParts): SsbPeer {
       return id;
     },
     async getBlob(id, getOptions = {}) {
-      if (!(await hasBlob(id))) {
-        const timeoutMs = getOptions.timeoutMs ?? 30_000;
-        let timer: NodeJS.Timeout | undefined;
+      // A damaged file is set aside while it is read (the guard's hook on blobs.get): then it is missing,
+      // and a friend is asked for it like any missing blob.
+      const readIntact = async (): Promise<Buffer | null> => {
+        if (!(await hasBlob(id))) return null;
         try {
-          await Promise.race([
-            callback<boolean>((cb) => ssb.blobs.want(id, cb)),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`blob ${id} not found within ${timeoutMs} ms`)), timeoutMs);
-            }),
-          ]);
-        } finally {
-          clearTimeout(timer);
+          return Buffer.concat(await collect(ssb.blobs.get(id)));
+        } catch (error) {
+          if (error instanceof DamagedBlobError || !(await hasBlob(id))) return null;
+          throw error;
         }
+      };
+      const held = await readIntact();
+      if (held) return held;
+      const timeoutMs = getOptions.timeoutMs ?? 30_000;
+      const notFound = () => new Error(`blob ${id} not found within ${timeoutMs} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          callback<boolean>((cb) => ssb.blobs.want(id, cb)),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(notFound()), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
       }
-      return Buffer.concat(await collect(ssb.blobs.get(id)));
+      const fetched = await readIntact();
+      if (!fetched) throw notFound();
+      return fetched;
     },
     hasBlob,
+    storageView: () => parts.storage.view(),
     replicationProgress: () => replication.progress(),
     onReplicationChange: (listener) => replication.onChange(listener),
     autoFollowDecisions: () => follower.decisions(),

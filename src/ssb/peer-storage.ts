@@ -4,7 +4,14 @@
 // once the reserve is reached (the blob write gate); posts, small, flow until a last floor that keeps the
 // database log able to write what it has promised.
 import type { LogSink } from '../log/logger.js';
-import { admitsPost, formatBytes, POST_FLOOR_BYTES, type StorageReport, shortfallFor } from '../storage/budget.js';
+import {
+  admitsPost,
+  formatBytes,
+  LARGEST_PHOTO_BYTES,
+  POST_FLOOR_BYTES,
+  type StorageReport,
+  shortfallFor,
+} from '../storage/budget.js';
 import { StorageFullError } from '../storage/errors.js';
 import { StorageMonitor } from '../storage/space.js';
 import { setWriteGate } from '../storage/write-file-sink.js';
@@ -44,7 +51,13 @@ export interface PeerStorageOptions {
   evict?: Evict;
   monitor?: StorageMonitor;
   pollMs?: number;
+  /** Eviction for friends' photos frees this much beyond the reserve, so it does not run for every photo. */
+  evictionHeadroomBytes?: number;
+  now?: () => number;
 }
+
+/** After an eviction that freed nothing, the rules are not asked again for this long (nothing changed). */
+const FRUITLESS_EVICTION_PAUSE_MS = 60_000;
 
 const EVICTED_SHOWN = 20;
 
@@ -57,6 +70,9 @@ export class PeerStorage {
   private timer: NodeJS.Timeout | null = null;
   private removeGate: (() => void) | null = null;
   private wasPaused = false;
+  private readonly resumedListeners: Array<() => void> = [];
+  private evicting: Promise<unknown> = Promise.resolve();
+  private fruitlessAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PeerStorageOptions) {
     this.monitor = options.monitor ?? new StorageMonitor({ dir: options.ssbDir, reserveBytes: options.reserveBytes });
@@ -70,7 +86,15 @@ export class PeerStorage {
   async start(): Promise<void> {
     await this.refresh();
     this.removeGate = setWriteGate(this.options.blobsDir, () => this.gate());
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.options.pollMs ?? 1000);
+    this.timer = setInterval(
+      () =>
+        void this.refresh()
+          .then(() => this.keepReserve())
+          .catch((error: Error) =>
+            this.options.logger.log('warn', 'storage: cannot keep the reserve', { error: error.message }),
+          ),
+      this.options.pollMs ?? 1000,
+    );
     this.timer.unref();
   }
 
@@ -93,8 +117,14 @@ export class PeerStorage {
           reserveBytes: this.reserveBytes,
         },
       );
+      if (!paused) for (const listener of this.resumedListeners) listener();
     }
     return freeBytes;
+  }
+
+  /** Called when photos from friends were paused and space is back (what was refused can be fetched again). */
+  onPhotosResumed(listener: () => void): void {
+    this.resumedListeners.push(listener);
   }
 
   get photosPaused(): boolean {
@@ -108,7 +138,7 @@ export class PeerStorage {
     let free = await this.refresh();
     let shortfall = shortfallFor(size, keep());
     if (shortfall > 0 && this.options.evict) {
-      this.remember(await this.options.evict(shortfall));
+      await this.evictSerially(shortfall);
       free = await this.refresh();
       shortfall = shortfallFor(size, keep());
     }
@@ -141,12 +171,29 @@ export class PeerStorage {
     return admitsPost(this.freeBytes);
   }
 
-  /** Eviction when friends' photos are paused: the reserve is restored if the rules allow. */
+  /**
+   * The reserve restored by the eviction rules when friends' photos are paused (and a headroom beyond it);
+   * when the rules allow nothing more, photos stay paused and posts still flow.
+   */
   async keepReserve(): Promise<void> {
-    if (!this.photosPaused || !this.options.evict) return;
-    const want = this.reserveBytes - this.freeBytes + 1;
-    this.remember(await this.options.evict(want));
+    const now = (this.options.now ?? Date.now)();
+    if (!this.photosPaused || now - this.fruitlessAt < FRUITLESS_EVICTION_PAUSE_MS) return;
+    const headroom = this.options.evictionHeadroomBytes ?? Math.min(LARGEST_PHOTO_BYTES, this.reserveBytes);
+    const evicted = await this.evictSerially(this.reserveBytes + headroom - this.freeBytes);
+    if (evicted.length === 0) this.fruitlessAt = now;
     await this.refresh();
+  }
+
+  /** One eviction at a time (the owner's photo and the reserve can both ask). */
+  private evictSerially(bytes: number): Promise<EvictedBlob[]> {
+    const evict = this.options.evict;
+    if (!evict || bytes <= 0) return Promise.resolve([]);
+    const run = this.evicting.then(() => evict(bytes));
+    this.evicting = run.catch(() => undefined);
+    return run.then((evicted) => {
+      this.remember(evicted);
+      return evicted;
+    });
   }
 
   async view(): Promise<StorageView> {

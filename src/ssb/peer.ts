@@ -16,6 +16,8 @@ import {
   loadPolicyOverride,
   withPolicyChange,
 } from './auto-follow.js';
+import { BlobEvictor } from './blob-eviction.js';
+import { BlobGuard, guardBlobReads } from './blob-guard.js';
 import { BlobWants, mentionedBlobs } from './blob-wants.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
@@ -69,6 +71,8 @@ export interface SsbPeerOptions {
   reserveBytes?: number | undefined;
   /** The directory whose size the storage report shows (the device's data directory). */
   storageReportDir?: string;
+  /** When the blob store is checked after start (blob-guard.ts); later than the first connections by default. */
+  blobCheckDelayMs?: number;
 }
 
 /** secret-stack reports "listening" even when the port was taken, so find out before starting. */
@@ -282,6 +286,22 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   });
   const resumed = await blobWants.load();
   if (resumed > 0) logger.log('info', 'asking again for photos still missing', { blobs: resumed });
+  // Damaged blob files are never served and are fetched again: checked when read, and all of them after start.
+  const guard = new BlobGuard({ ssbDir: dataDir, logger, wantAgain: (id) => blobWants.add(id), scanPauseMs: 5 });
+  guardBlobReads(ssb.blobs, guard);
+  const blobCheck = setTimeout(() => {
+    const started = Date.now();
+    void guard.scan().then(
+      ({ checked, damaged }) =>
+        logger.log(damaged.length > 0 ? 'warn' : 'info', 'blob store checked', {
+          checked,
+          damaged: damaged.length,
+          ms: Date.now() - started,
+        }),
+      (error: Error) => logger.log('warn', 'cannot check the blob store', { error: error.message }),
+    );
+  }, options.blobCheckDelayMs ?? 3000);
+  blobCheck.unref();
   const replication = new ReplicationWatch(ssb, graph.hops, hops, logger);
   const collector = new CollectAfterBurst(exposedGc());
   // Garbage of a long transfer collected before it outgrows the board (memory-pressure.ts).
@@ -300,19 +320,33 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
 
   // The storage budget (peer-storage.ts): photos and posts refused with "the device's storage is full"
   // before the card is, photos from friends paused at the reserve.
+  const evictor = new BlobEvictor({
+    ssb,
+    operators: libs.operators,
+    ssbDir: dataDir,
+    hopsOf: (feed) => graph.hops.get(feed),
+    logger,
+  });
   const storage = new PeerStorage({
     ssbDir: dataDir,
     reportDir: options.storageReportDir ?? dataDir,
     blobsDir: join(dataDir, 'blobs'),
     reserveBytes: options.reserveBytes,
     logger,
+    evict: (bytes) => evictor.evict(bytes),
   });
   await storage.start();
+  storage.onPhotosResumed(() => {
+    const asked = blobWants.retry();
+    if (asked > 0) logger.log('info', 'space is back: asking friends again for the photos still missing', { asked });
+  });
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       storage.stop();
+      clearTimeout(blobCheck);
+      guard.stop();
       replication.stop();
       unsubscribeAdded();
       collector.stop();

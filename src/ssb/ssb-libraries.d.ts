@@ -147,8 +147,8 @@ declare module 'ssb-db2' {
       onDrain(index: string, cb: () => void): void;
       /** The append-only log; its onDrain fires once pending records are written and fsynced. */
       getLog(): { onDrain(cb: () => void): void };
-      /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`. */
-      query(...operators: unknown[]): void;
+      /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`; a pull source with `toPullStream()`. */
+      query(...operators: unknown[]): unknown;
     }
   }
   const plugins: readonly SecretStack.Plugin[];
@@ -164,11 +164,14 @@ declare module 'ssb-db2/operators/index.js' {
     isPublic(): Operator;
     descending(): Operator;
     paginate(pageSize: number): Operator;
+    /** With `toPullStream`, results come one by one, read from the log this many at a time. */
+    batch(batchSize: number): Operator;
     /** jitdb's `timestamp` index: the smaller of arrival and claimed time (ms). */
     lte(value: number, indexName: 'timestamp'): Operator;
     gte(value: number, indexName: 'timestamp'): Operator;
     /** With `paginate` the answer is `{results, total}`, without it an array of messages. */
     toCallback(cb: (err: Error | null, answer: unknown) => void): Operator;
+    toPullStream(): Operator;
   };
   export = operators;
 }
@@ -308,9 +311,24 @@ declare module 'ssb-blobs' {
     interface Api {
       /** A sink storing the bytes it is fed; cb gets the blob id (`&<sha256 base64>.sha256`). */
       add(cb: (err: Error | null, blobId?: string) => void): pull.Sink<Buffer>;
-      get: SecretStack.Hookable<(blobId: string) => pull.Source<Buffer>>;
+      /** The whole blob: its id, or `{ key, max, size }` as a friend asks for it. */
+      get: SecretStack.Hookable<
+        (request: string | { key?: string; id?: string; max?: number; size?: number }) => pull.Source<Buffer>
+      >;
+      /** Bytes start..end of a blob. */
+      getSlice: SecretStack.Hookable<
+        (request: {
+          key?: string;
+          id?: string;
+          start: number;
+          end: number;
+          size?: number;
+          max?: number;
+        }) => pull.Source<Buffer>
+      >;
       has(blobId: string, cb: (err: Error | null, has?: boolean) => void): void;
       size(blobId: string, cb: (err: Error | null, size?: number | null) => void): void;
+      rm(blobId: string, cb: (err?: Error | null) => void): void;
       /** Calls back once the blob is held locally, asking connected peers for it meanwhile. */
       want(blobId: string, cb: (err: Error | null, has?: boolean) => void): void;
     }

@@ -33,8 +33,12 @@ const execFileAsync = promisify(execFile);
 const STATION_SCAN_TIMEOUT_MS = 15_000;
 /** wpa_supplicant's own scans may hold the radio; ours is retried after them this many times. */
 const STATION_SCAN_ATTEMPTS = 3;
-/** The access point's own brief scan (iw, nl80211's AP scan flag). */
-const AP_SCAN_TIMEOUT_MS = 10_000;
+/**
+ * The access point's own brief scan (iw, nl80211's AP scan flag): one channel's dwell, well under a second on an
+ * idle radio, but a loaded machine took 7–8 s in the radio lab, and a watch that gives up after a few failed
+ * scans must not take slowness for a driver that cannot scan.
+ */
+const AP_SCAN_TIMEOUT_MS = 20_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;
@@ -265,20 +269,15 @@ export class RealWifi {
     const ctrl = this.apCtrl();
     const status = parseKeyValues(await ctrl.request('STATUS'));
     const freq = /^\d{4}$/.test(status.freq ?? '') ? ['freq', status.freq as string] : [];
-    const args = ['dev', this.options.plan.wifiInterface, 'scan', ...freq, 'flush', 'ap-force'];
-    const { stdout } = await execFileAsync(this.options.binaries.iw, args, {
-      timeout: AP_SCAN_TIMEOUT_MS,
-      encoding: 'utf8',
-      maxBuffer: 4 * 1024 * 1024,
-    }).catch((error: { killed?: boolean; stderr?: string; message?: string }) => {
-      // Say which failure it was: a busy or slow radio (timed out) is not a driver that cannot scan.
-      const why = error.killed
-        ? `timed out after ${AP_SCAN_TIMEOUT_MS / 1000} s`
-        : (error.stderr ?? '').trim().slice(0, 200) ||
-          String(error.message ?? error)
-            .trim()
-            .slice(0, 200);
-      throw new Error(`iw ${args.join(' ')}: ${why}`);
+    const { stdout } = await execFileAsync(
+      this.options.binaries.iw,
+      ['dev', this.options.plan.wifiInterface, 'scan', ...freq, 'flush', 'ap-force'],
+      { timeout: AP_SCAN_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
+    ).catch((error: { killed?: boolean; stderr?: string }) => {
+      if (error.killed)
+        throw new Error(`the access point's scan gave no results within ${AP_SCAN_TIMEOUT_MS / 1000} s`);
+      const why = (error.stderr ?? '').trim().slice(0, 200);
+      throw new Error(`the access point's scan failed${why ? `: ${why}` : ''}`);
     });
     return { own: normalizeMac(status['bssid[0]']), peers: parseIwScan(stdout) };
   }

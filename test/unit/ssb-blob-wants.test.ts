@@ -55,6 +55,27 @@ describe('BlobWants', () => {
     await wants.close();
   });
 
+  it('retry asks again for every blob asked and not here, and one arrival answers both asks', async () => {
+    const blobs = {
+      asked: [] as string[],
+      callbacks: new Map<string, Array<(err: Error | null, has?: boolean) => void>>(),
+      want(id: string, cb: (err: Error | null, has?: boolean) => void) {
+        blobs.asked.push(id);
+        blobs.callbacks.set(id, [...(blobs.callbacks.get(id) ?? []), cb]);
+      },
+    };
+    const wants = new BlobWants({ file: await tempFile(), want: blobs.want, logger: memoryLogger('t'), active: 2 });
+    for (let i = 0; i < 3; i++) wants.add(blobId(i));
+    assert.equal(wants.retry(), 2);
+    assert.deepEqual(blobs.asked, [blobId(0), blobId(1), blobId(0), blobId(1)]);
+    // ssb-blobs calls every callback of a want when the blob arrives: the queue moves on once.
+    for (const cb of blobs.callbacks.get(blobId(0)) ?? []) cb(null, true);
+    assert.deepEqual(blobs.asked.slice(4), [blobId(2)]);
+    assert.equal(wants.size, 2);
+    await wants.close();
+    assert.equal(wants.retry(), 0);
+  });
+
   it('remembers what is still missing across a restart and asks for it again', async () => {
     const file = await tempFile();
     const first = fakeBlobs();

@@ -74,6 +74,8 @@ function render(s) {
   $('association-count').textContent = String(s.associations.length);
   $('associations-empty').hidden = s.associations.length > 0;
 
+  renderStorage(s.storage);
+
   $('last-error-row').hidden = !s.lastError;
   $('last-error').textContent = s.lastError ?? '';
 
@@ -87,6 +89,75 @@ function render(s) {
         ? 'Our access point is up: another device pressing WPS enrols with us; a phone can join.'
         : 'We are a client: another device pressing WPS acts as the registrar we join. Phones need AP mode.';
   }
+}
+
+const STORAGE_TEXT = {
+  ok: 'ok',
+  tight: 'tight: little room is left',
+  full: 'full: new photos are not stored',
+};
+
+/** "3.2 MB", as the CLI and the error messages say it. */
+function formatBytes(bytes) {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** status.storage: `{ usedBytes, freeBytes, budgetBytes, state }`; the reserve is what the budget leaves. */
+function renderStorage(storage) {
+  if (!storage) return;
+  const state = $('storage-state');
+  state.textContent = STORAGE_TEXT[storage.state] ?? storage.state;
+  state.dataset.state = storage.state;
+  $('storage-used').textContent = formatBytes(storage.usedBytes);
+  $('storage-free').textContent = formatBytes(storage.freeBytes);
+  const reserve = Math.max(0, storage.usedBytes + storage.freeBytes - storage.budgetBytes);
+  $('storage-reserve').textContent = formatBytes(reserve);
+  const meter = $('storage-meter');
+  meter.max = Math.max(1, storage.budgetBytes);
+  meter.value = Math.min(storage.usedBytes, meter.max);
+  meter.high = meter.max * 0.9;
+  meter.title = `${formatBytes(storage.usedBytes)} of ${formatBytes(storage.budgetBytes)} used`;
+}
+
+/** The peer's side: what is paused and what was evicted (from /api/ssb/overview). */
+function renderPeerStorage(view) {
+  const paused = $('storage-paused');
+  if (!view) {
+    paused.textContent = 'no SSB peer';
+    $('storage-evicted').replaceChildren();
+    return;
+  }
+  // Fresher than the status stream, which is sent when the device's state changes.
+  renderStorage(view.report);
+  $('storage-reserve').textContent = formatBytes(view.reserveBytes);
+  paused.dataset.paused = String(view.photosPaused);
+  paused.textContent = view.postsPaused
+    ? 'paused, and posts too: the card is full'
+    : view.photosPaused
+      ? 'paused until space is freed (posts still flow)'
+      : 'fetched as they arrive';
+  $('storage-evicted-empty').hidden = view.evicted.length > 0;
+  $('storage-evicted').replaceChildren(
+    ...view.evicted.map((e) => {
+      const item = el('li', 'evicted-photo');
+      item.dataset.blob = e.blob;
+      const whose = e.hops === null ? 'a photo nobody here follows' : `${e.hops} hop${e.hops === 1 ? '' : 's'} away`;
+      item.append(
+        el('code', 'mono-line', e.blob.slice(0, 12)),
+        el('span', 'numbers', `${formatBytes(e.size)} · ${whose}`),
+        el('span', 'when', `at ${new Date(e.at).toLocaleTimeString()}`),
+      );
+      return item;
+    }),
+  );
 }
 
 /** What the device is doing in a WPS session, in the user's words. */
@@ -170,6 +241,7 @@ async function loadNetwork() {
 const STATE_TEXT = { connected: 'connected', connecting: 'connecting', disconnecting: 'leaving', discovered: 'seen' };
 
 function renderOverview(overview) {
+  renderPeerStorage(overview.running ? overview.storage : null);
   const peers = $('peers');
   const sync = $('sync-peers');
   if (!overview.running) {
