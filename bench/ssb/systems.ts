@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ControlClient } from '../../src/control/client.js';
+import { PeerClient } from '../../src/ssb/peer-client.js';
+import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { blobPath, type Keys, type Template } from './fixtures.js';
 import { childrenOf, isAlive, type Memory, memoryOf } from './procs.js';
 import { SsbServerClient } from './ssb-server-client.js';
@@ -196,7 +197,7 @@ class SmallworldNode implements BenchNode {
     private readonly dataDir: string,
     private readonly daemon: ChildProcess,
     private readonly peerPid: number,
-    private readonly client: ControlClient,
+    private readonly client: PeerClient,
     readonly id: string,
     readonly address: string,
     readonly coldStartMs: number,
@@ -230,15 +231,15 @@ class SmallworldNode implements BenchNode {
     const spawnedAt = Date.now();
     const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     const socket = join(dataDir, 'peer', 'peer.sock');
-    let client: ControlClient | null = null;
+    let client: PeerClient | null = null;
     try {
       const { c, id } = await until(`smallworld ${device} ready`, 60_000 * SLOW, 20, async () => {
         if (daemon.exitCode !== null)
           throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
         if (!existsSync(socket)) return null;
-        const c = await ControlClient.connect(socket, 1000);
+        const c = await PeerClient.connect(socket, 1000);
         try {
-          const { id } = (await c.call('ssb.whoami', undefined, 5000)) as { id: string };
+          const { id } = await c.request('ssb.whoami', {}, 5000);
           return { c, id };
         } catch (error) {
           c.close();
@@ -283,34 +284,40 @@ class SmallworldNode implements BenchNode {
     return memoryOf(this.peerPid);
   }
 
-  private call(cmd: string, args?: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
-    return this.client.call(cmd, args, timeoutMs);
+  private call<Q extends PeerProtocol['request']>(request: Q, timeoutMs = 30_000) {
+    return this.client.send(request, timeoutMs);
   }
 
   async follow(id: string): Promise<void> {
-    await this.call('ssb.follow', { feed: id });
+    await this.call({ cmd: 'ssb.follow', feed: id });
   }
 
   async publish(content: Record<string, unknown> & { type: string }): Promise<number> {
-    return ((await this.call('ssb.publish', { content })) as { sequence: number }).sequence;
+    return (await this.call({ cmd: 'ssb.publish', content })).sequence;
   }
 
   async publishPhoto(bytes: Buffer, text: string): Promise<number> {
-    const args = { data: bytes.toString('base64'), name: 'photo.jpg', mime: 'image/jpeg', text };
-    return ((await this.call('ssb.photo', args)) as { sequence: number }).sequence;
+    const photo = {
+      cmd: 'ssb.photo',
+      data: bytes.toString('base64'),
+      name: 'photo.jpg',
+      mime: 'image/jpeg',
+      text,
+    } as const;
+    return (await this.call(photo)).sequence;
   }
 
   async connect(address: string): Promise<void> {
-    await this.call('ssb.connect', { address });
+    await this.call({ cmd: 'ssb.connect', address });
   }
 
   async clock(): Promise<Record<string, number>> {
-    const feeds = (await this.call('ssb.feeds')) as Array<{ id: string; sequence: number }>;
+    const feeds = await this.call({ cmd: 'ssb.feeds' });
     return Object.fromEntries(feeds.map((f) => [f.id, f.sequence]));
   }
 
   async wantBlob(id: string): Promise<void> {
-    await this.call('ssb.blob.get', { blob: id, timeoutMs: 120_000 }, 125_000);
+    await this.call({ cmd: 'ssb.blob.get', blob: id, timeoutMs: 120_000 }, 125_000);
   }
 
   async stop(): Promise<void> {

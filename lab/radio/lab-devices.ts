@@ -6,6 +6,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ControlClient } from '../../src/control/client.js';
+import type { ArgsParameters, Command, ControlReplies, DeviceProtocol } from '../../src/control/protocol.js';
 import type { FullStatus } from '../../src/device/status.js';
 
 const run = promisify(execFile);
@@ -163,17 +164,17 @@ export class Device {
 
   status(): Promise<FullStatus> {
     assert(this.client, `${this.name} is not running`);
-    return this.client.request('status') as Promise<FullStatus>;
+    return this.client.request('status');
   }
 
-  async request(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  async request<C extends Command>(cmd: C, ...args: ArgsParameters<DeviceProtocol, C>): Promise<ControlReplies[C]> {
     assert(this.client, `${this.name} is not running`);
-    return this.client.request(cmd as never, args as never);
+    return this.client.request(cmd, ...args);
   }
 
   async press(button: 'ap' | 'wps'): Promise<FullStatus> {
     assert(this.client, `${this.name} is not running`);
-    return (await this.client.request('press', { button })) as FullStatus;
+    return this.client.request('press', { button });
   }
 
   async ensureMode(mode: 'ap' | 'client'): Promise<void> {
@@ -197,7 +198,7 @@ export class Device {
 
   async wifi(): Promise<{ ap: { ssid: string; passphrase: string } }> {
     assert(this.client, `${this.name} is not running`);
-    return (await this.client.request('wifi.get')) as { ap: { ssid: string; passphrase: string } };
+    return this.client.request('wifi.get');
   }
 
   hostapd(args: string[]): Promise<string> {

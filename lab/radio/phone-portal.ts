@@ -7,8 +7,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ControlClient } from '../../src/control/client.js';
 import { portalNft } from '../../src/install/portal.js';
+import { PeerClient } from '../../src/ssb/peer-client.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf } from '../../src/wifi/config-gen.js';
 
 const run = promisify(execFile);
@@ -180,17 +180,17 @@ async function main(): Promise<void> {
       'smallworld.log',
     );
     await waitFor('the SSB peer', 240_000, async () => {
-      const client = await ControlClient.connect(join(data, 'peer', 'peer.sock'));
+      const client = await PeerClient.connect(join(data, 'peer', 'peer.sock'));
       try {
-        return await client.call('ssb.whoami', {}, 10_000);
+        return await client.request('ssb.whoami', {}, 10_000);
       } finally {
         client.close();
       }
     });
     const png = readFileSync(join(REPO, 'docs/images/guest-photo-phone.png')).toString('base64');
-    const client = await ControlClient.connect(join(data, 'peer', 'peer.sock'));
+    const client = await PeerClient.connect(join(data, 'peer', 'peer.sock'));
     try {
-      await client.call(
+      await client.request(
         'ssb.photo',
         { data: png, name: 'lake.png', mime: 'image/png', text: 'Posted on the device' },
         60_000,

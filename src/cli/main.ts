@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // The `smallworld` command. Every subcommand except `start` and `peer` is a thin client of the daemon's
-// control socket, so it works the same against the simulator and a real device.
+// control socket, so it works the same against the simulator and a real device. Each command imports only
+// what it runs: the daemon does not load the web server or the SSB libraries, the peer not the daemon's
+// radios, and a client command neither (cold start, issue 17).
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig, resolveDataDir } from '../config/config.js';
-import { ControlClient, callDaemon, DaemonNotRunningError, RemoteError, socketPathFor } from '../control/client.js';
-import type { Request } from '../control/protocol.js';
-import { Daemon } from '../device/daemon.js';
+import { ControlClient, RemoteError, SocketUnreachableError, socketPathFor } from '../control/client.js';
+import type { Command, ControlReplies, Request } from '../control/protocol.js';
 import type { FullStatus } from '../device/status.js';
-import { runInstallCommand, runUninstallCommand } from '../install/cli.js';
-import { onboardingLines } from '../install/onboarding.js';
 import { createLogger, parseLevel } from '../log/logger.js';
-import { peerSocketPathFor, runPeer, type SsbOptions } from '../peer/peer.js';
+import { peerSocketPathFor } from '../peer/paths.js';
+import type { SsbOptions } from '../peer/peer.js';
+import type { PublishedMessage } from '../ssb/peer-api.js';
+import { PeerClient } from '../ssb/peer-client.js';
+import type { PeerProtocol } from '../ssb/protocol.js';
 
 const USAGE = `Usage: smallworld <command> [options]
 
@@ -100,9 +103,9 @@ async function main(argv: string[]): Promise<number> {
     case 'keys':
       return keys(rest);
     case 'install':
-      return runInstallCommand(rest);
+      return (await import('../install/cli.js')).runInstallCommand(rest);
     case 'uninstall':
-      return runUninstallCommand(rest);
+      return (await import('../install/cli.js')).runUninstallCommand(rest);
     case 'wifi':
       return wifi(rest);
     case 'ssb':
@@ -188,6 +191,7 @@ async function start(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
   });
+  const { Daemon } = await import('../device/daemon.js');
   const daemon = new Daemon({
     dataDir: resolveDataDir(values.data),
     sim: values.sim,
@@ -214,6 +218,7 @@ async function peer(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'peer' },
   });
+  const { runPeer } = await import('../peer/peer.js');
   const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
   // Started by `smallworld start`: go when the parent goes, even if it was killed outright — and go even if
   // closing the SSB database hangs, so that no orphan keeps ports and pipes open.
@@ -247,14 +252,25 @@ function parsePort(text: string, flag: string): number {
   return port;
 }
 
-async function request(dataDir: string | undefined, body: Request): Promise<unknown> {
-  const { cmd, ...args } = body;
-  return callDaemon(socketPathFor(resolveDataDir(dataDir)), cmd, args as never);
+/** One request to the daemon; the reply is the request's command's type (control/protocol.ts). */
+async function request<Q extends Request>(dataDir: string | undefined, body: Q): Promise<ControlReplies[Q['cmd']]> {
+  const client = await ControlClient.connect(socketPathFor(resolveDataDir(dataDir)));
+  try {
+    return await client.send(body);
+  } finally {
+    client.close();
+  }
 }
+
+/** The commands the daemon answers with its status. */
+type StatusCommand = { [C in Command]: ControlReplies[C] extends FullStatus ? C : never }[Command];
+type StatusRequest = Extract<Request, { cmd: StatusCommand }>;
+type WifiRequest = Extract<Request, { cmd: `wifi.${string}` }>;
+type SimRequest = Extract<Request, { cmd: `sim.${string}` }>;
 
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: common, strict: true });
-  const result = (await request(values.data, { cmd: 'status' })) as FullStatus;
+  const result = await request(values.data, { cmd: 'status' });
   print(result, values.json);
   return EXIT.ok;
 }
@@ -262,14 +278,14 @@ async function status(args: string[]): Promise<number> {
 async function oneWord<W extends string>(
   args: string[],
   words: readonly W[],
-  build: (word: W) => Request,
+  build: (word: W) => StatusRequest,
 ): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   const [word, extra] = positionals;
   if (word === undefined || extra !== undefined || !(words as readonly string[]).includes(word)) {
     throw new UsageError(`expected one of: ${words.join(', ')}`);
   }
-  const result = (await request(values.data, build(word as W))) as FullStatus;
+  const result = await request(values.data, build(word as W));
   print(result, values.json);
   return EXIT.ok;
 }
@@ -277,25 +293,27 @@ async function oneWord<W extends string>(
 async function wpsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   const [sub, arg, ...extra] = positionals;
-  let body: Request;
+  let body: StatusRequest;
   if ((sub === 'start' || sub === 'cancel') && arg === undefined) body = { cmd: 'wps', action: sub };
   else if (sub === 'auto-role' && (arg === 'on' || arg === 'off') && extra.length === 0)
     body = { cmd: 'wps.auto-role', enabled: arg === 'on' };
   else throw new UsageError('expected "wps start", "wps cancel" or "wps auto-role on|off"');
-  print((await request(values.data, body)) as FullStatus, values.json);
+  print(await request(values.data, body), values.json);
   return EXIT.ok;
 }
 
 async function keys(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   const [sub, arg] = positionals;
-  let body: Request;
+  let body: StatusRequest;
   if (sub === 'one-time' && (arg === 'on' || arg === 'off')) body = { cmd: 'keys.one-time', enabled: arg === 'on' };
   else if (sub === 'revoke' && arg !== undefined) body = { cmd: 'keys.revoke', mac: arg };
   else throw new UsageError('expected "keys one-time on|off" or "keys revoke MAC"');
-  print((await request(values.data, body)) as FullStatus, values.json);
+  print(await request(values.data, body), values.json);
   return EXIT.ok;
 }
+
+type PhotoRequest = Extract<PeerProtocol['request'], { cmd: 'ssb.photo' }>;
 
 const IMAGE_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
@@ -305,22 +323,14 @@ const IMAGE_TYPES: Record<string, string> = {
   '.webp': 'image/webp',
 };
 
-async function callPeer(dataDir: string | undefined, cmd: string, args?: Record<string, unknown>): Promise<unknown> {
-  const path = peerSocketPathFor(resolveDataDir(dataDir));
-  let client: ControlClient;
+/** One request to the SSB peer's own socket; the reply is the command's type (ssb/protocol.ts). */
+async function callPeer<Q extends PeerProtocol['request']>(
+  dataDir: string | undefined,
+  body: Q,
+): Promise<PeerProtocol['replies'][Q['cmd']]> {
+  const client = await PeerClient.connect(peerSocketPathFor(resolveDataDir(dataDir)));
   try {
-    client = await ControlClient.connect(path);
-  } catch (error) {
-    if (error instanceof DaemonNotRunningError) {
-      throw new DaemonNotRunningError(
-        path,
-        'the SSB peer is not running; it starts with "smallworld start" unless --ssb-port is 0',
-      );
-    }
-    throw error;
-  }
-  try {
-    return await client.call(cmd, args, 60_000);
+    return await client.send(body, 60_000);
   } finally {
     client.close();
   }
@@ -345,26 +355,22 @@ async function ssbCommand(args: string[]): Promise<number> {
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${human()}\n`);
   switch (sub) {
     case 'whoami': {
-      const result = (await callPeer(data, 'ssb.whoami')) as { id: string };
+      const result = await callPeer(data, { cmd: 'ssb.whoami' });
       show({ id: result.id }, () => result.id);
       return EXIT.ok;
     }
     case 'status': {
-      const result = await callPeer(data, 'ssb.status');
+      const result = await callPeer(data, { cmd: 'ssb.status' });
       show(result, () => JSON.stringify(result, null, 2));
       return EXIT.ok;
     }
     case 'feeds': {
-      const result = (await callPeer(data, 'ssb.feeds')) as Array<{ id: string; sequence: number }>;
+      const result = await callPeer(data, { cmd: 'ssb.feeds' });
       show(result, () => result.map((f) => `${f.id} ${f.sequence}`).join('\n') || 'no feeds');
       return EXIT.ok;
     }
     case 'peers': {
-      const result = (await callPeer(data, 'ssb.peers')) as Array<{
-        address: string;
-        key: string | null;
-        state: string;
-      }>;
+      const result = await callPeer(data, { cmd: 'ssb.peers' });
       show(
         result,
         () => result.map((p) => `${p.state.padEnd(12)} ${p.key ?? '?'} ${p.address}`).join('\n') || 'no peers',
@@ -373,21 +379,21 @@ async function ssbCommand(args: string[]): Promise<number> {
     }
     case 'publish': {
       if (!values.type) throw new UsageError('ssb publish needs --type TYPE');
-      let result: unknown;
+      let result: PublishedMessage;
       if (values.photo !== undefined) {
         if (values.type !== 'post') throw new UsageError('a photo is published as a post: use --type post');
         const bytes = await readFile(values.photo);
-        const args: Record<string, unknown> = { data: bytes.toString('base64'), name: basename(values.photo) };
+        const photo: PhotoRequest = { cmd: 'ssb.photo', data: bytes.toString('base64'), name: basename(values.photo) };
         const mime = IMAGE_TYPES[extname(values.photo).toLowerCase()];
-        if (mime) args.mime = mime;
-        if (values.text !== undefined) args.text = values.text;
-        result = await callPeer(data, 'ssb.photo', args);
+        if (mime) photo.mime = mime;
+        if (values.text !== undefined) photo.text = values.text;
+        result = await callPeer(data, photo);
       } else {
-        const content: Record<string, unknown> = { type: values.type };
+        const content: { type: string; text?: string } = { type: values.type };
         if (values.text !== undefined) content.text = values.text;
-        result = await callPeer(data, 'ssb.publish', { content });
+        result = await callPeer(data, { cmd: 'ssb.publish', content });
       }
-      show(result, () => (result as { key: string }).key);
+      show(result, () => result.key);
       return EXIT.ok;
     }
     case 'follow':
@@ -395,29 +401,25 @@ async function ssbCommand(args: string[]): Promise<number> {
     case 'block':
     case 'unblock': {
       if (a === undefined || b !== undefined) throw new UsageError(`ssb ${sub} takes one feed id`);
-      const result = await callPeer(data, `ssb.${sub}`, { feed: a });
+      const result = await callPeer(data, { cmd: `ssb.${sub}`, feed: a });
       show(result, () => `${sub}: ${a}`);
       return EXIT.ok;
     }
     case 'connect': {
       if (a === undefined) throw new UsageError('ssb connect takes an address');
-      const result = (await callPeer(data, 'ssb.connect', { address: a })) as { id: string };
+      const result = await callPeer(data, { cmd: 'ssb.connect', address: a });
       show(result, () => `connected to ${result.id}`);
       return EXIT.ok;
     }
     case 'blob': {
       if (a === 'add' && b !== undefined) {
         const bytes = await readFile(b);
-        const result = (await callPeer(data, 'ssb.blob.add', { data: bytes.toString('base64') })) as { id: string };
+        const result = await callPeer(data, { cmd: 'ssb.blob.add', data: bytes.toString('base64') });
         show(result, () => result.id);
         return EXIT.ok;
       }
       if (a === 'get' && b !== undefined) {
-        const result = (await callPeer(data, 'ssb.blob.get', { blob: b })) as {
-          id: string;
-          size: number;
-          data: string;
-        };
+        const result = await callPeer(data, { cmd: 'ssb.blob.get', blob: b });
         const bytes = Buffer.from(result.data, 'base64');
         if (values.out !== undefined) {
           await writeFile(values.out, bytes);
@@ -463,7 +465,7 @@ async function wifi(args: string[]): Promise<number> {
   if (values.qr && sub !== 'show') throw new UsageError('--qr goes with "wifi show"');
   // Passphrases on the command line show up in `ps`; --passphrase-stdin keeps them out of it.
   const passphrase = values['passphrase-stdin'] ? await readStdin() : values.passphrase;
-  let body: Request;
+  let body: WifiRequest;
   if (sub === 'show' && names.length === 0) body = { cmd: 'wifi.get' };
   else if (sub === 'ap' && names.length === 0) {
     body = { cmd: 'wifi.ap.set' };
@@ -477,15 +479,11 @@ async function wifi(args: string[]): Promise<number> {
     throw new UsageError(
       'expected "wifi show", "wifi ap --ssid/--passphrase", "wifi add SSID --passphrase P", "wifi remove SSID" or "wifi order SSID..."',
     );
-  const result = (await request(values.data, body)) as {
-    ap: { ssid: string; passphrase: string };
-    knownNetworks: Array<{ ssid: string }>;
-    qr: string;
-  };
+  const result = await request(values.data, body);
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (values.qr) {
-    const address = (result as { addresses?: { ap?: string } }).addresses?.ap;
-    process.stdout.write(`${(await onboardingLines(result.ap, address)).slice(1).join('\n')}\n`);
+    const { onboardingLines } = await import('../install/onboarding.js');
+    process.stdout.write(`${(await onboardingLines(result.ap, result.addresses.ap)).slice(1).join('\n')}\n`);
   } else {
     const known = result.knownNetworks.map((n, i) => `  ${i + 1}. ${n.ssid}`);
     process.stdout.write(
@@ -515,7 +513,7 @@ async function sim(args: string[]): Promise<number> {
     allowPositionals: true,
   });
   const [sub, a, b] = positionals;
-  let body: Request;
+  let body: SimRequest;
   if (sub === 'state') body = { cmd: 'sim.state' };
   else if (sub === 'other-wps')
     body = values.mac ? { cmd: 'sim.other-wps', mac: values.mac } : { cmd: 'sim.other-wps' };
@@ -557,7 +555,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof DaemonNotRunningError) {
+    if (error instanceof SocketUnreachableError) {
       process.stderr.write(`smallworld: ${error.message}\n`);
       process.exitCode = EXIT.noDaemon;
     } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -4,11 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
+import { FEED_ID } from '../ssb/ids.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/smallworld';
 export const DEFAULT_WEB_PORT = 8300;
 
-const FEED_ID = /^@[A-Za-z0-9+/]{43}=\.ed25519$/;
 const DEFAULT_AUTO_FOLLOW = {
   enabled: true,
   allow: [] as string[],

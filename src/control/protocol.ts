@@ -2,7 +2,12 @@
 // One JSON object per line each way. Requests: {"id": 1, "cmd": "status", ...args}.
 // Replies: {"id": 1, "ok": true, "result": ...} or {"id": 1, "ok": false, "error": {"code", "message"}}.
 // After "subscribe" the daemon also pushes {"event": "status", "status": ...} lines.
+// Each command's reply type is in ControlReplies: the daemon's handlers must return it, and the CLI, the web
+// page and tests receive it, so a wrong or missing field is a compile error on both sides.
 import { z } from 'zod';
+import type { FullStatus } from '../device/status.js';
+import type { ApSettings } from '../wifi/config-gen.js';
+import type { SimSnapshot } from '../wifi/sim.js';
 
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -50,6 +55,75 @@ export const requestSchema = z.discriminatedUnion('cmd', [
 export type Request = z.infer<typeof requestSchema>;
 export type Command = Request['cmd'];
 export const COMMANDS: readonly Command[] = requestSchema.options.map((o) => o.shape.cmd.value);
+
+/** This device's network and the known networks, as `wifi.get` and every `wifi.*` change answer. */
+export interface WifiView {
+  ap: ApSettings;
+  knownNetworks: Array<{ ssid: string }>;
+  /** The `WIFI:` payload of a QR code a phone's camera joins by. */
+  qr: string;
+  files: { hostapd: string; wpaSupplicant: string; dnsmasq: string };
+  /** The device's own address on its access point and on its USB link. */
+  addresses: { ap: string; usb: string };
+}
+
+/** What the daemon answers to each command. */
+export interface ControlReplies {
+  status: FullStatus;
+  press: FullStatus;
+  ap: FullStatus;
+  wps: FullStatus;
+  'wps.auto-role': FullStatus;
+  subscribe: FullStatus;
+  'keys.one-time': FullStatus;
+  'keys.revoke': FullStatus;
+  replication: null;
+  'peer.report': null;
+  'wifi.get': WifiView;
+  'wifi.ap.set': WifiView;
+  'wifi.networks.add': WifiView;
+  'wifi.networks.remove': WifiView;
+  'wifi.networks.order': WifiView;
+  'sim.state': SimSnapshot;
+  'sim.other-wps': { role: 'enrollee' | 'registrar'; mac: string };
+  'sim.phone': SimSnapshot;
+  'sim.network': SimSnapshot;
+}
+
+/** What the daemon pushes after `subscribe`. */
+export interface StatusPush {
+  event: 'status';
+  status: FullStatus;
+}
+
+// ---- the same shapes for any protocol of ours: a request union on "cmd" and a map of replies ----------
+
+/** A protocol's requests (a union discriminated by "cmd") and one reply type per command. */
+export interface Protocol {
+  request: { cmd: string };
+  /** One reply type per command (an interface naming each command). */
+  replies: object;
+}
+export type CommandOf<P extends Protocol> = P['request']['cmd'];
+export type RequestOf<P extends Protocol, C extends CommandOf<P>> = Extract<P['request'], { cmd: C }>;
+export type ArgsOf<P extends Protocol, C extends CommandOf<P>> = Omit<RequestOf<P, C>, 'cmd'>;
+export type ReplyOf<P extends Protocol, C extends CommandOf<P>> = C extends keyof P['replies']
+  ? P['replies'][C]
+  : never;
+/** A request's arguments and time limit as a parameter list: the arguments may be left out when none is needed. */
+export type ArgsParameters<P extends Protocol, C extends CommandOf<P>> =
+  Record<never, never> extends ArgsOf<P, C>
+    ? [args?: ArgsOf<P, C>, timeoutMs?: number]
+    : [args: ArgsOf<P, C>, timeoutMs?: number];
+
+/** Fails to compile unless a protocol's reply map names every command. */
+export type RepliesCover<C extends string, M extends { [K in C]: unknown }> = M;
+
+/** The daemon's control protocol. */
+export interface DeviceProtocol {
+  request: Request;
+  replies: RepliesCover<Command, ControlReplies>;
+}
 
 export type ErrorCode =
   | 'bad_json'

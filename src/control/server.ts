@@ -5,22 +5,34 @@ import { chmod, chown, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
-import { ControlError, type ErrorBody, MAX_REQUEST_BYTES, parseRequest, type Reply, type Request } from './protocol.js';
+import {
+  type CommandOf,
+  ControlError,
+  type DeviceProtocol,
+  type ErrorBody,
+  MAX_REQUEST_BYTES,
+  type Protocol,
+  parseRequest,
+  type Reply,
+  type ReplyOf,
+  type RequestOf,
+} from './protocol.js';
 
 export type ParseResult<R> = { id: string | number | null } & (
   | { ok: true; request: R }
   | { ok: false; error: ErrorBody }
 );
 
-export interface ControlHandlers<R = Request> {
-  handle(request: R, connection: ControlConnection): Promise<unknown>;
-}
+/** One handler per command, each returning exactly that command's reply type. */
+export type Handlers<P extends Protocol> = {
+  [C in CommandOf<P>]: (request: RequestOf<P, C>, connection: ControlConnection) => Promise<ReplyOf<P, C>>;
+};
 
-export interface ControlServerOptions<R> {
+export interface ControlServerOptions<P extends Protocol> {
   /** Socket file mode: 0660 lets the service group in, nobody else. */
   mode?: number;
   maxRequestBytes?: number;
-  parse?: (line: string) => ParseResult<R>;
+  parse?: (line: string) => ParseResult<P['request']>;
   /** A group whose members may use the socket (the peer process's user on a device), if it exists. */
   group?: string;
 }
@@ -41,25 +53,26 @@ export interface ControlConnection {
   onClose(fn: () => void): void;
 }
 
-export class ControlServer<R extends { cmd: string } = Request> {
+export class ControlServer<P extends Protocol = DeviceProtocol> {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly mode: number;
   private readonly maxBytes: number;
-  private readonly parse: (line: string) => ParseResult<R>;
+  private readonly parse: (line: string) => ParseResult<P['request']>;
   private readonly group: string | undefined;
   /** Bad requests are logged once per kind and minute: a client sending garbage must not flood the journal. */
   private readonly refusals: ThrottledLog;
 
   constructor(
     private readonly socketPath: string,
-    private readonly handlers: ControlHandlers<R>,
+    private readonly handlers: Handlers<P>,
     private readonly logger: Logger,
-    options: ControlServerOptions<R> = {},
+    options: ControlServerOptions<P> = {},
   ) {
     this.mode = options.mode ?? 0o660;
     this.maxBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
-    this.parse = options.parse ?? (parseRequest as unknown as (line: string) => ParseResult<R>);
+    // Without a parser of its own a server speaks the device protocol, whose requests it then receives.
+    this.parse = options.parse ?? (parseRequest as (line: string) => ParseResult<P['request']>);
     this.group = options.group;
     this.refusals = new ThrottledLog(logger);
   }
@@ -163,6 +176,15 @@ export class ControlServer<R extends { cmd: string } = Request> {
     });
   }
 
+  /** The request's own handler. (TypeScript cannot relate a request's "cmd" to its handler's key by itself.) */
+  private dispatch(request: P['request'], connection: ControlConnection): Promise<unknown> {
+    const handler = this.handlers[request.cmd as CommandOf<P>] as (
+      request: P['request'],
+      connection: ControlConnection,
+    ) => Promise<unknown>;
+    return handler(request, connection);
+  }
+
   private async respond(line: string, connection: ControlConnection, send: (m: unknown) => void): Promise<void> {
     const parsed = this.parse(line);
     if (!parsed.ok) {
@@ -171,7 +193,7 @@ export class ControlServer<R extends { cmd: string } = Request> {
       return;
     }
     try {
-      const result = await this.handlers.handle(parsed.request, connection);
+      const result = await this.dispatch(parsed.request, connection);
       send({ id: parsed.id, ok: true, result: result ?? null } satisfies Reply);
     } catch (error) {
       const body =

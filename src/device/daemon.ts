@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
-import { ControlError, type Request } from '../control/protocol.js';
-import { type ControlConnection, ControlServer } from '../control/server.js';
+import { ControlError, type DeviceProtocol, type StatusPush, type WifiView } from '../control/protocol.js';
+import { ControlServer, type Handlers } from '../control/server.js';
 import { EvdevButtons } from '../gpio/evdev-buttons.js';
 import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
@@ -149,7 +149,7 @@ export class Daemon {
       logger,
       defaults: { autoRole: config.wps.autoRole },
     });
-    this.server = new ControlServer(socketPathFor(options.dataDir), { handle: (r, c) => this.handle(r, c) }, logger, {
+    this.server = new ControlServer(socketPathFor(options.dataDir), this.handlers(), logger, {
       group: options.config.control.group,
     });
   }
@@ -246,7 +246,7 @@ export class Daemon {
   private async changeSettings(
     change: (s: WifiSettings) => WifiSettings,
     scope: 'ap' | 'known-networks',
-  ): Promise<unknown> {
+  ): Promise<WifiView> {
     let next: WifiSettings;
     try {
       next = change(this.currentSettings());
@@ -261,7 +261,7 @@ export class Daemon {
     return this.wifiView();
   }
 
-  private wifiView() {
+  private wifiView(): WifiView {
     const settings = this.currentSettings();
     return {
       ap: settings.ap,
@@ -319,74 +319,71 @@ export class Daemon {
     });
   }
 
-  private async handle(request: Request, connection: ControlConnection): Promise<unknown> {
+  /** The control socket's commands, each answering with its reply type in control/protocol.ts. */
+  private handlers(): Handlers<DeviceProtocol> {
     const runtime = this.runtime;
-    switch (request.cmd) {
-      case 'status':
+    /** Dispatches an event, then answers with the status it led to. */
+    const statusAfter = async (event: EventBody): Promise<FullStatus> => {
+      await runtime.dispatch(event);
+      return this.status();
+    };
+    const sim = () => this.simAir();
+    return {
+      status: async () => {
         await this.refreshStorage();
         return this.status();
-      case 'press':
-        await runtime.dispatch({ type: 'ButtonPressed', button: request.button });
-        return this.status();
-      case 'ap':
-        await runtime.dispatch({ type: 'ApRequested', on: request.on });
-        return this.status();
-      case 'wps':
-        await runtime.dispatch({ type: 'WpsRequested', action: request.action });
-        return this.status();
-      case 'wps.auto-role':
-        await runtime.dispatch({ type: 'AutoRoleSet', enabled: request.enabled });
-        return this.status();
-      case 'keys.one-time':
-        await runtime.dispatch({ type: 'OneTimeKeysSet', enabled: request.enabled });
-        return this.status();
-      case 'keys.revoke':
-        await runtime.dispatch({ type: 'DeviceRevoked', mac: request.mac });
-        return this.status();
-      case 'replication':
+      },
+      press: (request) => statusAfter({ type: 'ButtonPressed', button: request.button }),
+      ap: (request) => statusAfter({ type: 'ApRequested', on: request.on }),
+      wps: (request) => statusAfter({ type: 'WpsRequested', action: request.action }),
+      'wps.auto-role': (request) => statusAfter({ type: 'AutoRoleSet', enabled: request.enabled }),
+      'keys.one-time': (request) => statusAfter({ type: 'OneTimeKeysSet', enabled: request.enabled }),
+      'keys.revoke': (request) => statusAfter({ type: 'DeviceRevoked', mac: request.mac }),
+      replication: async (request) => {
         await runtime.dispatch({ type: 'ReplicationChanged', replicating: request.replicating });
         return null;
-      case 'peer.report':
+      },
+      'peer.report': async (request) => {
         if (request.web) this.webUrl = request.web.url;
         return null;
-      case 'subscribe': {
-        const unsubscribe = runtime.subscribe(() => connection.push({ event: 'status', status: this.status() }));
+      },
+      subscribe: async (_request, connection) => {
+        const unsubscribe = runtime.subscribe(() =>
+          connection.push({ event: 'status', status: this.status() } satisfies StatusPush),
+        );
         connection.onClose(unsubscribe);
         return this.status();
-      }
-      case 'wifi.get':
-        return this.wifiView();
-      case 'wifi.ap.set': {
+      },
+      'wifi.get': async () => this.wifiView(),
+      'wifi.ap.set': async (request) => {
         const change: { ssid?: string; passphrase?: string } = {};
         if (request.ssid !== undefined) change.ssid = request.ssid;
         if (request.passphrase !== undefined) change.passphrase = request.passphrase;
         if (Object.keys(change).length === 0)
           throw new ControlError('bad_request', 'wifi.ap.set: give an ssid, a passphrase, or both');
         return this.changeSettings((s) => withAp(s, change), 'ap');
-      }
-      case 'wifi.networks.add':
-        return this.changeSettings(
+      },
+      'wifi.networks.add': (request) =>
+        this.changeSettings(
           (s) => withNetwork(s, { ssid: request.ssid, passphrase: request.passphrase }),
           'known-networks',
-        );
-      case 'wifi.networks.remove':
-        return this.changeSettings((s) => withoutNetwork(s, request.ssid), 'known-networks');
-      case 'wifi.networks.order':
-        return this.changeSettings((s) => withOrder(s, request.ssids), 'known-networks');
-      case 'sim.state':
-        return this.simAir().snapshot();
-      case 'sim.other-wps':
-        return this.simAir().otherDevicePressesWps(request.mac);
-      case 'sim.phone':
-        if (request.action === 'join') this.simAir().phoneJoins(request.mac);
-        else this.simAir().phoneLeaves(request.mac);
-        return this.simAir().snapshot();
-      case 'sim.network': {
+        ),
+      'wifi.networks.remove': (request) =>
+        this.changeSettings((s) => withoutNetwork(s, request.ssid), 'known-networks'),
+      'wifi.networks.order': (request) => this.changeSettings((s) => withOrder(s, request.ssids), 'known-networks'),
+      'sim.state': async () => sim().snapshot(),
+      'sim.other-wps': async (request) => sim().otherDevicePressesWps(request.mac),
+      'sim.phone': async (request) => {
+        if (request.action === 'join') sim().phoneJoins(request.mac);
+        else sim().phoneLeaves(request.mac);
+        return sim().snapshot();
+      },
+      'sim.network': async (request) => {
         const { cmd: _cmd, ...network } = request;
-        this.simAir().setNetwork(network);
-        return this.simAir().snapshot();
-      }
-    }
+        sim().setNetwork(network);
+        return sim().snapshot();
+      },
+    };
   }
 
   private simAir(): SimAir {

@@ -1,8 +1,10 @@
 // Log records for a person at a terminal, through pino-pretty: one short line (time, level, which process,
 // the message, the other fields as key=value), and what a person came for on lines of its own that stand
 // out: the page's address and the first-visit setup code.
-import type { MessageFormatFunc } from 'pino-pretty';
-import { prettyFactory } from 'pino-pretty';
+//
+// pino-pretty is required on the first pretty line: a service logging JSON never loads it (cold start).
+import { createRequire } from 'node:module';
+import type { MessageFormatFunc, prettyFactory as PrettyFactory } from 'pino-pretty';
 
 type Colorette = Parameters<MessageFormatFunc>[3]['colors'];
 
@@ -21,6 +23,7 @@ const formatters = new Map<boolean, (line: string) => string>();
 export function prettyLine(json: string, options: { colors: boolean }): string {
   let format = formatters.get(options.colors);
   if (!format) {
+    const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as { prettyFactory: typeof PrettyFactory };
     const prettify = prettyFactory({
       colorize: options.colors,
       messageKey: 'msg',

@@ -9,9 +9,12 @@ import { ControlServer } from '../control/server.js';
 import type { Logger } from '../log/logger.js';
 import type { AutoFollowPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
-import { MAX_PEER_REQUEST_BYTES, PEER_SOCKET_NAME, type PeerRequest, parsePeerRequest } from '../ssb/protocol.js';
+import { MAX_PEER_REQUEST_BYTES, type PeerProtocol, parsePeerRequest } from '../ssb/protocol.js';
 import { peerHandlers } from '../ssb/service.js';
-import { startWebServer } from '../web/server.js';
+import type { WebServer } from '../web/server.js';
+import { peerDirFor, peerSocketPathFor } from './paths.js';
+
+export { peerDirFor, peerSocketPathFor } from './paths.js';
 
 export interface SsbOptions {
   host: string;
@@ -30,15 +33,6 @@ export interface PeerOptions {
   logger: Logger;
 }
 
-/** Everything the unprivileged peer writes lives here (on a device: owned by the smallworld user). */
-export function peerDirFor(dataDir: string): string {
-  return join(dataDir, 'peer');
-}
-
-export function peerSocketPathFor(dataDir: string): string {
-  return join(peerDirFor(dataDir), PEER_SOCKET_NAME);
-}
-
 /** Connects to the daemon, retrying while it starts up (systemd may start us first). */
 export async function connectWithRetry(socketPath: string, logger: Logger, attempts = 50): Promise<ControlClient> {
   for (let attempt = 1; ; attempt++) {
@@ -52,11 +46,18 @@ export async function connectWithRetry(socketPath: string, logger: Logger, attem
   }
 }
 
+/**
+ * Starts the SSB peer first and serves its socket as soon as it is up, then the web page. What answers first
+ * is loaded first: the web server's modules are imported only when there is a web page, and the connection
+ * to the daemon is made while the SSB libraries load (cold start, issue 17).
+ */
 export async function runPeer(options: PeerOptions): Promise<() => Promise<void>> {
   const { logger } = options;
-  const control = await connectWithRetry(socketPathFor(options.dataDir), logger);
+  const connecting = connectWithRetry(socketPathFor(options.dataDir), logger);
+  // Not left unhandled while the SSB peer starts; awaited (and so thrown) below.
+  connecting.catch(() => undefined);
   let ssb: SsbPeer | null = null;
-  let ssbServer: ControlServer<PeerRequest> | null = null;
+  let ssbServer: ControlServer<PeerProtocol> | null = null;
   let ssbFailure: string | null = null;
   if (options.ssb.port !== 0) {
     // Loaded only when wanted: the SSB libraries take a while to import on a small board.
@@ -79,7 +80,7 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       if (options.web.port === 0) {
         // The open control connection would keep this process alive, doing nothing, after the SSB peer failed
         // to start (e.g. no sodium-native on 32-bit ARM): close it so the process exits and the failure shows.
-        control.close();
+        (await connecting.catch(() => null))?.close();
         throw error;
       }
       // The web page still has work to do without SSB (the device, its Wi-Fi and its access point), so it
@@ -90,24 +91,34 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
   }
   if (ssb) {
     logger.log('info', 'ssb peer listening', { id: ssb.id, address: ssb.address() });
+    // Told in order, once the daemon is connected (replication may begin before that).
     ssb.onReplicationChange((replicating) => {
-      control
-        .request('replication', { replicating })
+      connecting
+        .then((control) => control.request('replication', { replicating }))
         .catch((error: Error) =>
           logger.log('warn', 'cannot tell the daemon about replication', { error: error.message }),
         );
     });
-    ssbServer = new ControlServer<PeerRequest>(peerSocketPathFor(options.dataDir), peerHandlers(ssb), logger, {
+    ssbServer = new ControlServer<PeerProtocol>(peerSocketPathFor(options.dataDir), peerHandlers(ssb), logger, {
       parse: parsePeerRequest,
       maxRequestBytes: MAX_PEER_REQUEST_BYTES,
     });
     await ssbServer.listen();
   }
-  let web: Awaited<ReturnType<typeof startWebServer>> | null = null;
+  let control: ControlClient;
+  try {
+    control = await connecting;
+  } catch (error) {
+    await ssbServer?.close();
+    await ssb?.close();
+    throw error;
+  }
+  let web: WebServer | null = null;
   if (options.web.port !== 0) {
+    const { startWebServer } = await import('../web/server.js');
     // The daemon knows whether it is a simulator and which addresses are the device's own (AP, USB).
-    const status = (await control.request('status')) as { sim?: boolean };
-    const wifi = (await control.request('wifi.get')) as { addresses?: { ap?: string; usb?: string } };
+    const status = await control.request('status');
+    const wifi = await control.request('wifi.get');
     const stateDir = peerDirFor(options.dataDir);
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     web = await startWebServer({
@@ -117,8 +128,8 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       stateDir,
       ssb,
       ssbFailure,
-      addresses: { ap: wifi.addresses?.ap ?? null, usb: wifi.addresses?.usb ?? null },
-      setupCode: status.sim === true ? 'required' : 'off',
+      addresses: { ap: wifi.addresses.ap, usb: wifi.addresses.usb },
+      setupCode: status.sim ? 'required' : 'off',
     });
   }
   if (web) {

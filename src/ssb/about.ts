@@ -3,7 +3,7 @@
 // (content.about === author): what others call someone is their opinion, not the person's name. Later
 // messages win field by field, as in Patchwork and Manyverse. Everything here came from the network, so
 // values are trimmed, bounded and checked; the page still renders them as text only.
-import { BLOB_ID } from './protocol.js';
+import { BLOB_ID } from './ids.js';
 
 export interface Profile {
   name?: string;

@@ -13,8 +13,8 @@
 import { readFile, rename } from 'node:fs/promises';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { FEED_ID } from './ids.js';
 
-const FEED_ID = /^@[A-Za-z0-9+/]{43}=\.ed25519$/;
 const MINUTE = 60_000;
 
 export function isFeedId(id: unknown): id is string {

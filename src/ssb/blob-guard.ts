@@ -11,7 +11,7 @@ import type ssbBlobs from 'ssb-blobs';
 import type { LogSink } from '../log/logger.js';
 import { checkBlobFile, digestOfBlobId } from '../storage/blob-integrity.js';
 import { blobPath } from './durable.js';
-import { BLOB_ID } from './protocol.js';
+import { BLOB_ID } from './ids.js';
 
 export interface BlobGuardOptions {
   /** The SSB data directory (blobs in `blobs/sha256/`). */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { LogSink } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { JsonFile } from '../store/json-file.js';
-import { BLOB_ID } from './protocol.js';
+import { BLOB_ID } from './ids.js';
 
 export type WantFn = (id: string, cb: (err: Error | null, has?: boolean) => void) => void;
 

@@ -11,12 +11,12 @@ import { type AboutMessage, profilesFromAbouts } from './about.js';
 import { type AutoFollower, isFeedId, savePolicyOverride, withPolicyChange } from './auto-follow.js';
 import { DamagedBlobError } from './blob-guard.js';
 import { blobPath, syncBlob } from './durable.js';
+import { BLOB_ID } from './ids.js';
 import type { LegacyLan } from './legacy-lan.js';
 import type { SsbLibraries, SsbServer } from './libraries.js';
 import type { NativeCryptoReport } from './native-crypto.js';
 import type { PeerInfo, SsbPeer, StoredMessage } from './peer-api.js';
 import type { PeerStorage } from './peer-storage.js';
-import { BLOB_ID } from './protocol.js';
 import { collect, fromAsyncIterable } from './pull.js';
 import type { ReplicationWatch } from './replication-watch.js';
 

@@ -1,14 +1,13 @@
 // What the web page's forms may send, checked before anything is done with it. Each check returns the clean
 // value or throws InvalidInput with a message meant for the person at the form; the server answers 400 with
 // it and changes nothing. The daemon and the SSB peer check again on their side.
-import { BLOB_ID } from '../ssb/protocol.js';
+import { BLOB_ID, FEED_ID } from '../ssb/ids.js';
 import { validatePassphrase, validateSsid } from '../wifi/config-gen.js';
 
 export class InvalidInput extends Error {
   override name = 'InvalidInput';
 }
 
-const FEED_ID = /^@[A-Za-z0-9+/]{43}=\.ed25519$/;
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 export const MAX_POST_LENGTH = 4000;
 

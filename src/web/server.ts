@@ -19,8 +19,13 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { ControlClient, DaemonNotRunningError, RemoteError } from '../control/client.js';
-import { type Command, type Request, requestSchema } from '../control/protocol.js';
-import type { FullStatus } from '../device/status.js';
+import {
+  type ArgsParameters,
+  type Command,
+  type ControlReplies,
+  type DeviceProtocol,
+  requestSchema,
+} from '../control/protocol.js';
 import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
@@ -186,20 +191,30 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   // ---- the daemon and the SSB peer -------------------------------------------------------------------
 
-  const daemon = async <T = unknown>(cmd: Command, args: Record<string, unknown> = {}): Promise<T> => {
+  /**
+   * A request to the daemon with arguments from a browser, checked here against the protocol's schema first:
+   * a bad one is a 400 in the schema's words.
+   */
+  const daemonUnchecked = async <C extends Command>(
+    cmd: C,
+    args: Record<string, unknown>,
+  ): Promise<ControlReplies[C]> => {
     const parsed = requestSchema.safeParse({ ...args, cmd });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `${issue?.path.join('.') || cmd}: ${issue?.message ?? 'invalid'}`);
     }
-    const { cmd: _cmd, ...checked } = parsed.data as Request;
     const client = await ControlClient.connect(options.socketPath);
     try {
-      return (await client.request(cmd, checked as never)) as T;
+      // The schema gave back a request of the same command.
+      return await client.send(parsed.data as Extract<DeviceProtocol['request'], { cmd: C }>);
     } finally {
       client.close();
     }
   };
+  /** A request to the daemon built here, typed by the protocol (and checked all the same). */
+  const daemon = <C extends Command>(cmd: C, ...[args]: ArgsParameters<DeviceProtocol, C>) =>
+    daemonUnchecked(cmd, args ?? {});
   const ssbAbsence = () =>
     options.ssbFailure
       ? `the SSB peer could not start: ${options.ssbFailure}`
@@ -386,10 +401,10 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   app.get('/api/status', async () => daemon('status'));
   app.post<{ Params: { button: string } }>('/api/press/:button', async (request) =>
-    daemon('press', { button: request.params.button }),
+    daemonUnchecked('press', { button: request.params.button }),
   );
-  app.post('/api/sim/other-wps', async (request) => daemon('sim.other-wps', objectBody(request.body ?? {})));
-  app.post('/api/sim/phone', async (request) => daemon('sim.phone', objectBody(request.body ?? {})));
+  app.post('/api/sim/other-wps', async (request) => daemonUnchecked('sim.other-wps', objectBody(request.body ?? {})));
+  app.post('/api/sim/phone', async (request) => daemonUnchecked('sim.phone', objectBody(request.body ?? {})));
 
   app.get('/events', async (request, reply) => {
     const client = await ControlClient.connect(options.socketPath);
@@ -432,7 +447,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
   });
 
   app.get('/api/wifi/qr.svg', async (_request, reply) => {
-    const wifi = await daemon<{ qr: string }>('wifi.get');
+    const wifi = await daemon('wifi.get');
     const svg = await QRCode.toString(wifi.qr, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return reply.type('image/svg+xml').send(svg);
   });
@@ -559,12 +574,8 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   // ---- Wi-Fi ----------------------------------------------------------------------------------------------
 
-  interface WifiView {
-    ap: { ssid: string; passphrase: string };
-    knownNetworks: Array<{ ssid: string }>;
-  }
   const wifi = async () => {
-    const [settings, status] = await Promise.all([daemon<WifiView>('wifi.get'), daemon<FullStatus>('status')]);
+    const [settings, status] = await Promise.all([daemon('wifi.get'), daemon('status')]);
     return { ap: settings.ap, knownNetworks: settings.knownNetworks, keys: status.keys, mode: status.mode };
   };
   app.get('/api/wifi', wifi);

@@ -12,7 +12,10 @@ import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ControlClient } from '../../src/control/client.js';
+import type { ArgsOf, Command, ControlReplies, DeviceProtocol } from '../../src/control/protocol.js';
 import type { FullStatus } from '../../src/device/status.js';
+import { PeerClient } from '../../src/ssb/peer-client.js';
+import type { PeerCommand, PeerProtocol, PeerReplies } from '../../src/ssb/protocol.js';
 import { freePort } from './daemon.js';
 
 const run = promisify(execFile);
@@ -409,20 +412,28 @@ export function multipartBody(
 }
 
 /** A request to the SSB peer's own socket (DATA/peer/peer.sock), as `smallworld ssb …` makes them. */
-export async function peerCall(dataDir: string, cmd: string, args?: Record<string, unknown>): Promise<unknown> {
-  const client = await ControlClient.connect(join(dataDir, 'peer', 'peer.sock'));
+export async function peerCall<C extends PeerCommand>(
+  dataDir: string,
+  cmd: C,
+  args?: ArgsOf<PeerProtocol, C>,
+): Promise<PeerReplies[C]> {
+  const client = await PeerClient.connect(join(dataDir, 'peer', 'peer.sock'));
   try {
-    return await client.call(cmd, args, 20_000);
+    return await client.send({ ...args, cmd } as Extract<PeerProtocol['request'], { cmd: C }>, 20_000);
   } finally {
     client.close();
   }
 }
 
 /** A request to the connectivity daemon's control socket. */
-export async function daemonCall(dataDir: string, cmd: string, args?: Record<string, unknown>): Promise<unknown> {
+export async function daemonCall<C extends Command>(
+  dataDir: string,
+  cmd: C,
+  args?: ArgsOf<DeviceProtocol, C>,
+): Promise<ControlReplies[C]> {
   const client = await ControlClient.connect(join(dataDir, 'control.sock'));
   try {
-    return await client.call(cmd, args, 20_000);
+    return await client.send({ ...args, cmd } as Extract<DeviceProtocol['request'], { cmd: C }>, 20_000);
   } finally {
     client.close();
   }

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { ControlClient } from '../../src/control/client.js';
 import { peerSocketPathFor } from '../../src/peer/peer.js';
+import { PeerClient } from '../../src/ssb/peer-client.js';
+import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { recordFigures } from '../helpers/figures.js';
 import { type LanPeer, LanWorld } from '../helpers/lan-devices.js';
 import { smallworldProcesses } from '../helpers/proc.js';
@@ -70,25 +71,24 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
   timeout: SOAK_MS + CONVERGE_MS + 300_000,
 }, async () => {
   const world = await LanWorld.create();
-  const clients = new Map<Name, ControlClient>();
+  const clients = new Map<Name, PeerClient>();
   try {
     const peers = new Map<Name, LanPeer>();
     for (const name of NAMES) peers.set(name, await world.add(name, { autoFollow: false }));
     const peer = (name: Name) => peers.get(name) as LanPeer;
-    for (const name of NAMES) clients.set(name, await ControlClient.connect(peerSocketPathFor(peer(name).dataDir)));
-    const call = (name: Name, cmd: string, args?: Record<string, unknown>) =>
-      (clients.get(name) as ControlClient).call(cmd, args, 60_000);
+    for (const name of NAMES) clients.set(name, await PeerClient.connect(peerSocketPathFor(peer(name).dataDir)));
+    const call = <Q extends PeerProtocol['request']>(name: Name, request: Q) =>
+      (clients.get(name) as PeerClient).send(request, 60_000);
 
     // Acknowledged sequence per author: what the publisher's API confirmed as stored.
     const acknowledged = new Map<Name, number>();
     const photos = new Map<Name, string[]>();
     const ack = (name: Name, sequence: number) =>
       acknowledged.set(name, Math.max(acknowledged.get(name) ?? 0, sequence));
-    for (const [from, to] of FOLLOWS) await call(from, 'ssb.follow', { feed: peer(to).id });
-    for (const [from, to] of BLOCKS) await call(from, 'ssb.block', { feed: peer(to).id });
+    for (const [from, to] of FOLLOWS) await call(from, { cmd: 'ssb.follow', feed: peer(to).id });
+    for (const [from, to] of BLOCKS) await call(from, { cmd: 'ssb.block', feed: peer(to).id });
     const ownSequence = async (name: Name) =>
-      ((await call(name, 'ssb.feeds')) as Array<{ id: string; sequence: number }>).find((f) => f.id === peer(name).id)
-        ?.sequence ?? 0;
+      (await call(name, { cmd: 'ssb.feeds' })).find((f) => f.id === peer(name).id)?.sequence ?? 0;
     for (const name of NAMES) ack(name, await ownSequence(name));
 
     const rand = seededRandom(SEED);
@@ -108,22 +108,18 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
         try {
           if (n % 8 === 0) {
             const data = randomBytes(40_000 + Math.floor(rand() * 60_000)).toString('base64');
-            const answer = (await call(name, 'ssb.photo', {
+            const answer = await call(name, {
+              cmd: 'ssb.photo',
               data,
               mime: 'image/jpeg',
               text: `${name} photo ${n}`,
-            })) as {
-              sequence: number;
-              blob: string;
-            };
+            });
             ack(name, answer.sequence);
             photos.set(name, [...(photos.get(name) ?? []), answer.blob]);
             photosPublished++;
           } else {
             const text = `${name} post ${n}: ${randomBytes(60 + Math.floor(rand() * 200)).toString('base64')}`;
-            const answer = (await call(name, 'ssb.publish', { content: { type: 'post', text } })) as {
-              sequence: number;
-            };
+            const answer = await call(name, { cmd: 'ssb.publish', content: { type: 'post', text } });
             ack(name, answer.sequence);
           }
           published++;
@@ -175,7 +171,7 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
       let missing = 0;
       const extra: string[] = [];
       for (const name of NAMES) {
-        const feeds = (await call(name, 'ssb.feeds')) as Array<{ id: string; sequence: number }>;
+        const feeds = await call(name, { cmd: 'ssb.feeds' });
         const held = new Map(feeds.map((f) => [ids.get(f.id) ?? f.id, f.sequence] as const));
         for (const author of expected.get(name) ?? []) {
           missing += Math.max(0, (acknowledged.get(author) ?? 0) - (held.get(author as Name) ?? 0));
@@ -199,9 +195,7 @@ test(`churn soak: 10 devices, ${SOAK_MS / 1000} s of random link cuts (seed ${SE
       for (const author of expected.get(name) ?? []) {
         if (author === name) continue;
         for (const blob of photos.get(author) ?? []) {
-          const got = (await call(name, 'ssb.blob.get', { blob, timeoutMs: 20_000 }).catch(() => null)) as {
-            id: string;
-          } | null;
+          const got = await call(name, { cmd: 'ssb.blob.get', blob, timeoutMs: 20_000 }).catch(() => null);
           if (got?.id !== blob) photosMissing++;
         }
       }

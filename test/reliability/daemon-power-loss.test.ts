@@ -89,7 +89,7 @@ test(`SIGKILL of the connectivity daemon at ${KILLS} seeded moments`, { timeout:
               if (pick < 0.4) {
                 what = 'mode switch';
                 mode.pending = mode.acked === 'ap' ? 'client' : 'ap';
-                const s = (await client.request('press', { button: 'ap' })) as Status;
+                const s = await client.request('press', { button: 'ap' });
                 mode = { acked: s.mode, pending: null };
               } else if (pick < 0.75) {
                 what = 'config write';

@@ -12,6 +12,7 @@ import { onAddressGone } from '../../src/ssb/patches/conn-network-reset.js';
 import { onceWhen } from '../../src/ssb/patches/db2-once-when.js';
 import { MODULE_PATCHES, SERVER_PATCHES } from '../../src/ssb/patches/index.js';
 import { applyPatch, inRange, type LibraryPatch, locate, type VersionRange } from '../../src/ssb/patches/patch.js';
+import { nativeTypedArraySlice } from '../../src/ssb/patches/typedarray-slice-native.js';
 
 const require = createRequire(import.meta.url);
 type Obz = ((listener: (value: unknown) => unknown) => () => void) & { set(value: unknown): void };
@@ -27,6 +28,35 @@ function runModule(code: string): { status: number | null; stdout: string; stder
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+describe('typedarray.prototype.slice as the native method', () => {
+  it('answers as the polyfill does, for every kind of typed array and range', () => {
+    const polyfill = locate(['ssb-db2', 'jitdb', 'traverse', 'typedarray.prototype.slice']);
+    const original = polyfill.require(polyfill.entry) as (a: unknown, s?: number, e?: number) => ArrayLike<number>;
+    const native = nativeTypedArraySlice() as typeof original & { getPolyfill(): unknown };
+    const arrays = [
+      new Uint8Array([1, 2, 3, 4, 5]),
+      new Float64Array([0.5, -1, 2]),
+      new Int16Array([]),
+      Buffer.from('abc'),
+    ];
+    for (const array of arrays) {
+      for (const [start, end] of [
+        [undefined, undefined],
+        [1, undefined],
+        [-2, undefined],
+        [1, 2],
+        [3, 1],
+      ] as const) {
+        const want = original(array, start, end);
+        const got = native(array, start, end);
+        assert.deepEqual(Array.from(got), Array.from(want));
+        assert.equal(got.constructor, want.constructor);
+      }
+    }
+    assert.equal(native.getPolyfill(), (original as unknown as { getPolyfill(): unknown }).getPolyfill());
+  });
+});
 
 describe('onceWhen without the leak', () => {
   it('answers once, now or later, and leaves no listener behind', () => {

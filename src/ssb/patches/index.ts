@@ -21,6 +21,7 @@ import { multiblobDurableWrite } from './multiblob-durable-write.js';
 import { nodeBufferDeprecation } from './node-buffer-deprecation.js';
 import { applyPatch, type LibraryPatch, type PatchOutcome } from './patch.js';
 import type { ServerPatchContext } from './server-context.js';
+import { typedArraySliceNative } from './typedarray-slice-native.js';
 
 export type { PatchOutcome } from './patch.js';
 export type { ServerPatchContext } from './server-context.js';
@@ -37,6 +38,7 @@ export const MODULE_PATCHES: ReadonlyArray<LibraryPatch<{ logger: LogSink }>> = 
   classicValidateBatch,
   multiblobDurableWrite,
   logWriteRetry,
+  typedArraySliceNative,
 ];
 
 export const SERVER_PATCHES: ReadonlyArray<LibraryPatch<ServerPatchContext>> = [
