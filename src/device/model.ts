@@ -14,7 +14,13 @@ export type WpsRole = 'registrar' | 'enrollee';
 export type WpsPhase = 'searching' | WpsRole;
 export type LedName = 'ap' | 'connection' | 'replication';
 export type LedPattern = 'off' | 'on' | 'blink';
-export type TimerKey = 'wps-backstop' | 'wps-search' | 'wps-scan' | 'ap-bringup' | 'replication-flash';
+export type TimerKey =
+  | 'wps-backstop'
+  | 'wps-search'
+  | 'wps-scan'
+  | 'ap-bringup'
+  | 'replication-flash'
+  | 'persist-retry';
 /** The access point as hostapd reports it: only "enabled" beacons (AP-ENABLED, STATUS state=ENABLED). */
 export type AccessPointState = 'off' | 'starting' | 'enabled' | 'failed';
 export type WpsOutcome = 'success' | 'fail' | 'overlap' | 'timeout' | 'cancelled';

@@ -145,6 +145,9 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string): Effec
   return { type: 'Log', level, message };
 }
 
+/** How soon a state write that failed is tried again. */
+export const PERSIST_RETRY_MS = 10_000;
+
 function startTimer(state: DeviceState, key: TimerKey, ms: number): [DeviceState, Effect] {
   const gen = state.nextGen;
   return [
@@ -463,11 +466,20 @@ function effectFailed(state: DeviceState, at: number, effect: Effect['type'], er
     case 'ForgetWpsKey':
       // The key stays in the file; the next forget (revoke, or the station leaving) tries again.
       return [next, [logged]];
+    case 'PersistState': {
+      // A full card or a failing one: the file keeps the last good state (written atomically) and the write
+      // is tried again, at a steady pace, until it works; no crash, no loop faster than the retry.
+      if (next.timers['persist-retry'] !== undefined) return [next, [logged]];
+      const [timed, timer] = startTimer(next, 'persist-retry', PERSIST_RETRY_MS);
+      return [
+        timed,
+        [logged, timer, log('warn', `the device state will be saved again in ${PERSIST_RETRY_MS / 1000} s`)],
+      ];
+    }
     case 'WpsCancel':
     case 'StopAp':
     case 'Reconcile':
     case 'SetLed':
-    case 'PersistState':
     case 'StartTimer':
     case 'CancelTimer':
     case 'Log':
@@ -660,6 +672,8 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
         case 'ap-bringup':
           if (fired.mode !== 'ap' || fired.accessPoint.state === 'enabled') return [fired, []];
           return apFailed(fired, at, `hostapd did not enable the access point within ${AP_BRINGUP_MS / 1000} s`);
+        case 'persist-retry':
+          return [fired, [{ type: 'PersistState', persisted: persistedOf(fired) }]];
         case 'replication-flash':
           break;
       }
