@@ -132,12 +132,19 @@ async function pairTrial(first: Device, second: Device, gapMs: number, limitMs =
   let paired = false;
   let why = last.map((s, i) => `${(pair[i] as Device).name}: ${brief(s)}`).join('; ');
   if (host && joiner && joinedAt !== null && aps.length === 1) {
-    const w = keyValues(await joiner.wpa(['status']));
-    paired =
-      w.wpa_state === 'COMPLETED' &&
-      w.key_mgmt === 'WPA2-PSK' &&
-      w.pairwise_cipher === 'CCMP' &&
-      w.bssid === macs.get(host);
+    // Right after the 4-way handshake the group key handshake may still run, and wpa_supplicant's STATUS
+    // then reads 4WAY_HANDSHAKE/GROUP_HANDSHAKE for a moment (seen under load): ask again for a while.
+    let w: Record<string, string> = {};
+    for (const until = Date.now() + 15_000; ; ) {
+      w = keyValues(await joiner.wpa(['status']));
+      paired =
+        w.wpa_state === 'COMPLETED' &&
+        w.key_mgmt === 'WPA2-PSK' &&
+        w.pairwise_cipher === 'CCMP' &&
+        w.bssid === macs.get(host);
+      if (paired || Date.now() > until) break;
+      await sleep(500);
+    }
     if (!paired) why += `; joiner's wpa_supplicant: ${w.wpa_state} ${w.key_mgmt} ${w.bssid}`;
   }
   if (Date.now() > deadline) {
