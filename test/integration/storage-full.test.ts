@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { STORAGE_FULL } from '../../src/storage/errors.js';
@@ -86,7 +86,13 @@ function assertRefusedClearly(result: CliResult, what: string): void {
 
 describe('a full SD card', { skip: unavailable ?? false, timeout: 300_000 }, () => {
   const cleanups: Array<() => Promise<unknown>> = [];
+  const daemons: DaemonProcess[] = [];
   after(async () => {
+    // What each device printed, for a failure's cause (test-artifacts/logs/).
+    await mkdir(join('test-artifacts', 'logs'), { recursive: true });
+    for (const [i, daemon] of daemons.entries()) {
+      await writeFile(join('test-artifacts', 'logs', `storage-full-${i}.log`), daemon.output());
+    }
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
@@ -97,6 +103,7 @@ describe('a full SD card', { skip: unavailable ?? false, timeout: 300_000 }, () 
     const photos = await tempDir('sw-photos-');
     cleanups.push(() => removeDir(photos));
     let daemon = await startDevice(data, config);
+    daemons.push(daemon);
     cleanups.push(() => daemon.stop());
     return {
       fs,
@@ -108,6 +115,7 @@ describe('a full SD card', { skip: unavailable ?? false, timeout: 300_000 }, () 
         // The peer follows its parent within 5 s; wait for its socket to stop answering.
         await until(() => cli(['ssb', 'whoami', '--data', data]).code !== 0, 10_000, 'the old peer to stop');
         daemon = await startDevice(data, config);
+        daemons.push(daemon);
       },
     };
   }
