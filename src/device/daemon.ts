@@ -16,7 +16,7 @@ import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
 import { peerEnvironment } from '../peer/allocator.js';
 import { peerHeapOptions } from '../peer/heap-limit.js';
-import type { SsbOptions } from '../peer/peer.js';
+import type { PeerSsbSettings } from '../peer/peer-process.js';
 import { decideRestart, isFailure } from '../peer/restart-policy.js';
 import type { StorageReport } from '../storage/budget.js';
 import { StorageMonitor } from '../storage/space.js';
@@ -52,7 +52,7 @@ export interface DaemonOptions {
   dataDir: string;
   sim: boolean;
   web: { host: string; port: number };
-  ssb: SsbOptions;
+  ssb: PeerSsbSettings;
   config: Config;
   /** Handed to the peer process, which reads the same file. */
   configPath?: string | undefined;
