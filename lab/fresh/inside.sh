@@ -14,6 +14,9 @@ ROOT=$1
 mount --bind "$ROOT" "$ROOT"
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
+# A booted machine has its cgroup file systems mounted (systemd does it); the memory-limit tests need them.
+mount --rbind /sys/fs/cgroup "$ROOT/sys/fs/cgroup"
+mount --make-rslave "$ROOT/sys/fs/cgroup"
 mount --rbind /dev "$ROOT/dev"
 mount --make-rslave "$ROOT/dev"
 mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"

@@ -72,7 +72,7 @@ esac
 	printf 'export LAB_OUT=%q LAB_REPO=%q LAB_DIR=%q LAB_MODROOT=%q LAB_KVER=%q\n' \
 		"$OUT" "$REPO" "$LAB_DIR" "$LAB_MODROOT" "$LAB_KVER"
 	# Knobs a scenario reads (the guest starts from a clean environment).
-	for knob in PAIRING_TRIALS PAIRING_BENCH_RUNS; do
+	for knob in PAIRING_TRIALS PAIRING_BENCH_RUNS PAIRING_BENCH_BUDGET_S; do
 		[ -z "${!knob:-}" ] || printf 'export %s=%q\n' "$knob" "${!knob}"
 	done
 	printf 'cd %q || exit 125\n' "$REPO"

@@ -14,7 +14,13 @@ export type WpsRole = 'registrar' | 'enrollee';
 export type WpsPhase = 'searching' | WpsRole;
 export type LedName = 'ap' | 'connection' | 'replication';
 export type LedPattern = 'off' | 'on' | 'blink';
-export type TimerKey = 'wps-backstop' | 'wps-search' | 'wps-scan' | 'ap-bringup' | 'replication-flash';
+export type TimerKey =
+  | 'wps-backstop'
+  | 'wps-search'
+  | 'wps-scan'
+  | 'ap-bringup'
+  | 'replication-flash'
+  | 'persist-retry';
 /** The access point as hostapd reports it: only "enabled" beacons (AP-ENABLED, STATUS state=ENABLED). */
 export type AccessPointState = 'off' | 'starting' | 'enabled' | 'failed';
 export type WpsOutcome = 'success' | 'fail' | 'overlap' | 'timeout' | 'cancelled';
@@ -36,6 +42,19 @@ export const SCAN_GAP_MS = 250;
 export const WATCH_MAX_FAILURES = 3;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
 export const WATCH_INTERVAL_MS = 2_000;
+/**
+ * An auto-role registrar that keeps seeing the same one other registrar for this long steps down to it,
+ * whatever the tie-break says: the other is evidently not going to (an owner pressed AP and then WPS, or
+ * its scans cannot see us). Long enough that of two auto-role registrars the tie-break's loser has
+ * always stepped down first (it does at its first sight of the winner: one watch scan, 0.3–1.5 s in the
+ * lab, plus at most WATCH_INTERVAL_MS), so patience never makes both step down.
+ */
+export const WATCH_PATIENCE_MS = 10_000;
+/**
+ * A registrar that one watch scan missed is still the same rival (a beacon lost in one scan's dwell); missed
+ * by this many working scans in a row, it is forgotten. A failed scan is no evidence either way.
+ */
+export const RIVAL_MISSES_TO_FORGET = 2;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
 export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */
@@ -116,6 +135,13 @@ export type Effect =
   | { type: 'DrawRandom'; purpose: 'search-window' }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
+/** Another registrar an auto-role registrar's watch scans keep seeing: since when, and the scans since that missed it. */
+export interface Rival {
+  bssid: string;
+  since: number;
+  missed: number;
+}
+
 /** An access point seen in a scan. Everything here came over the air: untrusted until checked. */
 export interface PeerAp {
   bssid: string;
@@ -142,6 +168,8 @@ export type WpsState =
       watching: boolean;
       /** Watch scans that failed in a row; after WATCH_MAX_FAILURES the registrar stops watching. */
       scanFailures: number;
+      /** The one other registrar the watch scans have been seeing (its patience clock), or null. */
+      rival: Rival | null;
     };
 
 export interface DaemonHealth {

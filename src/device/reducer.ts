@@ -17,6 +17,7 @@ import {
   type TimerKey,
   WATCH_INTERVAL_MS,
   WATCH_MAX_FAILURES,
+  WATCH_PATIENCE_MS,
   type WifiSource,
   WPS_BACKSTOP_MS,
   type WpsOutcome,
@@ -144,6 +145,9 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string): Effec
   return { type: 'Log', level, message };
 }
 
+/** How soon a state write that failed is tried again. */
+export const PERSIST_RETRY_MS = 10_000;
+
 function startTimer(state: DeviceState, key: TimerKey, ms: number): [DeviceState, Effect] {
   const gen = state.nextGen;
   return [
@@ -185,7 +189,7 @@ function withWps(state: DeviceState, change: Partial<ActiveWps>): DeviceState {
 function startRole(state: DeviceState, role: WpsRole, target: string | null): ReducerResult {
   const ready =
     role === 'registrar' ? state.accessPoint.state === 'enabled' : state.daemons.station.state !== 'stopped';
-  const next = withWps(state, { role, started: ready, target, watching: false });
+  const next = withWps(state, { role, started: ready, target, watching: false, rival: null });
   if (!ready) return [next, [log('info', `WPS ${role} waits for its daemon`)]];
   return [next, [wpsStartEffect(role, target)]];
 }
@@ -208,6 +212,7 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     target: null,
     watching: false,
     scanFailures: 0,
+    rival: null,
   };
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
@@ -318,7 +323,7 @@ function apEnabled(state: DeviceState): ReducerResult {
   const next: DeviceState = { ...untimed, accessPoint: { state: 'enabled' } };
   const wps = activeWps(next);
   if (wps === null || wps.role !== 'registrar' || wps.started) return [next, cancelEffects];
-  const started = withWps(next, { started: true, watching: wps.auto });
+  const started = withWps(next, { started: true, watching: wps.auto, rival: null });
   const effects: Effect[] = [...cancelEffects, wpsStartEffect('registrar', null)];
   if (!wps.auto) return [started, effects];
   // An auto-role registrar looks once right away for another registrar that came up at the same moment.
@@ -359,25 +364,35 @@ function searchScanned(state: DeviceState, at: number, own: string | null, peers
 
 /** An auto-role registrar's look around: keep hosting, step down to the other registrar, or overlap. */
 function watchScanned(state: DeviceState, at: number, own: string | null, peers: PeerAp[]): ReducerResult {
-  const decision = decideWatch(own, peers);
+  const wps = activeWps(state);
+  const decision = decideWatch(own, peers, wps?.rival ?? null, at);
   switch (decision.kind) {
     case 'keep-hosting': {
-      const [timed, timer] = startTimer(withWps(state, { scanFailures: 0 }), 'wps-scan', WATCH_INTERVAL_MS);
-      return [timed, [timer]];
+      const watched = withWps(state, { scanFailures: 0, rival: decision.rival });
+      const [timed, timer] = startTimer(watched, 'wps-scan', WATCH_INTERVAL_MS);
+      const noticed =
+        decision.rival !== null && decision.rival.since === at
+          ? [log('info', `another registrar (${decision.rival.bssid}) is hosting too: waiting for it to step down`)]
+          : [];
+      return [timed, [timer, ...noticed]];
     }
     case 'overlap':
       return endWps(state, at, 'overlap', true, `${decision.count} other registrars in push-button mode`);
     case 'step-down': {
       const cancel: Effect = { type: 'WpsCancel', role: 'registrar' };
-      const [client, modeEffects] = changeMode(withWps(state, { started: false }), 'client');
+      const [client, modeEffects] = changeMode(withWps(state, { started: false, rival: null }), 'client');
       const [next, effects] = startRole(client, 'enrollee', decision.bssid);
+      const why =
+        decision.why === 'tie-break'
+          ? 'wins the tie-break'
+          : `kept hosting for ${WATCH_PATIENCE_MS / 1000} s without stepping down`;
       return [
         next,
         [
           cancel,
           ...modeEffects,
           ...effects,
-          log('info', `another registrar (${decision.bssid}) wins the tie-break: enrolling with it`),
+          log('info', `another registrar (${decision.bssid}) ${why}: enrolling with it`),
         ],
       ];
     }
@@ -451,11 +466,20 @@ function effectFailed(state: DeviceState, at: number, effect: Effect['type'], er
     case 'ForgetWpsKey':
       // The key stays in the file; the next forget (revoke, or the station leaving) tries again.
       return [next, [logged]];
+    case 'PersistState': {
+      // A full card or a failing one: the file keeps the last good state (written atomically) and the write
+      // is tried again, at a steady pace, until it works; no crash, no loop faster than the retry.
+      if (next.timers['persist-retry'] !== undefined) return [next, [logged]];
+      const [timed, timer] = startTimer(next, 'persist-retry', PERSIST_RETRY_MS);
+      return [
+        timed,
+        [logged, timer, log('warn', `the device state will be saved again in ${PERSIST_RETRY_MS / 1000} s`)],
+      ];
+    }
     case 'WpsCancel':
     case 'StopAp':
     case 'Reconcile':
     case 'SetLed':
-    case 'PersistState':
     case 'StartTimer':
     case 'CancelTimer':
     case 'Log':
@@ -498,6 +522,7 @@ function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
     target: null,
     watching: false,
     scanFailures: 0,
+    rival: null,
   };
   return [{ ...timed, wps }, [timer]];
 }
@@ -647,6 +672,8 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
         case 'ap-bringup':
           if (fired.mode !== 'ap' || fired.accessPoint.state === 'enabled') return [fired, []];
           return apFailed(fired, at, `hostapd did not enable the access point within ${AP_BRINGUP_MS / 1000} s`);
+        case 'persist-retry':
+          return [fired, [{ type: 'PersistState', persisted: persistedOf(fired) }]];
         case 'replication-flash':
           break;
       }

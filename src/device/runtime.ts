@@ -4,6 +4,7 @@
 import type { CancelTimer, Clock } from '../clock/clock.js';
 import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import type { Logger } from '../log/logger.js';
+import { asStorageError, isStorageFull } from '../storage/errors.js';
 import type { StateStore } from '../store/state-store.js';
 import type { AccessPointPort, WifiStationPort } from '../wifi/ports.js';
 import type { DeviceEvent, DeviceState, Effect, EventBody, TimerKey } from './model.js';
@@ -171,7 +172,12 @@ export class DeviceRuntime {
         await work();
         this.ports.logger.log('info', 'effect', { id, effect, ms: this.ports.clock.now() - started });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        // ENOSPC anywhere reads "the device's storage is full" (storage/errors.ts).
+        const message = isStorageFull(error)
+          ? asStorageError(error, `${effect.type} could not be written`).message
+          : error instanceof Error
+            ? error.message
+            : String(error);
         this.ports.logger.log('error', 'effect failed', { id, effect, error: message });
         if (!this.stopped) void this.dispatch({ type: 'EffectFailed', effect: effect.type, error: message });
       }

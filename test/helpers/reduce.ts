@@ -1,16 +1,17 @@
 // Folds events through the pure reducer, as the runtime would, collecting every effect.
-import type { DeviceState, Effect, EventBody, PersistedState } from '../../src/device/model.js';
+import type { DeviceEvent, DeviceState, Effect, EventBody, PersistedState } from '../../src/device/model.js';
 import { boot, reduce } from '../../src/device/reducer.js';
 
+/** Events 10 ms apart from t = 1 s, or at the time an event carries (`{ ...body, at }`). */
 export function run(
-  events: EventBody[],
+  events: Array<EventBody | DeviceEvent>,
   from: DeviceState | PersistedState | null = null,
 ): { state: DeviceState; effects: Effect[]; perEvent: Effect[][] } {
   let state: DeviceState = from !== null && 'timers' in from ? from : boot(from as PersistedState | null)[0];
   const perEvent: Effect[][] = [];
   let at = 1_000;
   for (const body of events) {
-    at += 10;
+    at = 'at' in body ? body.at : at + 10;
     const [next, effects] = reduce(state, { ...body, at } as never);
     state = next;
     perEvent.push(effects);

@@ -8,9 +8,11 @@ import {
   type DeviceState,
   type EventBody,
   type PeerAp,
+  RIVAL_MISSES_TO_FORGET,
   SEARCH_WINDOW_MAX_MS,
   SEARCH_WINDOW_MIN_MS,
   WATCH_INTERVAL_MS,
+  WATCH_PATIENCE_MS,
 } from '../../src/device/model.js';
 import { decideSearch, decideWatch, searchWindowMs, steppingDownTo } from '../../src/device/pairing.js';
 import { ledsOf, persistedOf } from '../../src/device/reducer.js';
@@ -80,24 +82,145 @@ describe('pairing decisions', () => {
     test(`searching, ${name}`, () => assert.deepEqual(decideSearch(OWN, peers), expected));
   }
 
-  test('two registrars: the lower BSSID steps down, the higher keeps hosting', () => {
-    assert.deepEqual(decideWatch(LOWER, [pbc(HIGHER)]), { kind: 'step-down', bssid: HIGHER });
-    assert.deepEqual(decideWatch(HIGHER, [pbc(LOWER)]), { kind: 'keep-hosting' });
-    assert.deepEqual(decideWatch(null, [pbc(HIGHER)]), { kind: 'keep-hosting' });
-    assert.deepEqual(decideWatch(LOWER, [pbc(HIGHER), pbc('02:00:00:00:02:00')]), { kind: 'overlap', count: 2 });
+  test('two registrars: the lower BSSID steps down at first sight, the higher keeps hosting and starts its clock', () => {
+    assert.deepEqual(decideWatch(LOWER, [pbc(HIGHER)], null, 5_000), {
+      kind: 'step-down',
+      bssid: HIGHER,
+      why: 'tie-break',
+    });
+    assert.deepEqual(decideWatch(HIGHER, [pbc(LOWER)], null, 5_000), {
+      kind: 'keep-hosting',
+      rival: { bssid: LOWER, since: 5_000, missed: 0 },
+    });
+    assert.deepEqual(decideWatch(LOWER, [pbc(HIGHER), pbc('02:00:00:00:02:00')], null, 5_000), {
+      kind: 'overlap',
+      count: 2,
+    });
   });
 
-  test('for any two distinct registrars exactly one steps down', () => {
-    const macArb = fc
-      .array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
-      .map((bytes) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(':'));
+  // The winner of the tie-break watching the same loser that does not step down (an explicit registrar).
+  const seen = (since: number, missed = 0) => ({ bssid: LOWER, since, missed });
+  const patienceTable: Array<[string, string | null, PeerAp[], ReturnType<typeof seen> | null, number, unknown]> = [
+    [
+      'still seen before the patience is up: keep hosting, the clock runs on',
+      HIGHER,
+      [pbc(LOWER)],
+      seen(0),
+      WATCH_PATIENCE_MS - 1,
+      { kind: 'keep-hosting', rival: seen(0) },
+    ],
+    [
+      'still seen when the patience is up: step down to it whatever the BSSIDs',
+      HIGHER,
+      [pbc(LOWER)],
+      seen(0),
+      WATCH_PATIENCE_MS,
+      { kind: 'step-down', bssid: LOWER, why: 'patience' },
+    ],
+    ['one scan missed it: the clock is kept', HIGHER, [], seen(0), 8_000, { kind: 'keep-hosting', rival: seen(0, 1) }],
+    [
+      'seen again after one missed scan: the clock goes on from the first sight',
+      HIGHER,
+      [pbc(LOWER)],
+      seen(0, 1),
+      WATCH_PATIENCE_MS,
+      { kind: 'step-down', bssid: LOWER, why: 'patience' },
+    ],
+    [
+      `missed by ${RIVAL_MISSES_TO_FORGET} working scans in a row: forgotten`,
+      HIGHER,
+      [plain(LOWER)],
+      seen(0, RIVAL_MISSES_TO_FORGET - 1),
+      8_000,
+      { kind: 'keep-hosting', rival: null },
+    ],
+    [
+      'seen again after being forgotten: the clock starts again',
+      HIGHER,
+      [pbc(LOWER)],
+      null,
+      12_000,
+      { kind: 'keep-hosting', rival: seen(12_000) },
+    ],
+    [
+      'another registrar than the one the clock was for: the clock starts again',
+      '02:00:00:00:09:00',
+      [pbc('02:00:00:00:05:00')],
+      seen(0),
+      11_000,
+      { kind: 'keep-hosting', rival: { bssid: '02:00:00:00:05:00', since: 11_000, missed: 0 } },
+    ],
+    [
+      'without our own address there is no tie-break, only patience',
+      null,
+      [pbc(LOWER)],
+      seen(0),
+      WATCH_PATIENCE_MS,
+      { kind: 'step-down', bssid: LOWER, why: 'patience' },
+    ],
+    [
+      'without our own address, first sight: keep hosting',
+      null,
+      [pbc(LOWER)],
+      null,
+      3_000,
+      { kind: 'keep-hosting', rival: seen(3_000) },
+    ],
+    ['nobody at all', HIGHER, [], null, 3_000, { kind: 'keep-hosting', rival: null }],
+  ];
+  for (const [name, own, peers, rival, at, expected] of patienceTable) {
+    test(`watching with patience: ${name}`, () => assert.deepEqual(decideWatch(own, peers, rival, at), expected));
+  }
+
+  const macArb = fc
+    .array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
+    .map((bytes) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(':'));
+
+  test('for any two distinct registrars exactly one steps down at first sight', () => {
     fc.assert(
-      fc.property(macArb, macArb, (a, b) => {
+      fc.property(macArb, macArb, fc.nat(), (a, b, at) => {
         fc.pre(a !== b);
-        const aSteps = decideWatch(a, [pbc(b)]).kind === 'step-down';
-        const bSteps = decideWatch(b, [pbc(a)]).kind === 'step-down';
+        const aSteps = decideWatch(a, [pbc(b)], null, at).kind === 'step-down';
+        const bSteps = decideWatch(b, [pbc(a)], null, at).kind === 'step-down';
         assert.notEqual(aSteps, bSteps);
         assert.equal(aSteps, steppingDownTo(a, b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('the winner steps down exactly when it has kept seeing the other for the patience time', () => {
+    // Watch scans at increasing times, each seeing the other registrar or not: fold decideWatch over them
+    // and compare with a plain account of when the other was first seen without missing it twice in a row.
+    const scanArb = fc.array(fc.record({ gap: fc.integer({ min: 300, max: 6_000 }), seen: fc.boolean() }), {
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(macArb, macArb, scanArb, (a, b, scans) => {
+        fc.pre(a !== b);
+        const [winner, loser] = steppingDownTo(a, b) ? [b, a] : [a, b];
+        let rival: ReturnType<typeof seen> | null = null;
+        let at = 0;
+        let firstSight: number | null = null;
+        let missesInARow = 0;
+        for (const scan of scans) {
+          at += scan.gap;
+          if (scan.seen) {
+            firstSight ??= at;
+            missesInARow = 0;
+          } else if (++missesInARow >= RIVAL_MISSES_TO_FORGET) {
+            firstSight = null;
+          }
+          const decision = decideWatch(winner, scan.seen ? [pbc(loser)] : [], rival, at);
+          const due: boolean = scan.seen && firstSight !== null && at - firstSight >= WATCH_PATIENCE_MS;
+          assert.equal(decision.kind === 'step-down', due, `at ${at}`);
+          if (decision.kind === 'step-down') {
+            assert.deepEqual(decision, { kind: 'step-down', bssid: loser, why: 'patience' });
+            return;
+          }
+          assert.equal(decision.kind, 'keep-hosting');
+          if (decision.kind === 'keep-hosting') rival = decision.rival;
+        }
       }),
       { numRuns: 2000 },
     );
@@ -252,6 +375,58 @@ describe('auto role: hosting', () => {
     assert.equal(state.mode, 'ap');
     assert.equal(phase(state), 'registrar');
     assert.equal(ofType(effects, 'WpsCancel').length, 0);
+  });
+
+  test('a registrar that never steps down (its owner pressed AP): the winner steps down after its patience', () => {
+    const state = hosting();
+    const first = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 }], state);
+    assert.equal(phase(first.state), 'registrar');
+    assert.ok(ofType(first.effects, 'Log').some((l) => l.message.includes('waiting for it to step down')));
+    // Watch scans every interval, one of them missing the other's beacon.
+    const times = [22_000, 24_000, 26_000, 28_000];
+    const watching = run(
+      times.map((at, i) => ({ ...scan('ap', i === 1 ? [] : [pbc(LOWER)], HIGHER), at })),
+      first.state,
+    );
+    assert.equal(phase(watching.state), 'registrar', 'still within its patience');
+    assert.equal(ofType(watching.effects, 'WpsCancel').length, 0);
+    const down = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 + WATCH_PATIENCE_MS }], watching.state);
+    assert.equal(down.state.mode, 'client');
+    assert.equal(phase(down.state), 'enrollee');
+    assert.ok(
+      ofType(down.effects, 'Log').some((l) => l.message.includes(`kept hosting for ${WATCH_PATIENCE_MS / 1000} s`)),
+    );
+    const up = run([{ type: 'DaemonUp', daemon: 'station' }], down.state);
+    assert.deepEqual(ofType(up.effects, 'WpsStart'), [{ type: 'WpsStart', role: 'enrollee', bssid: LOWER }]);
+  });
+
+  test('patience: a failed watch scan is no evidence, the clock runs on (seen in the lab: a 10 s scan timeout)', () => {
+    const seenOnce = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 }], hosting());
+    const failed = run(
+      [{ type: 'EffectFailed', effect: 'Scan', error: 'iw dev wlan0 scan: timed out after 10 s', at: 32_000 }],
+      seenOnce.state,
+    );
+    const down = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 35_000 }], failed.state);
+    assert.equal(phase(down.state), 'enrollee');
+    assert.equal(down.state.mode, 'client');
+  });
+
+  test('patience: a registrar that went away restarts the clock', () => {
+    const seenOnce = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 }], hosting());
+    const gone = run(
+      [
+        { ...scan('ap', [], HIGHER), at: 22_500 },
+        { ...scan('ap', [], HIGHER), at: 25_000 },
+      ],
+      seenOnce.state,
+    );
+    const back = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 + WATCH_PATIENCE_MS }], gone.state);
+    assert.equal(phase(back.state), 'registrar');
+    assert.deepEqual(back.state.wps.phase === 'active' && back.state.wps.rival, {
+      bssid: LOWER,
+      since: 20_000 + WATCH_PATIENCE_MS,
+      missed: 0,
+    });
   });
 
   test('a failed watch scan is tried again; a driver that cannot scan while hosting ends the watching', () => {

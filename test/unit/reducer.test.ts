@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AP_BRINGUP_MS, type EventBody, REPLICATION_FLASH_MS, WPS_BACKSTOP_MS } from '../../src/device/model.js';
-import { boot, ledsOf } from '../../src/device/reducer.js';
+import { boot, ledsOf, PERSIST_RETRY_MS } from '../../src/device/reducer.js';
 import { AP_MODE, acting, CLIENT_MODE, enabledAp, ofType, run } from '../helpers/reduce.js';
 
 const PHONE = '02:00:00:00:00:aa';
@@ -382,5 +382,33 @@ describe('settings changes', () => {
     assert.deepEqual(acting(effects), []);
     const known = run([{ type: 'WifiSettingsChanged', scope: 'known-networks' }], CLIENT_MODE);
     assert.deepEqual(acting(known.effects), [{ type: 'ConfigureStation', networks: 'known' }]);
+  });
+});
+
+describe('a state write that fails (a full card)', () => {
+  test('is reported, tried again after PERSIST_RETRY_MS with the state as it is then, and never stacks retries', () => {
+    const full = "the device's storage is full: PersistState could not be written";
+    const { state, perEvent } = run(
+      [
+        press('ap'),
+        { type: 'EffectFailed', effect: 'PersistState', error: full },
+        { type: 'EffectFailed', effect: 'PersistState', error: full },
+      ],
+      CLIENT_MODE,
+    );
+    assert.equal(state.lastError, `PersistState: ${full}`);
+    const timers = [...ofType(perEvent[1] ?? [], 'StartTimer'), ...ofType(perEvent[2] ?? [], 'StartTimer')];
+    assert.deepEqual(
+      timers.map((t) => [t.key, t.ms]),
+      [['persist-retry', PERSIST_RETRY_MS]],
+      'one retry pending, however many writes failed',
+    );
+    const gen = state.timers['persist-retry'];
+    assert.notEqual(gen, undefined);
+    const retried = run([{ type: 'TimerFired', key: 'persist-retry', gen: gen ?? -1 }], state);
+    const [write] = acting(retried.effects);
+    assert.equal(acting(retried.effects).length, 1);
+    assert.equal(write?.type === 'PersistState' && write.persisted.mode, 'ap', 'the mode chosen since is saved');
+    assert.equal(retried.state.timers['persist-retry'], undefined);
   });
 });
