@@ -12,7 +12,7 @@ import type { Command, ControlReplies, Request } from '../control/protocol.js';
 import type { FullStatus } from '../device/status.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import { peerSocketPathFor } from '../peer/paths.js';
-import type { SsbOptions } from '../peer/peer.js';
+import type { PeerSsbSettings } from '../peer/peer-process.js';
 import type { PublishedMessage } from '../ssb/peer-api.js';
 import { PeerClient } from '../ssb/peer-client.js';
 import type { PeerProtocol } from '../ssb/protocol.js';
@@ -158,7 +158,7 @@ interface PeerFlagValues {
 function peerSettings(
   config: Config,
   values: PeerFlagValues,
-): { web: { host: string; port: number }; ssb: SsbOptions } {
+): { web: { host: string; port: number }; ssb: PeerSsbSettings } {
   return {
     web: {
       host: values['web-host'] ?? config.web.host,
@@ -218,7 +218,7 @@ async function peer(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'peer' },
   });
-  const { runPeer } = await import('../peer/peer.js');
+  const { runPeer } = await import('../peer/peer-process.js');
   const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
   // Started by `smallworld start`: go when the parent goes, even if it was killed outright — and go even if
   // closing the SSB database hangs, so that no orphan keeps ports and pipes open.

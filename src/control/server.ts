@@ -35,6 +35,11 @@ export interface ControlServerOptions<P extends Protocol> {
   parse?: (line: string) => ParseResult<P['request']>;
   /** A group whose members may use the socket (the peer process's user on a device), if it exists. */
   group?: string;
+  /**
+   * Requests wait for this before they are handled: a server may listen before what it serves has started
+   * (so that clients can connect early); one that fails to start answers each request with that failure.
+   */
+  ready?: Promise<void>;
 }
 
 /** The gid of a group from /etc/group, or null if there is no such group. */
@@ -60,6 +65,7 @@ export class ControlServer<P extends Protocol = DeviceProtocol> {
   private readonly maxBytes: number;
   private readonly parse: (line: string) => ParseResult<P['request']>;
   private readonly group: string | undefined;
+  private readonly ready: Promise<void>;
   /** Bad requests are logged once per kind and minute: a client sending garbage must not flood the journal. */
   private readonly refusals: ThrottledLog;
 
@@ -74,6 +80,8 @@ export class ControlServer<P extends Protocol = DeviceProtocol> {
     // Without a parser of its own a server speaks the device protocol, whose requests it then receives.
     this.parse = options.parse ?? (parseRequest as (line: string) => ParseResult<P['request']>);
     this.group = options.group;
+    this.ready = options.ready ?? Promise.resolve();
+    this.ready.catch(() => undefined); // reported to each request, not as an unhandled rejection
     this.refusals = new ThrottledLog(logger);
   }
 
@@ -193,6 +201,7 @@ export class ControlServer<P extends Protocol = DeviceProtocol> {
       return;
     }
     try {
+      await this.ready;
       const result = await this.dispatch(parsed.request, connection);
       send({ id: parsed.id, ok: true, result: result ?? null } satisfies Reply);
     } catch (error) {

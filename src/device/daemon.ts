@@ -16,7 +16,7 @@ import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
 import { peerEnvironment } from '../peer/allocator.js';
 import { peerHeapOptions } from '../peer/heap-limit.js';
-import type { SsbOptions } from '../peer/peer.js';
+import type { PeerSsbSettings } from '../peer/peer-process.js';
 import { decideRestart, isFailure } from '../peer/restart-policy.js';
 import type { StorageReport } from '../storage/budget.js';
 import { StorageMonitor } from '../storage/space.js';
@@ -52,7 +52,7 @@ export interface DaemonOptions {
   dataDir: string;
   sim: boolean;
   web: { host: string; port: number };
-  ssb: SsbOptions;
+  ssb: PeerSsbSettings;
   config: Config;
   /** Handed to the peer process, which reads the same file. */
   configPath?: string | undefined;
@@ -86,6 +86,8 @@ export class Daemon {
   private readonly storageMonitor: StorageMonitor;
   private storage: StorageReport = { usedBytes: 0, freeBytes: 0, budgetBytes: 0, state: 'ok' };
   private storageTimer: NodeJS.Timeout | null = null;
+  /** Settles the control server's `ready`: requests are handled once start() has finished. */
+  private started: { resolve: () => void; reject: (error: Error) => void } | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
@@ -151,17 +153,40 @@ export class Daemon {
     });
     this.server = new ControlServer(socketPathFor(options.dataDir), this.handlers(), logger, {
       group: options.config.control.group,
+      ready: new Promise((resolve, reject) => {
+        this.started = { resolve, reject };
+      }),
     });
   }
 
   async start(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o750 });
-    await mkdir(join(this.options.dataDir, 'generated'), { recursive: true, mode: 0o750 });
-    // A power cut in the middle of an atomic write leaves its temporary file: clear those first.
-    for (const dir of [this.options.dataDir, join(this.options.dataDir, 'generated')]) {
-      const removed = await removeStaleTempFiles(dir);
-      if (removed.length > 0) this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
+    // The socket listens first: a second daemon for the same data stops here, before it touches anything.
+    // The peer process starts next, before the rest (cold start: it loads its libraries meanwhile, on the
+    // other core); requests are answered once the device has started (the server's `ready`).
+    await this.server.listen();
+    this.options.logger.log('info', 'control socket listening', { path: socketPathFor(this.options.dataDir) });
+    try {
+      await mkdir(join(this.options.dataDir, 'generated'), { recursive: true, mode: 0o750 });
+      // A power cut in the middle of an atomic write leaves its temporary file: clear those first.
+      for (const dir of [this.options.dataDir, join(this.options.dataDir, 'generated')]) {
+        const removed = await removeStaleTempFiles(dir);
+        if (removed.length > 0)
+          this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
+      }
+      const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
+      if (this.options.spawnPeer !== false && wantsPeer) this.startPeer();
+      await this.startDevice();
+      this.started?.resolve();
+    } catch (error) {
+      this.started?.reject(error as Error);
+      await this.stop();
+      throw error;
     }
+  }
+
+  /** The radios, the runtime and the storage figures, from the saved state and settings. */
+  private async startDevice(): Promise<void> {
     await mkdir(this.files.hostapdCtrlDir, { recursive: true, mode: 0o750 });
     await mkdir(this.files.wpaCtrlDir, { recursive: true, mode: 0o750 });
     const loaded = await this.settingsStore.loadOrCreate();
@@ -182,10 +207,6 @@ export class Daemon {
     await this.refreshStorage();
     this.storageTimer = setInterval(() => void this.refreshStorage(), STORAGE_POLL_MS);
     this.storageTimer.unref();
-    await this.server.listen();
-    this.options.logger.log('info', 'control socket listening', { path: socketPathFor(this.options.dataDir) });
-    const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
-    if (this.options.spawnPeer !== false && wantsPeer) this.startPeer();
   }
 
   status(): FullStatus {

@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { VirtualLan } from '../../lab/lan/virtual-lan.js';
-import { peerSocketPathFor } from '../../src/peer/peer.js';
+import { peerSocketPathFor } from '../../src/peer/peer-process.js';
 import { CLI, cli, removeDir, tempDir } from './daemon.js';
 
 export interface Feed {

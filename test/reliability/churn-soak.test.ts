@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { peerSocketPathFor } from '../../src/peer/peer.js';
+import { peerSocketPathFor } from '../../src/peer/peer-process.js';
 import { PeerClient } from '../../src/ssb/peer-client.js';
 import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { recordFigures } from '../helpers/figures.js';

@@ -1,8 +1,9 @@
 // ssb-classic 1.1 `getMsgId` memoises message ids in a module-level Map keyed by the message object and never
 // evicts: every message ever validated stays in memory. The replacement keeps the same memo in a WeakMap, so
 // an id lives as long as its message, and computes exactly what the original computes.
-import { replaceModule } from './module-cache.js';
+
 import { isLoaded, type LibraryPatch } from './patch.js';
+import { replaceModule } from './replace-module.js';
 
 const msgIds = new WeakMap<object, string>();
 

@@ -5,8 +5,8 @@
 // about a second later. The replacement reports a change only when an address we had is gone (a connection
 // over it is stale), which is the case the reset is for.
 import { networkInterfaces } from 'node:os';
-import { replaceModule } from './module-cache.js';
 import { isLoaded, type LibraryPatch } from './patch.js';
+import { replaceModule } from './replace-module.js';
 
 /** The non-internal addresses of the interfaces that are up, as `interface/address`. */
 function currentAddresses(): Set<string> {

@@ -16,7 +16,7 @@ import { peerDirFor, peerSocketPathFor } from './paths.js';
 
 export { peerDirFor, peerSocketPathFor } from './paths.js';
 
-export interface SsbOptions {
+export interface PeerSsbSettings {
   host: string;
   /** 0 runs no SSB peer. */
   port: number;
@@ -29,7 +29,7 @@ export interface SsbOptions {
 export interface PeerOptions {
   dataDir: string;
   web: { host: string; port: number };
-  ssb: SsbOptions;
+  ssb: PeerSsbSettings;
   logger: Logger;
 }
 
