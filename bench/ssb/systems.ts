@@ -142,6 +142,8 @@ export interface StartOptions {
   logLevel?: string;
   /** A command prefix that starts the system's first process inside a memory cgroup (`--memory-limit`). */
   launcher?: string[];
+  /** How long its local API may take to answer after the spawn (default 60 s, times SW_BENCH_SLOW). */
+  readyTimeoutMs?: number;
 }
 
 function addressOf(host: string, id: string): string {
@@ -164,6 +166,8 @@ function spawnLogged(
   );
   track(child);
   const log = createWriteStream(logFile, { flags: 'a' });
+  // Output still piped in after the exit line (a run torn down on SIGTERM) must not crash the lab.
+  log.on('error', () => undefined);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   child.once('exit', (code, signal) => {
@@ -233,19 +237,24 @@ class SmallworldNode implements BenchNode {
     const socket = join(dataDir, 'peer', 'peer.sock');
     let client: PeerClient | null = null;
     try {
-      const { c, id } = await until(`smallworld ${device} ready`, 60_000 * SLOW, 20, async () => {
-        if (daemon.exitCode !== null)
-          throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
-        if (!existsSync(socket)) return null;
-        const c = await PeerClient.connect(socket, 1000);
-        try {
-          const { id } = await c.request('ssb.whoami', {}, 5000);
-          return { c, id };
-        } catch (error) {
-          c.close();
-          throw error;
-        }
-      });
+      const { c, id } = await until(
+        `smallworld ${device} ready`,
+        (options.readyTimeoutMs ?? 60_000) * SLOW,
+        20,
+        async () => {
+          if (daemon.exitCode !== null)
+            throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
+          if (!existsSync(socket)) return null;
+          const c = await PeerClient.connect(socket, 1000);
+          try {
+            const { id } = await c.request('ssb.whoami', {}, 5000);
+            return { c, id };
+          } catch (error) {
+            c.close();
+            throw error;
+          }
+        },
+      );
       client = c;
       const coldStartMs = Date.now() - spawnedAt;
       const daemonPid = daemon.pid ?? -1;
@@ -400,18 +409,23 @@ class SsbServerNode implements BenchNode {
     let client: SsbServerClient | null = null;
     let autoFollower: ChildProcess | null = null;
     try {
-      const ready = await until(`ssb-server ${device} ready`, 60_000 * SLOW, 20, async () => {
-        if (server.exitCode !== null)
-          throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
-        if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;
-        const c = await SsbServerClient.connect(SSB_SERVER_BIN, dataDir);
-        try {
-          return { c, id: await c.whoami() };
-        } catch (error) {
-          await c.close();
-          throw error;
-        }
-      });
+      const ready = await until(
+        `ssb-server ${device} ready`,
+        (options.readyTimeoutMs ?? 60_000) * SLOW,
+        20,
+        async () => {
+          if (server.exitCode !== null)
+            throw new Error(`ssb-server ${device} exited (${server.exitCode}), see ${logFile}`);
+          if (!existsSync(join(dataDir, 'socket')) || !existsSync(join(dataDir, 'manifest.json'))) return null;
+          const c = await SsbServerClient.connect(SSB_SERVER_BIN, dataDir);
+          try {
+            return { c, id: await c.whoami() };
+          } catch (error) {
+            await c.close();
+            throw error;
+          }
+        },
+      );
       client = ready.c;
       const coldStartMs = Date.now() - spawnedAt;
       if (options.autoFollow) {

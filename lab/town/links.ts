@@ -4,11 +4,16 @@
 // over it, and its default route points at its newest link (where a limited broadcast, 255.255.255.255,
 // goes). Nothing is forwarded between links (forwarding stays off), so only devices in contact can talk.
 // Every name carries this process's pid, so a later run can remove what a killed run left behind.
+//
+// A limited broadcast (255.255.255.255, where ssb-server's LAN beacons go) leaves by the default route: one
+// link. On a real Wi-Fi LAN it reaches everyone in range, so each namespace copies it onto its other links
+// too (an nftables `dup` rule per link), or a device in several contacts would be heard on its newest only.
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
+const NFT = '/usr/sbin/nft';
 const PREFIX = 'tw';
 
 export interface TownDevice {
@@ -57,6 +62,23 @@ function ipBatch(ns: string, lines: string[]): Promise<void> {
   });
 }
 
+/** Applies nftables commands in one namespace as one transaction. */
+function nft(ns: string, lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(IP, ['netns', 'exec', ns, NFT, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.once('error', reject);
+    child.stdin.on('error', () => undefined);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`nft in ${ns} failed (${code}): ${stderr.trim()}`)),
+    );
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -88,6 +110,8 @@ export class TownNet {
   private readonly pairs = new Map<string, number>();
   /** Each device's links that are up, newest last (the default route follows the newest). */
   private readonly up = new Map<string, string[]>();
+  /** Each device's broadcast-copy updates, in order. */
+  private readonly broadcastQueue = new Map<string, Promise<void>>();
 
   constructor(private readonly tag: string) {}
 
@@ -111,6 +135,7 @@ export class TownNet {
       'net.ipv4.conf.all.rp_filter=0',
       'net.ipv4.conf.default.rp_filter=0',
     ]);
+    await nft(ns, ['add table ip town', 'add chain ip town out { type filter hook output priority 0; }']);
     const device = { name, ns, index, address };
     this.devices.set(name, device);
     this.up.set(name, []);
@@ -161,6 +186,23 @@ export class TownNet {
       ]);
     };
     await Promise.all([side(low, high, addresses.low), side(high, low, addresses.high)]);
+    await Promise.all([this.copyBroadcasts(low), this.copyBroadcasts(high)]);
+  }
+
+  /** Limited broadcasts copied onto every link but the default route's (see the top of the file). */
+  private copyBroadcasts(self: TownDevice): Promise<void> {
+    const previous = this.broadcastQueue.get(self.name) ?? Promise.resolve();
+    const next = previous.then(() => {
+      // Read when this update runs, so the last update applies the latest set of links.
+      const links = this.up.get(self.name) ?? [];
+      const others = links.slice(0, -1);
+      return nft(self.ns, [
+        'flush chain ip town out',
+        ...others.map((dev) => `add rule ip town out ip daddr 255.255.255.255 dup to 255.255.255.255 device "${dev}"`),
+      ]).catch(() => undefined);
+    });
+    this.broadcastQueue.set(self.name, next);
+    return next;
   }
 
   async linkDown(a: string, b: string): Promise<void> {
@@ -168,6 +210,7 @@ export class TownNet {
     const db = this.device(b);
     await ip(['-n', da.ns, 'link', 'del', this.ifname(db)]);
     await Promise.all([this.forget(da, this.ifname(db)), this.forget(db, this.ifname(da))]);
+    await Promise.all([this.copyBroadcasts(da), this.copyBroadcasts(db)]);
   }
 
   private async forget(self: TownDevice, dev: string): Promise<void> {

@@ -110,6 +110,8 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
         dataDir: join(dataRoot, node),
         autoFollow: plan.autoFollow,
         logDir: plan.logDir,
+        // Dozens of devices starting on a shared machine: a cold start took 10-22 s alone under load.
+        readyTimeoutMs: 240_000,
       });
       byNode.set(node, started);
       run.nodes.push(started);

@@ -16,6 +16,12 @@ export interface DuplicateWatcherDeps {
   onRpcConnect(listener: (rpc: SecretStack.Rpc, isClient: boolean) => void): () => void;
   /** Dials a multiserver address (through ssb-conn, so its hub knows of the connection). */
   dial(address: string): void;
+  /**
+   * On the side that leaves the resolution to the other (the larger id): the peer is about to close both
+   * connections and dial again, so we hold off dialling it (else our dial meets its redial and makes the next
+   * duplicate: under load a handshake outlasts our deferral, and the town lab saw pairs loop every 10 s).
+   */
+  peerWillRedial?(key: string): void;
   logger: PeerLogger;
   random?: () => number;
 }
@@ -47,7 +53,11 @@ export function watchDuplicateConnections(deps: DuplicateWatcherDeps): Duplicate
     };
     rpc.once('closed', onClosed);
 
-    if (set.size < 2 || deps.self > rpc.id) return;
+    if (set.size < 2) return;
+    if (deps.self > rpc.id) {
+      deps.peerWillRedial?.(rpc.id);
+      return;
+    }
     resolved++;
     const address = dialable.get(rpc.id);
     deps.logger.log('info', 'duplicate connection with a peer: closing both and dialing once more', {

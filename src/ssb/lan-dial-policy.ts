@@ -37,9 +37,12 @@ export function decideLanDial(input: LanDialInput): LanDialDecision {
   if (peer.address === undefined) return { dial: false, reason: 'no-address' };
   if (peer.key === input.self) return { dial: false, reason: 'self' };
   if (peer.source === 'connection') return { dial: false, reason: 'already-connection' };
-  // Unsigned beacons are dialled only by auto-follow's verification probe, which reports a forged key.
-  if (!peer.verified) return { dial: false, reason: 'unverified' };
   if ((input.hops ?? 0) < 0) return { dial: false, reason: 'blocked' };
+  // An unsigned beacon from a stranger is dialled only by auto-follow's verification probe, which reports a
+  // forged key. One from a feed within our hops is dialled here (the handshake proves the key or fails):
+  // ssb-conn's scheduler, which dials such staged beacons otherwise, keeps at most 4 peers (a device in five
+  // meetings at once would never dial the fifth) and dials from both sides at once.
+  if (!peer.verified && input.hops === undefined) return { dial: false, reason: 'unverified' };
   if (input.connected) return { dial: false, reason: 'connected' };
   if (input.now - (input.lastDialAt ?? Number.NEGATIVE_INFINITY) < LAN_DIAL_COOLDOWN_MS) {
     return { dial: false, reason: 'cooling-down' };
@@ -56,6 +59,19 @@ export function decideLanDial(input: LanDialInput): LanDialDecision {
 export function dialDelayMs(self: string, key: string, random: number): number {
   if (self < key) return 0;
   return DIAL_DEFER_MS + Math.floor(random * DIAL_DEFER_JITTER_MS);
+}
+
+/**
+ * Whether a legacy beacon's address goes into ssb-conn's staging pool (where peers() lists it and ssb-conn's
+ * scheduler may dial it). The scheduler tells connected peers by address only, and a peer that dialled us is in
+ * the hub under the port it dialled from, not under the listening address its beacon announces: staging that
+ * address would have the scheduler dial a peer we are already connected to, every beacon re-staging it after
+ * lan-discovery unstaged it, and the duplicate costs both connections (duplicate-connections.ts closes them and
+ * redials). A peer already in connection (by key, any address) is not staged; one that is not is staged only
+ * when it is our turn to dial (dialDelayMs), for the same reason.
+ */
+export function stagesLegacyBeacon(key: string, inConnection: ReadonlySet<string>): boolean {
+  return !inConnection.has(key);
 }
 
 /**

@@ -2,7 +2,7 @@
 // source are passed in.
 import type { LogSink } from '../log/logger.js';
 import type { DiscoveredPeer } from './auto-follow.js';
-import { decideLanDial, dialDelayMs } from './lan-dial-policy.js';
+import { decideLanDial, dialDelayMs, LAN_DIAL_COOLDOWN_MS } from './lan-dial-policy.js';
 import type { SsbServer } from './libraries.js';
 
 export interface LanDialerOptions {
@@ -16,6 +16,8 @@ export interface LanDialerOptions {
 
 export class LanDialer {
   private readonly lastDial = new Map<string, number>();
+  /** Keys not to reach before the time given (ms): the peer is dialling us (holdOff). */
+  private readonly heldOff = new Map<string, number>();
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -68,15 +70,41 @@ export class LanDialer {
     );
   }
 
+  /**
+   * The peer is dialling us again (duplicate-connections.ts): no dial of ours, nor a staging for ssb-conn's
+   * scheduler to dial, for one cooldown (if its redial fails, we dial after that).
+   */
+  holdOff(key: string): void {
+    this.heldOff.set(key, this.now() + LAN_DIAL_COOLDOWN_MS);
+    this.lastDial.set(key, this.now());
+  }
+
+  private isHeldOff(key: string): boolean {
+    const until = this.heldOff.get(key);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.heldOff.delete(key);
+    return false;
+  }
+
+  /**
+   * Runs `act` when it is our turn to reach `key` (at once if our id is the smaller, else after the deferral and
+   * only if no connection with it came up meanwhile).
+   */
+  onOurTurn(key: string, act: () => void): void {
+    this.dialOnce(key, act);
+  }
+
   private dialOnce(key: string, dial: () => void): void {
     const { ssb } = this.options;
+    if (this.isHeldOff(key)) return;
     const delay = dialDelayMs(ssb.id, key, this.random());
     if (delay === 0) {
       dial();
       return;
     }
     const timer = setTimeout(() => {
-      if (!(ssb as { closed?: boolean }).closed && !this.connectedKeys().has(key)) dial();
+      if (!(ssb as { closed?: boolean }).closed && !this.connectedKeys().has(key) && !this.isHeldOff(key)) dial();
     }, delay);
     timer.unref();
   }

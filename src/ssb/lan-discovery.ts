@@ -7,7 +7,7 @@ import { ThrottledLog } from '../log/throttled.js';
 import type { AutoFollower, DiscoveredPeer } from './auto-follow.js';
 import { isBeaconError, parseLegacyBeacon } from './beacon.js';
 import { DiscoveryGate } from './discovery-gate.js';
-import { asSeenByAutoFollow } from './lan-dial-policy.js';
+import { asSeenByAutoFollow, stagesLegacyBeacon } from './lan-dial-policy.js';
 import type { LanDialer } from './lan-dialer.js';
 import { type BeaconTarget, hostOfAddress, isLanAddress } from './lan-net.js';
 import { type LegacyLan, startLegacyLan } from './legacy-lan.js';
@@ -114,12 +114,16 @@ export async function startLanDiscovery(options: {
       logger,
       onBeacon: (beacon) => {
         if (!admitBeacon(beacon.key)) return;
-        // Staged like ssb-lan's finds, so ssb-conn dials it once it is within our hops (and peers() shows it).
-        try {
-          ssb.conn.stage(beacon.address, { type: 'lan', key: beacon.key, verified: false });
-        } catch (error) {
-          logger.log('debug', 'could not stage legacy peer', { address: beacon.address, error: String(error) });
-        }
+        // Staged like ssb-lan's finds, so ssb-conn dials it once it is within our hops (and peers() shows it);
+        // not while we are connected to its key (see stagesLegacyBeacon).
+        dialer.onOurTurn(beacon.key, () => {
+          if (!stagesLegacyBeacon(beacon.key, dialer.connectedKeys())) return;
+          try {
+            ssb.conn.stage(beacon.address, { type: 'lan', key: beacon.key, verified: false });
+          } catch (error) {
+            logger.log('debug', 'could not stage legacy peer', { address: beacon.address, error: String(error) });
+          }
+        });
         consider({ key: beacon.key, verified: false, source: 'legacy-lan', address: beacon.address });
       },
     });

@@ -265,6 +265,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
         if (err) logger.log('info', 'redial after duplicate connection failed', { address, error: err.message });
       });
     },
+    peerWillRedial: (key) => dialer.holdOff(key),
     logger,
   });
   const discovery = await startLanDiscovery({

@@ -26,6 +26,7 @@ class FakeRpc extends EventEmitter {
 function setup(self: string) {
   const connect = new EventEmitter();
   const dialed: string[] = [];
+  const heldOff: string[] = [];
   const watcher = watchDuplicateConnections({
     self,
     onRpcConnect(listener) {
@@ -33,6 +34,7 @@ function setup(self: string) {
       return () => connect.off('rpc', listener);
     },
     dial: (address) => dialed.push(address),
+    peerWillRedial: (key) => heldOff.push(key),
     logger: silentPeerLogger,
     random: () => 0,
   });
@@ -41,28 +43,31 @@ function setup(self: string) {
     connect.emit('rpc', rpc as unknown as SecretStack.Rpc, isClient);
     return rpc;
   };
-  return { watcher, dialed, open };
+  return { watcher, dialed, heldOff, open };
 }
 
 describe('watchDuplicateConnections', () => {
   it('the smaller id closes both connections and dials once more', async () => {
-    const { watcher, dialed, open } = setup(LOW);
+    const { watcher, dialed, heldOff, open } = setup(LOW);
     const out = open(HIGH, true, 'net:10.0.0.2:8008~shs:x');
     const inbound = open(HIGH, false, 'net:10.0.0.2:51234~shs:x');
     assert.ok(out.closed && inbound.closed);
+    assert.deepEqual(heldOff, []);
     assert.equal(watcher.resolved(), 1);
     await new Promise((resolve) => setTimeout(resolve, 350));
     assert.deepEqual(dialed, ['net:10.0.0.2:8008~shs:x']);
     watcher.stop();
   });
 
-  it('the larger id leaves it to the other side', () => {
-    const { watcher, dialed, open } = setup(HIGH);
+  it('the larger id leaves it to the other side, and holds off dialling it', () => {
+    const { watcher, dialed, heldOff, open } = setup(HIGH);
     const out = open(LOW, true, 'net:10.0.0.1:8008~shs:y');
+    assert.deepEqual(heldOff, []);
     const inbound = open(LOW, false, 'net:10.0.0.1:40000~shs:y');
     assert.ok(!out.closed && !inbound.closed);
     assert.equal(watcher.resolved(), 0);
     assert.deepEqual(dialed, []);
+    assert.deepEqual(heldOff, [LOW]);
     watcher.stop();
   });
 

@@ -12,6 +12,7 @@ import {
   LAN_DIAL_COOLDOWN_MS,
   type LanDialDecision,
   type LanDialInput,
+  stagesLegacyBeacon,
 } from '../../src/ssb/lan-dial-policy.js';
 
 const SELF = '@B'.padEnd(45, 'b');
@@ -43,9 +44,24 @@ describe('decideLanDial', () => {
       { dial: false, reason: 'already-connection' },
     ],
     [
-      'an unsigned beacon',
+      'an unsigned beacon from a stranger',
       { peer: { ...verified, verified: false, source: 'legacy-lan' } },
       { dial: false, reason: 'unverified' },
+    ],
+    [
+      'an unsigned beacon from a followed feed (the handshake proves the key)',
+      { peer: { ...verified, verified: false, source: 'legacy-lan' }, hops: 1 },
+      { dial: true },
+    ],
+    [
+      'an unsigned beacon from a feed two hops away',
+      { peer: { ...verified, verified: false, source: 'legacy-lan' }, hops: 2 },
+      { dial: true },
+    ],
+    [
+      'an unsigned beacon from a blocked feed',
+      { peer: { ...verified, verified: false, source: 'legacy-lan' }, hops: -1 },
+      { dial: false, reason: 'blocked' },
     ],
     ['a blocked peer', { hops: -1 }, { dial: false, reason: 'blocked' }],
     ['a peer already connected', { connected: true }, { dial: false, reason: 'connected' }],
@@ -66,11 +82,11 @@ describe('decideLanDial', () => {
     it(name, () => assert.deepEqual(decideLanDial({ ...base, ...change }), expected));
   }
 
-  it('never dials an unverified, blocked or connected peer (property)', () => {
+  it("never dials a stranger's unsigned beacon, a blocked or a connected peer (property)", () => {
     fc.assert(
       fc.property(
         fc.boolean(),
-        fc.integer({ min: -1, max: 3 }),
+        fc.option(fc.integer({ min: -1, max: 3 }), { nil: undefined }),
         fc.boolean(),
         fc.option(fc.integer({ min: 0, max: NOW }), { nil: undefined }),
         (isVerified, hops, connected, lastDialAt) => {
@@ -82,7 +98,7 @@ describe('decideLanDial', () => {
             lastDialAt,
           });
           if (decision.dial) {
-            assert.ok(isVerified && hops >= 0 && !connected);
+            assert.ok((isVerified || hops !== undefined) && (hops ?? 0) >= 0 && !connected);
             assert.ok(lastDialAt === undefined || NOW - lastDialAt >= LAN_DIAL_COOLDOWN_MS);
           }
         },
@@ -119,5 +135,14 @@ describe('asSeenByAutoFollow', () => {
     assert.deepEqual(asSeenByAutoFollow(unsigned, true), { ...unsigned, verified: true, source: 'connection' });
     assert.deepEqual(asSeenByAutoFollow(unsigned, false), unsigned);
     assert.deepEqual(asSeenByAutoFollow(verified, true), verified);
+  });
+});
+
+describe('stagesLegacyBeacon', () => {
+  it('stages a beacon from a key we are not connected to', () => {
+    assert.equal(stagesLegacyBeacon(OTHER, new Set()), true);
+  });
+  it('never stages one from a key already in connection (any address)', () => {
+    assert.equal(stagesLegacyBeacon(OTHER, new Set([OTHER])), false);
   });
 });
