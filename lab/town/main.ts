@@ -132,8 +132,9 @@ async function main(argv: string[]): Promise<number> {
     const s: SystemReport = { ...summary, ...result };
     report.systems[key(system)] = s;
     progress(
-      `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ${s.delayOverLimit.median} ` +
-        `p90 ${s.delayOverLimit.p90} max ${s.delayOverLimit.max} trace s; peak ${s.resources.peakRssMB} MB`,
+      `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ` +
+        `${seconds(s.delayOverLimit.median)} p90 ${seconds(s.delayOverLimit.p90)} max ${seconds(s.delayOverLimit.max)} ` +
+        `trace s; peak ${s.resources.peakRssMB} MB`,
     );
   }
   clearTimeout(watchdog);
@@ -141,7 +142,8 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(join(out, 'town.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(out, 'README.md'), markdown(report));
   await writeFile(join(out, 'chart.svg'), chart(report));
-  progress(`results in ${relative(process.cwd(), out) || out}`);
+  const shown = relative(process.cwd(), out);
+  progress(`results in ${shown === '' || shown.startsWith('..') ? out : shown}`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   return 0;
 }
@@ -226,4 +228,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exit(1);
     },
   );
+}
+
+/** A delay for a progress line: one decimal, or a dash when there was nothing to measure. */
+function seconds(value: number | null | undefined): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(1) : '–';
 }
