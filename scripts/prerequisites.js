@@ -50,6 +50,7 @@ const DEBIAN_PACKAGES = [
   { name: 'python3', present: file('/usr/bin/python3'), for: 'the Wi-Fi daemons control socket bridge' },
   { name: 'avahi-daemon', present: file('/usr/sbin/avahi-daemon'), for: 'the .local name for phones (phone-links)' },
   { name: 'nftables', present: file('/usr/sbin/nft'), for: 'the port 80 rule for phones (phone-links)' },
+  { name: 'e2fsprogs', present: file('/usr/sbin/mkfs.ext4'), for: 'the full SD card tests (a 40 MB ext4)' },
   { name: 'busybox-static', present: file('/bin/busybox'), for: 'the phone DHCP client, busybox udhcpc (captive-dns)' },
 ];
 

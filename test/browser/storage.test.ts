@@ -21,11 +21,10 @@ import {
   setUpAdmin,
   startDaemon,
 } from '../helpers/browser.js';
-import { mountSmallFs, type SmallFs, smallFsUnavailable } from '../helpers/small-fs.js';
+import { mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 
-const unavailable = smallFsUnavailable();
 const WAIT = { timeout: 20_000 };
-const LONG = { timeout: 90_000, skip: unavailable ?? false };
+const LONG = { timeout: 90_000 };
 
 let fs: SmallFs | undefined;
 let daemon: RunningDaemon | undefined;
@@ -45,7 +44,6 @@ const at = (path: string) => new URL(path, started().url).toString();
 
 before(
   async () => {
-    if (unavailable) return;
     fs = await mountSmallFs(40);
     daemon = await startDaemon(join(fs.dir, 'data'), 30_000, true, ['--no-auto-follow']);
     admin = await setUpAdmin(daemon);

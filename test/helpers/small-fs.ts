@@ -1,5 +1,6 @@
 // A small file system for the full-card tests: a loop-mounted ext4 image (as root), removed afterwards.
 import { spawnSync } from 'node:child_process';
+import { statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +16,26 @@ function run(argv: string[]): { ok: boolean; output: string } {
   return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ?? ''}` };
 }
 
-/** Why a small file system cannot be made here (not root, no mkfs.ext4 or loop devices), or null. */
-export function smallFsUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root to loop-mount a file system';
-  if (!run(['mkfs.ext4', '-V']).ok) return 'mkfs.ext4 is not installed (e2fsprogs)';
+/** Why a small file system cannot be made here (not root, no mkfs.ext4), or null. */
+function smallFsUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to loop-mount a file system (npm test runs as root)';
+  if (!run(['mkfs.ext4', '-V']).ok) return 'mkfs.ext4 is not installed (e2fsprogs; npm test installs it)';
   return null;
 }
 
+/** Bytes an unprivileged writer may still use on the file system holding `dir`. */
+export function freeBytes(dir: string): number {
+  const stats = statfsSync(dir);
+  return stats.bavail * stats.bsize;
+}
+
+/**
+ * A loop-mounted ext4 of that size. Where one cannot be made the test fails with the reason: a full-card test
+ * skipped in silence would prove nothing (npm test runs as root and brings e2fsprogs).
+ */
 export async function mountSmallFs(megabytes: number): Promise<SmallFs> {
+  const unavailable = smallFsUnavailable();
+  if (unavailable) throw new Error(`cannot make a small file system: ${unavailable}`);
   const base = await mkdtemp(join(tmpdir(), 'sw-smallfs-'));
   const image = join(base, 'card.img');
   const dir = join(base, 'mnt');

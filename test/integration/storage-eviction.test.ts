@@ -3,22 +3,15 @@
 // follow's before a friend's, older before newer — never its own, until the reserve is free again.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { mountSmallFs, type SmallFs, smallFsUnavailable } from '../helpers/small-fs.js';
+import { freeBytes, mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 import { PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
 
-const unavailable = smallFsUnavailable();
 const RESERVE = 4 * 1024 * 1024;
 
-function freeBytes(dir: string): number {
-  const stats = statfsSync(dir);
-  return stats.bavail * stats.bsize;
-}
-
-describe('eviction when the card fills', { skip: unavailable ?? false, timeout: 150_000 }, () => {
+describe('eviction when the card fills', { timeout: 150_000 }, () => {
   const peers = new PeerSet();
   let fs: SmallFs | null = null;
   after(async () => {

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { STORAGE_FULL } from '../../src/storage/errors.js';
 import { CLI, type CliResult, cli, DaemonProcess, freePort, removeDir, tempDir, until } from '../helpers/daemon.js';
-import { mountSmallFs, type SmallFs, smallFsUnavailable } from '../helpers/small-fs.js';
-
-const unavailable = smallFsUnavailable();
+import { mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 
 /**
  * The CLI, without blocking the test (several at once). Bounded at `boundMs`; a request still unanswered then
@@ -90,7 +88,7 @@ function assertRefusedClearly(result: CliResult, what: string): void {
   assert.equal(result.stdout, '', `${what}: refused but printed ${result.stdout}`);
 }
 
-describe('a full SD card', { skip: unavailable ?? false, timeout: 600_000 }, () => {
+describe('a full SD card', { timeout: 600_000 }, () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   const daemons: DaemonProcess[] = [];
   after(async () => {

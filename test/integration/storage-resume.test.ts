@@ -2,23 +2,16 @@
 // once space is freed. Real peers on loopback; B's data directory on a 40 MB loop-mounted ext4.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { POST_FLOOR_BYTES } from '../../src/storage/budget.js';
-import { mountSmallFs, type SmallFs, smallFsUnavailable } from '../helpers/small-fs.js';
+import { freeBytes, mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 import { PeerSet, sequenceOf, waitFor } from '../helpers/ssb-peers.js';
 
-const unavailable = smallFsUnavailable();
 const RESERVE = 4 * 1024 * 1024;
 
-function freeBytes(dir: string): number {
-  const stats = statfsSync(dir);
-  return stats.bavail * stats.bsize;
-}
-
-describe('space freed after a full card', { skip: unavailable ?? false, timeout: 120_000 }, () => {
+describe('space freed after a full card', { timeout: 120_000 }, () => {
   const peers = new PeerSet();
   let fs: SmallFs | null = null;
   after(async () => {
