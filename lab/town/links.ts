@@ -46,34 +46,27 @@ async function ip(args: string[]): Promise<void> {
 
 /** Runs several `ip` commands in one namespace with one process. */
 function ipBatch(ns: string, lines: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(IP, ['-n', ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('error', reject);
-    // If ip dies first (the run is being torn down), the write fails: its exit code says so.
-    child.stdin.on('error', () => undefined);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`ip -n ${ns} -batch failed (${code}): ${stderr.trim()}`)),
-    );
-    child.stdin.end(`${lines.join('\n')}\n`);
-  });
+  return feedLines([IP, '-n', ns, '-batch', '-'], lines, `ip -n ${ns} -batch`);
 }
 
 /** Applies nftables commands in one namespace as one transaction. */
 function nft(ns: string, lines: string[]): Promise<void> {
+  return feedLines([IP, 'netns', 'exec', ns, NFT, '-f', '-'], lines, `nft in ${ns}`);
+}
+
+/** Runs a command that reads its commands from stdin; rejects with its stderr unless it exits 0. */
+function feedLines(argv: [string, ...string[]], lines: string[], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(IP, ['netns', 'exec', ns, NFT, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     child.once('error', reject);
+    // If the command dies first (the run is being torn down), the write fails: its exit code says so.
     child.stdin.on('error', () => undefined);
     child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`nft in ${ns} failed (${code}): ${stderr.trim()}`)),
+      code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`)),
     );
     child.stdin.end(`${lines.join('\n')}\n`);
   });

