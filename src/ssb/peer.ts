@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type pull from 'pull-stream';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import type { FeedPruningPolicy } from '../storage/feed-pruning.js';
 import { removeStaleTempFiles } from '../store/atomic-file.js';
@@ -38,6 +39,7 @@ import {
   ssbLanBroadcastDestination,
 } from './libraries.js';
 import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
+import { MentionIndex } from './mention-index.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { classicValidator } from './patches/classic-validate-batch.js';
 import { logPatches, patchLibraries, patchServer } from './patches/index.js';
@@ -324,9 +326,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // Peers are read from only while the log keeps up with writing what they sent (inbound-gate.ts).
   const log = ssb.db.getLog();
   const backlog = new LogBacklog(inboundGate, (cb) => log.onDrain(cb));
+  // Who mentioned which photo, for eviction (mention-index.ts).
+  const { where, type, batch, toPullStream } = libs.operators;
+  const mentions = new MentionIndex(
+    () => ssb.db.query(where(type('post')), batch(256), toPullStream()) as pull.Source<unknown>,
+  );
   let lastAddedAt = Date.now();
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
     lastAddedAt = Date.now();
+    mentions.added(kvt.value);
     collector.added();
     backlog.stored1();
     if (kvt.value.author === ssb.id) return;
@@ -338,7 +346,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // before the card is, photos from friends paused at the reserve.
   const evictor = new BlobEvictor({
     ssb,
-    operators: libs.operators,
+    mentions,
     ssbDir: dataDir,
     hopsOf: (feed) => graph.hops.get(feed),
     logger,
@@ -361,7 +369,10 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     logger,
     policy: options.feedPruning?.policy ?? {},
     quiet: () => Date.now() - lastAddedAt >= quietMs,
-    onReclaimed: () => storage.reclaimed(),
+    onReclaimed: () => {
+      mentions.reset();
+      storage.reclaimed();
+    },
   });
   pruner.start(options.feedPruning?.schedule);
   storage.onPhotosResumed(() => {
