@@ -30,7 +30,7 @@ describe('blocked and unfollowed feeds leave the database', { timeout: 240_000 }
     await fs?.unmount();
   });
 
-  it('deletes them after their grace, compacts the log, and keeps every message of followed feeds and the owner', async () => {
+  it('deletes them after their grace, compacts the log, and keeps every message of followed feeds and the owner', async (t) => {
     fs = await mountSmallFs(40);
     const a = await peers.start('friend-A');
     const x = await peers.start('blocked-X');
@@ -99,6 +99,9 @@ describe('blocked and unfollowed feeds leave the database', { timeout: 240_000 }
     // The storage budget sees the space: free space up, the data directory smaller.
     assert.ok(freeBytes(fs.dir) - freeBefore > 1_000_000, `free ${freeBefore} -> ${freeBytes(fs.dir)}`);
     const afterReport = (await b.storageView()).report;
+    t.diagnostic(
+      `log compacted: ${JSON.stringify(compacted?.fields)}; report before ${JSON.stringify(before)}, after ${JSON.stringify(afterReport)}`,
+    );
     assert.ok(
       afterReport.freeBytes - before.freeBytes > 1_000_000,
       `report free ${before.freeBytes} -> ${afterReport.freeBytes}`,
