@@ -201,8 +201,8 @@ export class Daemon {
     await this.runtime.start();
     if (this.air) {
       // The simulated daemons are up from the start, as systemd would have them.
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'ap' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'station' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'ap' });
     }
     await this.refreshStorage();
     this.storageTimer = setInterval(() => void this.refreshStorage(), STORAGE_POLL_MS);
