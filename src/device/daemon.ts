@@ -261,7 +261,7 @@ export class Daemon {
   private async writeGeneratedConfigs(): Promise<void> {
     const settings = this.currentSettings();
     await writeFileAtomic(this.files.hostapdConf, hostapdConf(settings.ap, this.plan, this.files));
-    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), 0o644);
+    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), { mode: 0o644 });
   }
 
   private async changeSettings(

@@ -284,7 +284,9 @@ export class RealWifi {
 
   /** Starts dnsmasq; the Wi-Fi daemons start when the reducer puts the device in a mode. */
   async start(): Promise<void> {
-    await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), 0o644);
+    await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), {
+      mode: 0o644,
+    });
     await this.dnsmasq.start();
     this.watchUsb();
   }
