@@ -4,7 +4,7 @@
 // only the differences: a second install changes nothing. Nothing is executed; no shell is involved.
 import { chmod, lstat, mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema, defaultConfig } from '../config/config.js';
 import { DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG } from '../gpio/sysfs-leds.js';
