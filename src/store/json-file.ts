@@ -50,6 +50,14 @@ export class JsonFile<T> {
     };
   }
 
+  /** The value load() would give, read only: nothing set aside, nothing remembered (for a dry run or a plan). */
+  async peek(): Promise<T | null> {
+    const primary = await this.read(this.path);
+    if (primary.ok) return primary.value;
+    const backup = await this.read(this.backupPath);
+    return backup.ok ? backup.value : null;
+  }
+
   async save(value: T): Promise<void> {
     const text = JSON.stringify(this.schema.parse(value));
     if (text === this.lastSaved) return;
