@@ -13,6 +13,7 @@ import type ssbBlobs from 'ssb-blobs';
 import type { LogSink } from '../log/logger.js';
 import { checkBlobFile, digestOfBlobId } from '../storage/blob-integrity.js';
 import { fingerprintOf, REVERIFY_AFTER_MS, VerifiedRecord, verdictFor } from '../storage/blob-verified.js';
+import { isMissing } from '../store/missing.js';
 import { blobPath } from './durable.js';
 import { BLOB_ID } from './ids.js';
 
@@ -214,7 +215,7 @@ export class BlobGuard {
           keptAs: to,
         });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        if (!isMissing(error)) {
           // Cannot move it (a read-only directory): removing it is what stops it being served.
           await rm(from, { force: true });
           this.options.logger.log('warn', 'a damaged blob was removed and will be fetched again from friends', {
