@@ -23,11 +23,11 @@ import { StorageMonitor } from '../storage/space.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
-  DEFAULT_PLAN,
   dnsmasqConf,
   hostapdConf,
   InvalidSetting,
   type NetworkPlan,
+  networkPlanFor,
   wifiQrPayload,
 } from '../wifi/config-gen.js';
 import { DgramBridge } from '../wifi/ctrl/transport.js';
@@ -95,13 +95,7 @@ export class Daemon {
     const { config } = options;
     const runDir = config.runDir ?? join(options.dataDir, 'run');
     this.files = daemonFiles(options.dataDir, runDir);
-    this.plan = {
-      ...DEFAULT_PLAN,
-      wifiInterface: config.wifi.interface,
-      usbInterface: config.usb.interface,
-      country: config.wifi.country,
-      channel: config.wifi.channel,
-    };
+    this.plan = networkPlanFor(config);
     this.settingsStore = new WifiSettingsStore(options.dataDir);
     this.storageMonitor = new StorageMonitor({
       dir: options.dataDir,
@@ -201,8 +195,8 @@ export class Daemon {
     await this.runtime.start();
     if (this.air) {
       // The simulated daemons are up from the start, as systemd would have them.
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'ap' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'station' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'ap' });
     }
     await this.refreshStorage();
     this.storageTimer = setInterval(() => void this.refreshStorage(), STORAGE_POLL_MS);
@@ -261,7 +255,7 @@ export class Daemon {
   private async writeGeneratedConfigs(): Promise<void> {
     const settings = this.currentSettings();
     await writeFileAtomic(this.files.hostapdConf, hostapdConf(settings.ap, this.plan, this.files));
-    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), 0o644);
+    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), { mode: 0o644 });
   }
 
   private async changeSettings(

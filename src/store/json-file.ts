@@ -1,8 +1,9 @@
 // A JSON document on disk that survives crashes and bad edits: replaced atomically, validated on load,
 // and backed by the previous good copy. A damaged file is kept aside for inspection, never overwritten.
 import { readFile, rename } from 'node:fs/promises';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
+import { isMissing } from './missing.js';
 
 export interface JsonLoad<T> {
   value: T | null;
@@ -49,11 +50,19 @@ export class JsonFile<T> {
     };
   }
 
+  /** The value load() would give, read only: nothing set aside, nothing remembered (for a dry run or a plan). */
+  async peek(): Promise<T | null> {
+    const primary = await this.read(this.path);
+    if (primary.ok) return primary.value;
+    const backup = await this.read(this.backupPath);
+    return backup.ok ? backup.value : null;
+  }
+
   async save(value: T): Promise<void> {
     const text = JSON.stringify(this.schema.parse(value));
     if (text === this.lastSaved) return;
-    if (this.lastSaved !== null) await writeFileAtomic(this.backupPath, `${this.lastSaved}\n`, this.mode);
-    await writeFileAtomic(this.path, `${text}\n`, this.mode);
+    if (this.lastSaved !== null) await writeFileAtomic(this.backupPath, `${this.lastSaved}\n`, { mode: this.mode });
+    await writeFileAtomic(this.path, `${text}\n`, { mode: this.mode });
     this.lastSaved = text;
   }
 
@@ -62,7 +71,7 @@ export class JsonFile<T> {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'missing' };
+      if (isMissing(error)) return { ok: false, reason: 'missing' };
       return { ok: false, reason: (error as Error).message };
     }
     let json: unknown;
