@@ -1,7 +1,7 @@
 // The manifest: what each path install touched held before, and what install put there. Uninstall reads it
 // to restore the tree byte for byte; it lives at a fixed place so uninstall finds it whatever --data was.
 import { join, posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readTextIfPresent } from '../store/missing.js';
 import { InstallError } from './errors.js';
 import { type PathState, sha256 } from './path-state.js';

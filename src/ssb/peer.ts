@@ -36,6 +36,7 @@ import {
   ssbLanBroadcastDestination,
 } from './libraries.js';
 import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
+import { useModulePathsOnce } from './module-paths.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { classicValidator } from './patches/classic-validate-batch.js';
 import { logPatches, patchLibraries, patchServer } from './patches/index.js';
@@ -200,9 +201,18 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const blobsMaxBytes = options.blobsMaxBytes ?? DEFAULT_BLOBS_MAX;
   const policy = normalizePolicy(options.autoFollow);
 
+  // Where each library module is, from the build (module-paths.ts): before anything below requires one.
+  const modulePaths = useModulePathsOnce();
   const nativeCrypto = checkNativeCrypto();
   logNativeCrypto(logger, nativeCrypto);
   const { patched, libs } = await patchAndLoad(logger, nativeCrypto);
+  logger.log(
+    'info',
+    'library modules loaded',
+    modulePaths.use
+      ? { pathsFromBuild: modulePaths.entries, answered: modulePaths.use.hits, askedNode: modulePaths.use.misses }
+      : { pathsFromBuild: 0, why: modulePaths.why },
+  );
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // Our own small JSON files (follow state, policy, photo wants) are written atomically; a power cut mid-write

@@ -1,7 +1,7 @@
 // A JSON document on disk that survives crashes and bad edits: replaced atomically, validated on load,
 // and backed by the previous good copy. A damaged file is kept aside for inspection, never overwritten.
 import { readFile, rename } from 'node:fs/promises';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
 import { isMissing } from './missing.js';
 

@@ -3,7 +3,7 @@
 // secrets). Changes are pure functions that validate first, so a refused change leaves the file untouched.
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonFile } from '../store/json-file.js';
 import { type ApSettings, InvalidSetting, type KnownNetwork, validatePassphrase, validateSsid } from './config-gen.js';
 
