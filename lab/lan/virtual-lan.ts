@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
+const NSENTER = '/usr/bin/nsenter';
 
 export interface LanDevice {
   name: string;
@@ -121,12 +122,18 @@ export class VirtualLan {
     }
   }
 
-  /** Starts a process inside a device's namespace; it is killed (by pid) on destroy(). */
-  /** `launcher`: a command prefix that runs before entering the namespace (e.g. one that joins a cgroup). */
+  /**
+   * Starts a process inside a device's namespace; it is killed (by pid) on destroy(). `launcher`: a command
+   * prefix that runs before entering the namespace (e.g. one that joins a cgroup). A launched process enters
+   * only the network namespace (nsenter): `ip netns exec` also mounts a fresh /sys, which hides
+   * /sys/fs/cgroup, so Node.js would not see the cgroup's memory limit that a board's processes see.
+   */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
     const [command, ...args] = argv;
     if (command === undefined) throw new Error('empty argv');
-    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
+    const ns = this.device(name).ns;
+    const enter = launcher.length > 0 ? [NSENTER, `--net=/run/netns/${ns}`, '--'] : [IP, 'netns', 'exec', ns];
+    const [first, ...rest] = [...launcher, ...enter, command, ...args];
     const child = spawn(first ?? IP, rest, options);
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));

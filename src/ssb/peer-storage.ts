@@ -6,7 +6,6 @@
 import type { LogSink } from '../log/logger.js';
 import {
   admitsPost,
-  formatBytes,
   LARGEST_PHOTO_BYTES,
   POST_FLOOR_BYTES,
   type StorageReport,
@@ -15,6 +14,7 @@ import {
   storageReport,
 } from '../storage/budget.js';
 import { StorageFullError } from '../storage/errors.js';
+import { formatBytes } from '../storage/format-bytes.js';
 import { StorageMonitor } from '../storage/space.js';
 import { setWriteGate } from '../storage/write-file-sink.js';
 
