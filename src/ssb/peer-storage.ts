@@ -6,13 +6,13 @@
 import type { LogSink } from '../log/logger.js';
 import {
   admitsPost,
-  formatBytes,
   LARGEST_PHOTO_BYTES,
   POST_FLOOR_BYTES,
   type StorageReport,
   shortfallFor,
 } from '../storage/budget.js';
 import { StorageFullError } from '../storage/errors.js';
+import { formatBytes } from '../storage/format-bytes.js';
 import { StorageMonitor } from '../storage/space.js';
 import { setWriteGate } from '../storage/write-file-sink.js';
 
