@@ -3,18 +3,22 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 
 const IP = '/usr/sbin/ip';
+const NSENTER = '/usr/bin/nsenter';
 
 export class NamespaceChildren {
   private readonly children = new Set<ChildProcess>();
 
   /**
    * Starts `argv` inside namespace `ns`. `launcher`: a command prefix that runs before entering the namespace
-   * (e.g. one that joins a cgroup).
+   * (e.g. one that joins a cgroup). A launched process enters only the network namespace (nsenter): `ip netns
+   * exec` also mounts a fresh /sys, which hides /sys/fs/cgroup, so Node.js would not see the cgroup's memory
+   * limit that a board's processes see.
    */
   spawn(ns: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
     const [command, ...args] = argv;
     if (command === undefined) throw new Error('empty argv');
-    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', ns, command, ...args];
+    const enter = launcher.length > 0 ? [NSENTER, `--net=/run/netns/${ns}`, '--'] : [IP, 'netns', 'exec', ns];
+    const [first, ...rest] = [...launcher, ...enter, command, ...args];
     const child = spawn(first ?? IP, rest, options);
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));

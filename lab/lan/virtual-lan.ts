@@ -122,8 +122,7 @@ export class VirtualLan {
     }
   }
 
-  /** Starts a process inside a device's namespace; it is killed (by pid) on destroy(). */
-  /** `launcher`: a command prefix that runs before entering the namespace (e.g. one that joins a cgroup). */
+  /** Starts a process inside a device's namespace (see NamespaceChildren.spawn); killed (by pid) on destroy(). */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
     return this.processes.spawn(this.device(name).ns, argv, options, launcher);
   }

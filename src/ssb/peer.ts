@@ -363,6 +363,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       collector.stop();
       pressure.stop();
       backlog.stop();
+      dialer.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();
