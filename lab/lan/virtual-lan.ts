@@ -2,12 +2,12 @@
 // device gets its own namespace joined to it by a veth pair. Setting a device's bridge-side veth down or up
 // models a person walking away or coming back. Everything is created under names unique to this process
 // and removed by `destroy()`; nothing reaches any network but these namespaces.
-import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, type SpawnOptions } from 'node:child_process';
 import { promisify } from 'node:util';
+import { NamespaceChildren } from './namespace-children.js';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
-const NSENTER = '/usr/bin/nsenter';
 
 export interface LanDevice {
   name: string;
@@ -23,7 +23,7 @@ let lanCounter = 0;
 export class VirtualLan {
   private readonly devices = new Map<string, LanDevice>();
   private readonly namespaces: string[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new NamespaceChildren();
   private nextHost = 10;
 
   private constructor(
@@ -122,22 +122,9 @@ export class VirtualLan {
     }
   }
 
-  /**
-   * Starts a process inside a device's namespace; it is killed (by pid) on destroy(). `launcher`: a command
-   * prefix that runs before entering the namespace (e.g. one that joins a cgroup). A launched process enters
-   * only the network namespace (nsenter): `ip netns exec` also mounts a fresh /sys, which hides
-   * /sys/fs/cgroup, so Node.js would not see the cgroup's memory limit that a board's processes see.
-   */
+  /** Starts a process inside a device's namespace (see NamespaceChildren.spawn); killed (by pid) on destroy(). */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
-    const [command, ...args] = argv;
-    if (command === undefined) throw new Error('empty argv');
-    const ns = this.device(name).ns;
-    const enter = launcher.length > 0 ? [NSENTER, `--net=/run/netns/${ns}`, '--'] : [IP, 'netns', 'exec', ns];
-    const [first, ...rest] = [...launcher, ...enter, command, ...args];
-    const child = spawn(first ?? IP, rest, options);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    return child;
+    return this.processes.spawn(this.device(name).ns, argv, options, launcher);
   }
 
   async exec(name: string, argv: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -145,13 +132,7 @@ export class VirtualLan {
   }
 
   async destroy(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await this.processes.killAll();
     for (const ns of this.namespaces.reverse()) await run(IP, ['netns', 'del', ns]).catch(() => undefined);
     this.namespaces.length = 0;
   }
