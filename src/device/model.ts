@@ -30,18 +30,37 @@ export const WPS_WALK_TIME_MS = 120_000;
 /** Our own backstop fires a little after the daemons' walk time, so theirs normally ends the search first. */
 export const WPS_BACKSTOP_MS = WPS_WALK_TIME_MS + 5_000;
 /**
- * Auto role: how long a searching device scans for a peer registrar before it becomes one itself. Drawn
- * uniformly from this range on each press (the randomness comes in as an event), so two devices pressed
- * together usually decide at different moments and the later one finds the earlier one's access point.
+ * Auto role: how long a searching device scans for a peer registrar before it becomes one itself. Two
+ * devices pressed together must decide at moments further apart than an access point takes to come up
+ * (and a scan to see it), or both host and one must step down (a station restart and a cold WPS
+ * exchange: the slow path). So the window is one of SEARCH_SLOTS slots, picked by a random draw (it
+ * comes in as an event), spaced by this device's measured bring-up time (see searchWindowMs).
  */
 export const SEARCH_WINDOW_MIN_MS = 1_000;
-export const SEARCH_WINDOW_MAX_MS = 9_000;
+export const SEARCH_SLOTS = 3;
+/** Within a slot the window varies by this much, so two devices in different slots never tie exactly. */
+export const SEARCH_SLOT_JITTER_MS = 500;
+/**
+ * A slot is the bring-up time times 5/4 (it varies between presses, and two devices coming up at once
+ * take longer than one) plus this margin: the searching device's next scan catching the new beacons.
+ */
+export const SEARCH_SLOT_MARGIN_MS = 1_000;
+/** The bring-up time assumed before this device has measured one (the radio lab, idle: 2.1-2.7 s). */
+export const AP_BRINGUP_ASSUMED_MS = 3_000;
+/** Measured bring-up times are clamped to this range before they set the slots. */
+export const AP_BRINGUP_MIN_MS = 1_000;
+export const AP_BRINGUP_MAX_MS = 20_000;
+/** The longest window searchWindowMs can return. */
+export const SEARCH_WINDOW_MAX_MS =
+  SEARCH_WINDOW_MIN_MS +
+  (SEARCH_SLOTS - 1) * (Math.ceil((AP_BRINGUP_MAX_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS) +
+  SEARCH_SLOT_JITTER_MS;
 /** A searching device's pause between one scan's results and the next scan. */
 export const SCAN_GAP_MS = 250;
 /** A registrar whose scans keep failing (a driver without AP scans) stops watching after this many. */
 export const WATCH_MAX_FAILURES = 3;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
-export const WATCH_INTERVAL_MS = 2_000;
+export const WATCH_INTERVAL_MS = 1_000;
 /**
  * An auto-role registrar that keeps seeing the same one other registrar for this long steps down to it,
  * whatever the tie-break says: the other is evidently not going to (an owner pressed AP and then WPS, or
@@ -55,6 +74,14 @@ export const WATCH_PATIENCE_MS = 10_000;
  * by this many working scans in a row, it is forgotten. A failed scan is no evidence either way.
  */
 export const RIVAL_MISSES_TO_FORGET = 2;
+/** How often an auto-role enrollee asks its station whether the host it enrolls with is still there. */
+export const HOST_CHECK_MS = 2_000;
+/**
+ * An auto-role enrollee whose host has not been seen in push-button mode for this long gives up and goes
+ * back to the mode it had, rather than waiting out the walk time for a registrar that vanished. Above a
+ * fresh station's first scan after a step-down under load (5-12 s in the lab).
+ */
+export const HOST_GONE_MS = 15_000;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
 export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */
@@ -82,6 +109,11 @@ export type EventBody =
   | { type: 'WpsEnrolleeSeen'; mac: string; pbc: boolean }
   /** A scan's findings, by the station (searching) or from the access point (a registrar watching). */
   | { type: 'ScanResults'; via: WifiSource; own: string | null; peers: PeerAp[] }
+  /**
+   * What the station knows of the host an auto-role enrollee enrolls with: milliseconds since it last
+   * saw it in push-button mode (0: talking to it now), or null when it has not (CheckHost).
+   */
+  | { type: 'HostSighting'; bssid: string; seenMsAgo: number | null }
   /** A uniform draw in [0, 1) the reducer asked for (DrawRandom). */
   | { type: 'RandomDrawn'; purpose: 'search-window'; value: number }
   // WPS events, from either daemon
@@ -131,6 +163,8 @@ export type Effect =
   | { type: 'Reconcile'; daemon: WifiSource }
   /** One scan for access points in push-button mode, answered by ScanResults. */
   | { type: 'Scan'; via: WifiSource }
+  /** Asks the station when it last saw this access point in push-button mode, answered by HostSighting. */
+  | { type: 'CheckHost'; bssid: string }
   /** Asks the shell for a random number, answered by RandomDrawn. */
   | { type: 'DrawRandom'; purpose: 'search-window' }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
@@ -170,6 +204,8 @@ export type WpsState =
       scanFailures: number;
       /** The one other registrar the watch scans have been seeing (its patience clock), or null. */
       rival: Rival | null;
+      /** An auto-role enrollee's host: when it was last seen in push-button mode (null: not enrolling). */
+      hostSeenAt: number | null;
     };
 
 export interface DaemonHealth {
@@ -198,6 +234,11 @@ export interface DeviceState {
     /** Keys removed from disk but still in hostapd's memory, reloaded away when their station leaves. */
     expiring: string[];
   };
+  /**
+   * How long this device's access point takes to come up (mode change to hostapd's AP-ENABLED): `since`
+   * the current bring-up began, and `estimateMs`, the running estimate that spaces the search slots.
+   */
+  apBringup: { since: number | null; estimateMs: number | null };
   /** Generation of each running timer; a firing with another generation is stale and ignored. */
   timers: Partial<Record<TimerKey, number>>;
   nextGen: number;

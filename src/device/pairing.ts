@@ -2,10 +2,16 @@
 // watching both look at scan results and decide from them alone; the randomness of the search window
 // comes in as a number. Everything in a scan came over the air, so it is checked before it counts.
 import {
+  AP_BRINGUP_ASSUMED_MS,
+  AP_BRINGUP_MAX_MS,
+  AP_BRINGUP_MIN_MS,
+  HOST_GONE_MS,
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
   type Rival,
-  SEARCH_WINDOW_MAX_MS,
+  SEARCH_SLOT_JITTER_MS,
+  SEARCH_SLOT_MARGIN_MS,
+  SEARCH_SLOTS,
   SEARCH_WINDOW_MIN_MS,
   WATCH_PATIENCE_MS,
 } from './model.js';
@@ -33,10 +39,39 @@ export function pbcPeers(own: string | null, peers: readonly PeerAp[]): string[]
   return [...found].sort();
 }
 
-/** The search window for a draw in [0, 1); a draw outside it (or not a number) counts as the middle. */
-export function searchWindowMs(draw: number): number {
+/**
+ * The search window for a draw in [0, 1) and this device's access point bring-up estimate (null: none
+ * measured yet). The draw picks one of SEARCH_SLOTS slots and a little jitter within it; slots are one
+ * bring-up (plus a quarter and a scan's margin) apart. Two devices pressed together that draw different
+ * slots decide far enough apart that the later one's scan sees the earlier one's beacons and enrolls
+ * (the fast path: one bring-up, no station restart); the same slot (1 in SEARCH_SLOTS) means both host
+ * and the tie-break sends one back. A draw outside [0, 1) (or not a number) counts as the middle.
+ */
+export function searchWindowMs(draw: number, bringupEstimateMs: number | null): number {
   const value = Number.isFinite(draw) && draw >= 0 && draw < 1 ? draw : 0.5;
-  return Math.round(SEARCH_WINDOW_MIN_MS + value * (SEARCH_WINDOW_MAX_MS - SEARCH_WINDOW_MIN_MS));
+  const slot = Math.min(SEARCH_SLOTS - 1, Math.floor(value * SEARCH_SLOTS));
+  const within = value * SEARCH_SLOTS - slot;
+  return Math.round(SEARCH_WINDOW_MIN_MS + slot * slotSpacingMs(bringupEstimateMs) + within * SEARCH_SLOT_JITTER_MS);
+}
+
+/** The distance between two search slots for a bring-up estimate (clamped; null: the assumed one). */
+export function slotSpacingMs(bringupEstimateMs: number | null): number {
+  const bringup = clampBringup(bringupEstimateMs ?? AP_BRINGUP_ASSUMED_MS);
+  return Math.ceil((bringup * 5) / 4) + SEARCH_SLOT_MARGIN_MS;
+}
+
+function clampBringup(ms: number): number {
+  if (!Number.isFinite(ms)) return AP_BRINGUP_ASSUMED_MS;
+  return Math.min(AP_BRINGUP_MAX_MS, Math.max(AP_BRINGUP_MIN_MS, Math.round(ms)));
+}
+
+/**
+ * The bring-up estimate after one more measurement: the mean of the last estimate and the new figure,
+ * so a load that comes or goes moves it within a couple of bring-ups and one outlier only halfway.
+ */
+export function nextBringupEstimate(previousMs: number | null, measuredMs: number): number {
+  const measured = clampBringup(measuredMs);
+  return previousMs === null ? measured : Math.round((clampBringup(previousMs) + measured) / 2);
 }
 
 export type SearchDecision =
@@ -98,4 +133,22 @@ export function decideWatch(
 /** The tie-break between two registrars: true when `own` is the one that steps down. */
 export function steppingDownTo(own: string, other: string): boolean {
   return own < other;
+}
+
+export type HostDecision =
+  /** `seenAt`: when the host was last seen in push-button mode, to keep for the next check. */
+  | { kind: 'still-there'; seenAt: number }
+  /** Not seen in push-button mode for HOST_GONE_MS: it stopped hosting or went away. */
+  | { kind: 'gone'; unseenMs: number };
+
+/**
+ * An auto-role enrollee's check on its host at time `at`: the station last saw it `seenMsAgo` ago (null:
+ * not at all, e.g. a fresh station before its first scan), and we last knew it there at `seenAt`. A
+ * sighting only ever moves `seenAt` forward; the host is gone once nothing has seen it for HOST_GONE_MS.
+ */
+export function decideHost(seenAt: number, seenMsAgo: number | null, at: number): HostDecision {
+  const sighted =
+    seenMsAgo !== null && Number.isFinite(seenMsAgo) && seenMsAgo >= 0 ? Math.max(seenAt, at - seenMsAgo) : seenAt;
+  const unseenMs = at - sighted;
+  return unseenMs >= HOST_GONE_MS ? { kind: 'gone', unseenMs } : { kind: 'still-there', seenAt: sighted };
 }

@@ -25,7 +25,7 @@ import type { TransportFactory } from './ctrl/transport.js';
 import { WpaCtrl } from './ctrl/wpa-ctrl.js';
 import { normalizeMac, parseCtrlEvent, splitEventLine } from './ctrl-events.js';
 import type { AccessPointPort, ScanReport, WifiEventSink, WifiStationPort } from './ports.js';
-import { parseIwScan, parseWpaScanResults } from './scan-results.js';
+import { parseHostSighting, parseIwScan, parseWpaScanResults } from './scan-results.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -185,6 +185,12 @@ export class RealWifi {
       association: async () => {
         const status = parseKeyValues(await this.wpaCtrl.request('STATUS'));
         return status.wpa_state === 'COMPLETED' ? normalizeMac(status.bssid) : null;
+      },
+      lastSeenHosting: async (bssid) => {
+        const target = normalizeMac(bssid);
+        if (target === null) throw new Error(`not a BSSID: ${bssid}`);
+        const status = await this.wpaCtrl.request('STATUS');
+        return parseHostSighting(target, status, await this.wpaCtrl.request(`BSS ${target}`));
       },
       close: () => this.stopStation(),
     };
