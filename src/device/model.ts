@@ -78,10 +78,11 @@ export const RIVAL_MISSES_TO_FORGET = 2;
 export const HOST_CHECK_MS = 2_000;
 /**
  * An auto-role enrollee whose host has not been seen in push-button mode for this long gives up and goes
- * back to the mode it had, rather than waiting out the walk time for a registrar that vanished. Above a
- * fresh station's first scan after a step-down under load (5-12 s in the lab).
+ * back to the mode it had, rather than waiting out the walk time for a registrar that vanished. Well above
+ * a fresh station's scan finding its host after a step-down under load (its whole WPS exchange took 5-13 s
+ * in the lab), so a slow scan is not taken for a vanished host.
  */
-export const HOST_GONE_MS = 15_000;
+export const HOST_GONE_MS = 20_000;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
 export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */

@@ -365,7 +365,10 @@ export class RealWifi {
 
   private async startAp(): Promise<void> {
     const { plan, files, clock, logger, emit } = this.options;
-    await this.stopAp();
+    // A running access point is stopped properly first; otherwise only a hostapd left behind by an earlier
+    // run of ours is (its pid file), without the address clean-up, which the address set below replaces.
+    if (this.apWanted || this.hostapdCtrl !== null) await this.stopAp();
+    else await this.hostapd.stop();
     this.apWanted = true;
     await writeFileAtomic(files.hostapdConf, hostapdConf(this.options.settings().ap, plan, files));
     await ensurePskFile(files.pskFile);
