@@ -67,7 +67,7 @@ export function devicePhases(logPath: string, since: number): DevicePhases {
     if (
       steppedDownAt !== null &&
       phases.stationBackMs === null &&
-      l.event?.type === 'DaemonUp' &&
+      l.event?.type === 'WifiDaemonUp' &&
       l.event.daemon === 'station'
     ) {
       phases.stationBackMs = l.ts - steppedDownAt;

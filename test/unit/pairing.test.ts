@@ -141,7 +141,13 @@ describe('pairing decisions', () => {
       1_000 + HOST_GONE_MS,
       { kind: 'gone', unseenMs: HOST_GONE_MS },
     ],
-    ['last seen long ago', 1_000, HOST_GONE_MS + 3_000, 20_000, { kind: 'gone', unseenMs: 20_000 - 2_000 }],
+    [
+      'last seen long ago',
+      1_000,
+      HOST_GONE_MS + 3_000,
+      HOST_GONE_MS + 6_000,
+      { kind: 'gone', unseenMs: HOST_GONE_MS + 3_000 },
+    ],
     ['an old sighting never moves the clock back', 10_000, 9_000, 12_000, { kind: 'still-there', seenAt: 10_000 }],
     ['a negative age is no sighting', 1_000, -5, 5_000, { kind: 'still-there', seenAt: 1_000 }],
     ['NaN is no sighting', 1_000, Number.NaN, 1_000 + HOST_GONE_MS, { kind: 'gone', unseenMs: HOST_GONE_MS }],
@@ -423,7 +429,7 @@ describe('auto role: the windows follow the measured bring-up', () => {
     const up = run(
       [
         { ...fire(searching, 'wps-search'), at: hostingAt },
-        { type: 'DaemonStopped', daemon: 'station', at: hostingAt + 300 },
+        { type: 'WifiDaemonStopped', daemon: 'station', at: hostingAt + 300 },
         { type: 'ApEnabled', at: hostingAt + 8_000 },
       ],
       searching,
@@ -510,7 +516,7 @@ describe('auto role: a joiner whose host vanished', () => {
     const state = hosting();
     const down = run([{ ...scan('ap', [pbc(HIGHER)], LOWER), at: 10_000 }], state);
     assert.equal(down.state.wps.phase === 'active' && down.state.wps.hostSeenAt, null);
-    const up = run([{ type: 'DaemonUp', daemon: 'station', at: 25_000 }], down.state);
+    const up = run([{ type: 'WifiDaemonUp', daemon: 'station', at: 25_000 }], down.state);
     assert.equal(up.state.wps.phase === 'active' && up.state.wps.hostSeenAt, 25_000);
     const early = run(
       [{ type: 'HostSighting', bssid: HIGHER, seenMsAgo: null, at: 25_000 + HOST_GONE_MS - 1 }],
