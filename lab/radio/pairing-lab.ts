@@ -307,14 +307,14 @@ async function scenarios(): Promise<void> {
     assertClean(await A.press('wps'), 'cancel while searching');
     // Hosting, before and after hostapd enabled the access point.
     await A.press('wps');
-    await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    await waitStatus(A, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
     assertClean(await A.press('wps'), 'cancel while the access point comes up');
     await waitStatus(A, 'station back', 60_000, (x) => x.daemons.station.state === 'up');
     await A.press('wps');
     s = await waitStatus(
       A,
       'hosting with the AP enabled',
-      60_000,
+      90_000,
       (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
     );
     assert(s.leds.ap === 'on', `AP LED ${s.leds.ap} while hosting`);
@@ -327,7 +327,7 @@ async function scenarios(): Promise<void> {
     await waitStatus(
       B,
       'hosting with the AP enabled',
-      60_000,
+      90_000,
       (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
     );
     await A.press('wps');
@@ -370,7 +370,7 @@ async function scenarios(): Promise<void> {
     // registrar, which never steps down. Two registrars: B's BSSID is the higher one, so the tie-break
     // keeps it hosting, and only its patience with A can make it step down and enroll with A.
     await B.press('wps');
-    await waitStatus(B, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    await waitStatus(B, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
     await A.press('ap');
     const s = await A.press('wps');
     assert(s.leds.connection === 'blink', 'the connection LED should blink while the AP comes up');
@@ -410,7 +410,7 @@ async function scenarios(): Promise<void> {
     // station comes back, A's owner turns the access point off: B's host is gone. B must notice and be a
     // client again well before the 120 s walk time, its LEDs saying nothing is going on.
     await B.press('wps');
-    await waitStatus(B, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    await waitStatus(B, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
     await A.press('ap');
     await A.press('wps');
     await waitStatus(
@@ -463,7 +463,7 @@ async function scenarios(): Promise<void> {
     async () => {
       await resetToClient([A, B]);
       await A.press('wps');
-      await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+      await waitStatus(A, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
       const s = await waitStatus(A, 'the walk time to end', 150_000, (x) => x.wps === 'idle');
       assert(s.lastWps?.outcome === 'timeout' && s.lastWps.role === 'registrar', `ended: ${brief(s)}`);
       assertClean(s, 'pressed alone');
