@@ -41,19 +41,21 @@ export const SEARCH_SLOTS = 3;
 /** Within a slot the window varies by this much, so two devices in different slots never tie exactly. */
 export const SEARCH_SLOT_JITTER_MS = 500;
 /**
- * A slot is the bring-up time times 5/4 (it varies between presses, and two devices coming up at once
- * take longer than one) plus this margin: the searching device's next scan catching the new beacons.
+ * A slot is the bring-up estimate times this factor (a bring-up varies from press to press, and the
+ * estimate follows the load with a lag) plus a margin: the searching device's next scan catching the new
+ * beacons.
  */
+export const SEARCH_SLOT_FACTOR = 1.5;
 export const SEARCH_SLOT_MARGIN_MS = 1_000;
 /** The bring-up time assumed before this device has measured one (the radio lab, idle: 2.1-2.7 s). */
 export const AP_BRINGUP_ASSUMED_MS = 3_000;
 /** Measured bring-up times are clamped to this range before they set the slots. */
 export const AP_BRINGUP_MIN_MS = 1_000;
-export const AP_BRINGUP_MAX_MS = 20_000;
+export const AP_BRINGUP_MAX_MS = 15_000;
 /** The longest window searchWindowMs can return. */
 export const SEARCH_WINDOW_MAX_MS =
   SEARCH_WINDOW_MIN_MS +
-  (SEARCH_SLOTS - 1) * (Math.ceil((AP_BRINGUP_MAX_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS) +
+  (SEARCH_SLOTS - 1) * (Math.ceil(AP_BRINGUP_MAX_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS) +
   SEARCH_SLOT_JITTER_MS;
 /** A searching device's pause between one scan's results and the next scan. */
 export const SCAN_GAP_MS = 250;

@@ -9,6 +9,7 @@ import {
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
   type Rival,
+  SEARCH_SLOT_FACTOR,
   SEARCH_SLOT_JITTER_MS,
   SEARCH_SLOT_MARGIN_MS,
   SEARCH_SLOTS,
@@ -42,7 +43,7 @@ export function pbcPeers(own: string | null, peers: readonly PeerAp[]): string[]
 /**
  * The search window for a draw in [0, 1) and this device's access point bring-up estimate (null: none
  * measured yet). The draw picks one of SEARCH_SLOTS slots and a little jitter within it; slots are one
- * bring-up (plus a quarter and a scan's margin) apart. Two devices pressed together that draw different
+ * and a half bring-ups (and a scan's margin) apart. Two devices pressed together that draw different
  * slots decide far enough apart that the later one's scan sees the earlier one's beacons and enrolls
  * (the fast path: one bring-up, no station restart); the same slot (1 in SEARCH_SLOTS) means both host
  * and the tie-break sends one back. A draw outside [0, 1) (or not a number) counts as the middle.
@@ -57,7 +58,7 @@ export function searchWindowMs(draw: number, bringupEstimateMs: number | null): 
 /** The distance between two search slots for a bring-up estimate (clamped; null: the assumed one). */
 export function slotSpacingMs(bringupEstimateMs: number | null): number {
   const bringup = clampBringup(bringupEstimateMs ?? AP_BRINGUP_ASSUMED_MS);
-  return Math.ceil((bringup * 5) / 4) + SEARCH_SLOT_MARGIN_MS;
+  return Math.ceil(bringup * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS;
 }
 
 function clampBringup(ms: number): number {
@@ -66,12 +67,18 @@ function clampBringup(ms: number): number {
 }
 
 /**
- * The bring-up estimate after one more measurement: the mean of the last estimate and the new figure,
- * so a load that comes or goes moves it within a couple of bring-ups and one outlier only halfway.
+ * The bring-up estimate after one more measurement (before the first, the assumed figure): a quarter of the
+ * way up towards a slower figure, half the way down towards a faster one. What the slots must outlast is
+ * the *earlier* device's bring-up, alone; a device that hosted at the same moment as another measures a
+ * slower one (two bring-ups at once, on a shared CPU in the lab) that says little about the next press. So
+ * one slow figure moves the estimate a little, a sustained load moves it in a few bring-ups, and a load
+ * that goes is followed quickly.
  */
 export function nextBringupEstimate(previousMs: number | null, measuredMs: number): number {
+  const previous = clampBringup(previousMs ?? AP_BRINGUP_ASSUMED_MS);
   const measured = clampBringup(measuredMs);
-  return previousMs === null ? measured : Math.round((clampBringup(previousMs) + measured) / 2);
+  const step = measured > previous ? 1 / 4 : 1 / 2;
+  return Math.round(previous + (measured - previous) * step);
 }
 
 export type SearchDecision =

@@ -14,6 +14,7 @@ import {
   HOST_GONE_MS,
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
+  SEARCH_SLOT_FACTOR,
   SEARCH_SLOT_JITTER_MS,
   SEARCH_SLOT_MARGIN_MS,
   SEARCH_SLOTS,
@@ -88,13 +89,13 @@ describe('pairing decisions', () => {
     [
       'nothing measured yet: the assumed bring-up',
       null,
-      Math.ceil((AP_BRINGUP_ASSUMED_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS,
+      Math.ceil(AP_BRINGUP_ASSUMED_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS,
     ],
-    ['idle lab: 2.4 s', 2_400, 3_000 + SEARCH_SLOT_MARGIN_MS],
-    ['loaded lab: 8 s', 8_000, 10_000 + SEARCH_SLOT_MARGIN_MS],
-    ['faster than the floor', 10, Math.ceil((AP_BRINGUP_MIN_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS],
-    ['slower than the ceiling', 10_000_000, Math.ceil((AP_BRINGUP_MAX_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS],
-    ['not a number', Number.NaN, Math.ceil((AP_BRINGUP_ASSUMED_MS * 5) / 4) + SEARCH_SLOT_MARGIN_MS],
+    ['idle lab: 2.4 s', 2_400, 3_600 + SEARCH_SLOT_MARGIN_MS],
+    ['loaded lab: 8 s', 8_000, 12_000 + SEARCH_SLOT_MARGIN_MS],
+    ['faster than the floor', 10, Math.ceil(AP_BRINGUP_MIN_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
+    ['slower than the ceiling', 10_000_000, Math.ceil(AP_BRINGUP_MAX_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
+    ['not a number', Number.NaN, Math.ceil(AP_BRINGUP_ASSUMED_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
   ];
   for (const [name, estimate, spacing] of spacingTable) {
     test(`slot spacing: ${name}`, () => assert.equal(slotSpacingMs(estimate), spacing));
@@ -119,13 +120,22 @@ describe('pairing decisions', () => {
   });
 
   const estimateTable: Array<[string, number | null, number, number]> = [
-    ['the first measurement is the estimate', null, 8_000, 8_000],
-    ['then the mean with the last estimate', 8_000, 2_000, 5_000],
-    ['a load that goes: halfway each time', 5_000, 2_000, 3_500],
-    ['clamped below', null, 5, AP_BRINGUP_MIN_MS],
-    ['clamped above', 2_000, 1e9, (2_000 + AP_BRINGUP_MAX_MS) / 2],
-    ['a nonsense measurement counts as the assumed one', null, Number.NaN, AP_BRINGUP_ASSUMED_MS],
+    ['the first measurement moves the assumed figure a quarter up', null, 7_000, AP_BRINGUP_ASSUMED_MS + 1_000],
+    ['or half down', null, 1_000, (AP_BRINGUP_ASSUMED_MS + 1_000) / 2],
+    ['a slower one: a quarter of the way up', 4_000, 8_000, 5_000],
+    ['a faster one: half the way down', 8_000, 4_000, 6_000],
+    ['the same figure keeps it', 5_000, 5_000, 5_000],
+    ['clamped below', 1_000, 5, AP_BRINGUP_MIN_MS],
+    ['clamped above', AP_BRINGUP_MAX_MS, 1e9, AP_BRINGUP_MAX_MS],
+    ['a nonsense measurement counts as the assumed one', 5_000, Number.NaN, 4_000],
   ];
+  test('a sustained slower bring-up is followed within a few measurements', () => {
+    let estimate: number | null = null;
+    for (let i = 0; i < 8; i++) estimate = nextBringupEstimate(estimate, 12_000);
+    assert.ok((estimate as number) > 10_500, `after 8 bring-ups of 12 s: ${estimate}`);
+    for (let i = 0; i < 4; i++) estimate = nextBringupEstimate(estimate, 3_000);
+    assert.ok((estimate as number) < 4_000, `after 4 of 3 s: ${estimate}`);
+  });
   for (const [name, previous, measured, expected] of estimateTable) {
     test(`bring-up estimate: ${name}`, () => assert.equal(nextBringupEstimate(previous, measured), expected));
   }
@@ -434,8 +444,9 @@ describe('auto role: the windows follow the measured bring-up', () => {
       ],
       searching,
     );
-    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: 8_000 });
-    // Cancelled, back to client; the next press draws its window with slots 8 s (and a quarter) apart.
+    const estimate = nextBringupEstimate(null, 8_000);
+    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: estimate });
+    // Cancelled, back to client; the next press draws its window with slots spaced by the new estimate.
     const again = run(
       [
         { ...press, at: 20_000 },
@@ -444,17 +455,18 @@ describe('auto role: the windows follow the measured bring-up', () => {
       up.state,
     );
     const drawn = run([{ type: 'RandomDrawn', purpose: 'search-window', value: 0.5, at: 21_010 }], again.state);
-    assert.equal(ofType(drawn.effects, 'StartTimer')[0]?.ms, searchWindowMs(0.5, 8_000));
-    assert.ok(searchWindowMs(0.5, 8_000) > searchWindowMs(0.5, null));
+    assert.equal(ofType(drawn.effects, 'StartTimer')[0]?.ms, searchWindowMs(0.5, estimate));
+    assert.ok(searchWindowMs(0.5, estimate) > searchWindowMs(0.5, null));
   });
 
   test('an AP press is timed too; a snapshot that finds hostapd already enabled counts once', () => {
     const pressed = run([{ type: 'ButtonPressed', button: 'ap', at: 5_000 }], CLIENT_MODE);
     assert.equal(pressed.state.apBringup.since, 5_000);
     const up = run([{ type: 'ApSnapshot', stations: [], enabled: true, at: 9_000 }], pressed.state);
-    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: 4_000 });
+    const estimate = nextBringupEstimate(null, 4_000);
+    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: estimate });
     const later = run([{ type: 'ApEnabled', at: 30_000 }], up.state);
-    assert.deepEqual(later.state.apBringup, { since: null, estimateMs: 4_000 });
+    assert.deepEqual(later.state.apBringup, { since: null, estimateMs: estimate });
   });
 
   test('booting in AP mode measures nothing (no start time to count from)', () => {
