@@ -57,10 +57,17 @@ export const SEARCH_WINDOW_MAX_MS =
   SEARCH_WINDOW_MIN_MS +
   (SEARCH_SLOTS - 1) * (Math.ceil(AP_BRINGUP_MAX_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS) +
   SEARCH_SLOT_JITTER_MS;
+/**
+ * A searching device whose window ends while an access point that was not there at the start of the
+ * search has just appeared (seen within this long, not yet in push-button mode) waits this long once more:
+ * it is most likely the other device, which enables push-button a moment after its beacons start
+ * (attaching to hostapd, WPS_PBC: 0.3-1.2 s in the lab), and hosting now would make two registrars.
+ */
+export const SEARCH_GRACE_MS = 4_000;
 /** A searching device's pause between one scan's results and the next scan. */
 export const SCAN_GAP_MS = 250;
 /** A registrar whose scans keep failing (a driver without AP scans) stops watching after this many. */
-export const WATCH_MAX_FAILURES = 3;
+export const WATCH_MAX_FAILURES = 5;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
 export const WATCH_INTERVAL_MS = 1_000;
 /**
@@ -210,6 +217,11 @@ export type WpsState =
       rival: Rival | null;
       /** An auto-role enrollee's host: when it was last seen in push-button mode (null: not enrolling). */
       hostSeenAt: number | null;
+      /**
+       * Searching: the access points the first scan saw (null before it), when one that was not among them
+       * was last seen (null: none), and whether the window was already extended for one.
+       */
+      search: { atStart: string[] | null; newcomerAt: number | null; extended: boolean };
     };
 
 export interface DaemonHealth {

@@ -9,6 +9,7 @@ import {
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
   type Rival,
+  SEARCH_GRACE_MS,
   SEARCH_SLOT_FACTOR,
   SEARCH_SLOT_JITTER_MS,
   SEARCH_SLOT_MARGIN_MS,
@@ -158,4 +159,29 @@ export function decideHost(seenAt: number, seenMsAgo: number | null, at: number)
     seenMsAgo !== null && Number.isFinite(seenMsAgo) && seenMsAgo >= 0 ? Math.max(seenAt, at - seenMsAgo) : seenAt;
   const unseenMs = at - sighted;
   return unseenMs >= HOST_GONE_MS ? { kind: 'gone', unseenMs } : { kind: 'still-there', seenAt: sighted };
+}
+
+/** The access points a scan saw, each BSSID once, our own excluded (any mode). */
+export function seenBssids(own: string | null, peers: readonly PeerAp[]): string[] {
+  const found = new Set<string>();
+  for (const peer of Array.isArray(peers) ? peers.slice(0, 512) : []) {
+    const bssid = peer !== null && typeof peer === 'object' ? bssidOf(peer.bssid) : null;
+    if (bssid !== null && bssid !== own) found.add(bssid);
+  }
+  return [...found].sort();
+}
+
+/** Whether a scan saw an access point that the search's first scan did not (a device coming up). */
+export function sawNewcomer(atStart: readonly string[], own: string | null, peers: readonly PeerAp[]): boolean {
+  return seenBssids(own, peers).some((bssid) => !atStart.includes(bssid));
+}
+
+/**
+ * The search window ended at `at`: host now, or wait SEARCH_GRACE_MS once more because an access point
+ * appeared during the search (seen within the grace, not yet in push-button mode): most likely the other
+ * device, a moment before it enables push-button. Once only, so a neighbourhood where access points come
+ * and go cannot keep a device searching.
+ */
+export function decideWindowEnd(newcomerAt: number | null, extended: boolean, at: number): 'host' | 'wait' {
+  return !extended && newcomerAt !== null && at - newcomerAt < SEARCH_GRACE_MS ? 'wait' : 'host';
 }

@@ -15,6 +15,7 @@ import {
   REPLICATION_FLASH_MS,
   type ReducerResult,
   SCAN_GAP_MS,
+  SEARCH_GRACE_MS,
   type TimerKey,
   WATCH_INTERVAL_MS,
   WATCH_MAX_FAILURES,
@@ -26,7 +27,17 @@ import {
   type WpsRole,
   type WpsState,
 } from './model.js';
-import { bssidOf, decideHost, decideSearch, decideWatch, nextBringupEstimate, searchWindowMs } from './pairing.js';
+import {
+  bssidOf,
+  decideHost,
+  decideSearch,
+  decideWatch,
+  decideWindowEnd,
+  nextBringupEstimate,
+  sawNewcomer,
+  searchWindowMs,
+  seenBssids,
+} from './pairing.js';
 
 export function roleOf(mode: Mode): WpsRole {
   return mode === 'ap' ? 'registrar' : 'enrollee';
@@ -243,6 +254,7 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     scanFailures: 0,
     rival: null,
     hostSeenAt: null,
+    search: { atStart: null, newcomerAt: null, extended: false },
   };
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
@@ -387,7 +399,7 @@ function searchScanned(state: DeviceState, at: number, own: string | null, peers
   const decision = decideSearch(own, peers);
   switch (decision.kind) {
     case 'keep-searching': {
-      const [timed, timer] = startTimer(state, 'wps-scan', SCAN_GAP_MS);
+      const [timed, timer] = startTimer(noteNewcomers(state, at, own, peers), 'wps-scan', SCAN_GAP_MS);
       return [timed, [timer]];
     }
     case 'overlap':
@@ -398,6 +410,32 @@ function searchScanned(state: DeviceState, at: number, own: string | null, peers
       return [next, [...cancelEffects, ...effects, log('info', `found a registrar: ${decision.bssid}`)]];
     }
   }
+}
+
+/** Remembers what the search's first scan saw, and when a later one saw an access point beyond those. */
+function noteNewcomers(state: DeviceState, at: number, own: string | null, peers: PeerAp[]): DeviceState {
+  const wps = activeWps(state);
+  if (wps === null) return state;
+  const { atStart } = wps.search;
+  if (atStart === null) return withWps(state, { search: { ...wps.search, atStart: seenBssids(own, peers) } });
+  if (!sawNewcomer(atStart, own, peers)) return state;
+  return withWps(state, { search: { ...wps.search, newcomerAt: at } });
+}
+
+/** The search window ended: host, or give an access point that just appeared a moment to offer push-button. */
+function searchWindowEnded(state: DeviceState, at: number): ReducerResult {
+  const wps = activeWps(state);
+  if (wps === null || wps.role !== 'searching') return [state, []];
+  if (decideWindowEnd(wps.search.newcomerAt, wps.search.extended, at) === 'host') return becomeRegistrar(state, at);
+  const extended = withWps(state, { search: { ...wps.search, extended: true } });
+  const [timed, timer] = startTimer(extended, 'wps-search', SEARCH_GRACE_MS);
+  return [
+    timed,
+    [
+      timer,
+      log('info', `an access point appeared during the search: ${SEARCH_GRACE_MS / 1000} s more for its push-button`),
+    ],
+  ];
 }
 
 /** An auto-role registrar's look around: keep hosting, step down to the other registrar, or overlap. */
@@ -568,6 +606,7 @@ function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
     scanFailures: 0,
     rival: null,
     hostSeenAt: null,
+    search: { atStart: null, newcomerAt: null, extended: false },
   };
   return [{ ...timed, wps }, [timer]];
 }
@@ -711,7 +750,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
           // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
           return endWps(fired, at, 'timeout', true);
         case 'wps-search':
-          return activeWps(fired)?.role === 'searching' ? becomeRegistrar(fired, at) : [fired, []];
+          return searchWindowEnded(fired, at);
         case 'wps-scan': {
           const wps = activeWps(fired);
           if (wps?.role === 'searching') return [fired, [{ type: 'Scan', via: 'station' }]];

@@ -36,9 +36,11 @@ const STATION_SCAN_ATTEMPTS = 3;
 /**
  * The access point's own brief scan (iw, nl80211's AP scan flag): one channel's dwell, well under a second on an
  * idle radio, but a loaded machine took 7–8 s in the radio lab, and a watch that gives up after a few failed
- * scans must not take slowness for a driver that cannot scan.
+ * scans must not take slowness for a driver that cannot scan. Some scans in the lab never answered at all (both
+ * devices' first scans right after coming up, at load average 20–30): 20 s of waiting for those delayed the
+ * tie-break by as much, so 12 s, and WATCH_MAX_FAILURES allows for a few.
  */
-const AP_SCAN_TIMEOUT_MS = 20_000;
+const AP_SCAN_TIMEOUT_MS = 12_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;

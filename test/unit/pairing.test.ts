@@ -14,6 +14,7 @@ import {
   HOST_GONE_MS,
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
+  SEARCH_GRACE_MS,
   SEARCH_SLOT_FACTOR,
   SEARCH_SLOT_JITTER_MS,
   SEARCH_SLOT_MARGIN_MS,
@@ -21,13 +22,16 @@ import {
   SEARCH_WINDOW_MAX_MS,
   SEARCH_WINDOW_MIN_MS,
   WATCH_INTERVAL_MS,
+  WATCH_MAX_FAILURES,
   WATCH_PATIENCE_MS,
 } from '../../src/device/model.js';
 import {
   decideHost,
   decideSearch,
   decideWatch,
+  decideWindowEnd,
   nextBringupEstimate,
+  sawNewcomer,
   searchWindowMs,
   slotSpacingMs,
   steppingDownTo,
@@ -668,10 +672,12 @@ describe('auto role: hosting', () => {
     const once = run([failed], hosting());
     assert.equal(ofType(once.effects, 'StartTimer')[0]?.key, 'wps-scan');
     assert.equal(once.state.wps.phase === 'active' && once.state.wps.watching, true);
-    const thrice = run([failed, failed], once.state);
-    assert.equal(thrice.state.wps.phase === 'active' && thrice.state.wps.watching, false);
-    assert.equal(phase(thrice.state), 'registrar', 'still hosting');
-    assert.ok(ofType(thrice.effects, 'Log').some((l) => l.message.includes('stopped watching')));
+    const almost = run(Array(WATCH_MAX_FAILURES - 2).fill(failed), once.state);
+    assert.equal(almost.state.wps.phase === 'active' && almost.state.wps.watching, true);
+    const last = run([failed], almost.state);
+    assert.equal(last.state.wps.phase === 'active' && last.state.wps.watching, false);
+    assert.equal(phase(last.state), 'registrar', 'still hosting');
+    assert.ok(ofType(last.effects, 'Log').some((l) => l.message.includes('stopped watching')));
   });
 
   test('an enrollee in push-button mode coming to us stops the watching scans', () => {
@@ -783,5 +789,77 @@ describe('the AP LED tells the truth', () => {
     assert.equal(ledsOf(state).ap, 'blink');
     assert.notEqual(state.timers['ap-bringup'], undefined);
     assert.equal(ledsOf(run([{ type: 'ApEnabled' }], state).state).ap, 'on');
+  });
+});
+
+describe('auto role: an access point appearing during the search', () => {
+  const NEW = '02:00:00:00:03:00';
+  test('newcomers: only access points the first scan did not see', () => {
+    assert.equal(sawNewcomer([PEER], OWN, [plain(PEER)]), false);
+    assert.equal(sawNewcomer([PEER], OWN, [plain(PEER), plain(NEW)]), true);
+    assert.equal(sawNewcomer([], OWN, [plain(OWN)]), false, 'ourselves');
+    assert.equal(sawNewcomer([], OWN, [{ bssid: 'not a mac', ssid: 'x', pbc: false }]), false);
+  });
+
+  const endTable: Array<[string, number | null, boolean, number, 'host' | 'wait']> = [
+    ['nobody new: host', null, false, 10_000, 'host'],
+    ['a newcomer just seen: wait', 9_500, false, 10_000, 'wait'],
+    ['a newcomer seen long ago: host', 10_000 - SEARCH_GRACE_MS, false, 10_000, 'host'],
+    ['already waited once: host', 9_900, true, 10_000, 'host'],
+  ];
+  for (const [name, newcomerAt, extended, at, expected] of endTable) {
+    test(`window end: ${name}`, () => assert.equal(decideWindowEnd(newcomerAt, extended, at), expected));
+  }
+
+  test('the window ends just after another access point appeared: once more, then it hosts', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', [plain(PEER)]), at: 1_300 },
+        { ...scan('station', [plain(PEER), plain(NEW)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const grace = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    assert.equal(phase(grace.state), 'searching');
+    assert.deepEqual(ofType(grace.effects, 'StartTimer'), [
+      { type: 'StartTimer', key: 'wps-search', ms: SEARCH_GRACE_MS, gen: grace.state.timers['wps-search'] as number },
+    ]);
+    // Still not in push-button mode when the grace ends: host (one grace only).
+    const again = run([{ ...scan('station', [plain(NEW)]), at: 5_000 }], grace.state);
+    const hosts = run([{ ...fire(again.state, 'wps-search'), at: 2_000 + SEARCH_GRACE_MS }], again.state);
+    assert.equal(phase(hosts.state), 'registrar');
+    assert.equal(hosts.state.mode, 'ap');
+  });
+
+  test('the newcomer starts push-button during the grace: enroll with it', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', []), at: 1_300 },
+        { ...scan('station', [plain(NEW)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const grace = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    const found = run([{ ...scan('station', [pbc(NEW)]), at: 3_000 }], grace.state);
+    assert.equal(phase(found.state), 'enrollee');
+    assert.deepEqual(ofType(found.effects, 'WpsStart'), [{ type: 'WpsStart', role: 'enrollee', bssid: NEW }]);
+  });
+
+  test('the same access points all along: the window ends on time', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', [plain(PEER)]), at: 1_300 },
+        { ...scan('station', [plain(PEER)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const hosts = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    assert.equal(phase(hosts.state), 'registrar');
   });
 });
