@@ -11,7 +11,6 @@ import { ControlClient, RemoteError, SocketUnreachableError, socketPathFor } fro
 import type { Command, ControlReplies, Request } from '../control/protocol.js';
 import type { FullStatus } from '../device/status.js';
 import { createLogger, parseLevel } from '../log/logger.js';
-import { forkPeer } from '../peer/fork-peer.js';
 import { peerSocketPathFor } from '../peer/paths.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
 import type { PublishedMessage } from '../ssb/peer-api.js';
@@ -192,14 +191,17 @@ async function start(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
   });
-  const dataDir = resolveDataDir(values.data);
-  const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
-  // Cold start: the peer process boots and loads its libraries (on the other core) while this one loads the
-  // daemon; the daemon adopts it, and stops it at once if it cannot start (e.g. another daemon has this data).
-  const wantsPeer = settings.web.port !== 0 || settings.ssb.port !== 0;
-  const firstPeer = wantsPeer ? forkPeer(peerOptions) : undefined;
   const { Daemon } = await import('../device/daemon.js');
-  const daemon = new Daemon({ ...peerOptions, sim: values.sim, config, logger, firstPeer });
+  const daemon = new Daemon({
+    dataDir: resolveDataDir(values.data),
+    sim: values.sim,
+    config,
+    web: settings.web,
+    ssb: settings.ssb,
+    configPath: values.config,
+    logLevel: values['log-level'],
+    logger,
+  });
   await daemon.start();
   await waitForSignal(logger, () => daemon.stop());
   return EXIT.ok;
@@ -216,18 +218,14 @@ async function peer(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'peer' },
   });
-  // Started by `smallworld start`: go when the parent goes, even if it was killed outright or went while this
-  // process was still starting (it forks us before it has checked that no other daemon has this data) — and go
-  // even if closing the SSB database hangs, so that no orphan keeps ports and pipes open.
-  let stop: (() => Promise<void>) | null = null;
-  const orphaned = () => {
-    setTimeout(() => process.exit(0), 5_000).unref();
-    void (stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
-  };
-  if (process.send !== undefined && !process.connected) orphaned();
-  process.on('disconnect', orphaned);
   const { runPeer } = await import('../peer/peer-process.js');
-  stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
+  const stop = await runPeer({ dataDir: resolveDataDir(values.data), ...peerSettings(config, values), logger });
+  // Started by `smallworld start`: go when the parent goes, even if it was killed outright — and go even if
+  // closing the SSB database hangs, so that no orphan keeps ports and pipes open.
+  process.on('disconnect', () => {
+    setTimeout(() => process.exit(0), 5_000).unref();
+    void stop().finally(() => process.exit(0));
+  });
   await waitForSignal(logger, stop);
   // Stopped: the IPC channel to `smallworld start` must not keep the process alive (it did, for the 5 s
   // until the daemon's SIGKILL).

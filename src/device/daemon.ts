@@ -1,8 +1,9 @@
 // The connectivity daemon: wires the ports to their adapters, runs the device runtime, serves the
 // control socket, and (in development) starts the unprivileged peer process that serves the web page.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
@@ -13,7 +14,8 @@ import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
 import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
-import { type ForkedPeer, forkPeer } from '../peer/fork-peer.js';
+import { peerEnvironment } from '../peer/allocator.js';
+import { peerHeapOptions } from '../peer/heap-limit.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
 import { decideRestart, isFailure } from '../peer/restart-policy.js';
 import type { StorageReport } from '../storage/budget.js';
@@ -59,8 +61,6 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
   spawnPeer?: boolean;
-  /** The peer process, already forked with these options (peer/fork-peer.ts) before the daemon loaded. */
-  firstPeer?: ForkedPeer | undefined;
 }
 
 /** How often the storage figures are read again between status requests. */
@@ -154,20 +154,11 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    // Forked before this module loaded (cold start): ours from now on, stopped with us — also when another
-    // daemon holds the control socket, before it could get as far as opening the SSB store.
-    const early = this.options.firstPeer;
-    if (early) this.startPeer(early);
-    try {
-      await mkdir(this.options.dataDir, { recursive: true, mode: 0o750 });
-      await this.server.listen();
-    } catch (error) {
-      await this.stopPeer();
-      throw error;
-    }
+    await mkdir(this.options.dataDir, { recursive: true, mode: 0o750 });
     // The socket listens first: a second daemon for the same data stops here, before it touches anything.
     // The peer process starts next, before the rest (cold start: it loads its libraries meanwhile, on the
     // other core); requests are answered once the device has started (the server's `ready`).
+    await this.server.listen();
     this.options.logger.log('info', 'control socket listening', { path: socketPathFor(this.options.dataDir) });
     try {
       await mkdir(join(this.options.dataDir, 'generated'), { recursive: true, mode: 0o750 });
@@ -178,7 +169,7 @@ export class Daemon {
           this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
       }
       const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
-      if (this.options.spawnPeer !== false && wantsPeer && !early) this.startPeer();
+      if (this.options.spawnPeer !== false && wantsPeer) this.startPeer();
       await this.startDevice();
       this.started?.resolve();
     } catch (error) {
@@ -241,15 +232,6 @@ export class Daemon {
     this.stopping = true;
     if (this.storageTimer) clearInterval(this.storageTimer);
     if (this.peerRestart) clearTimeout(this.peerRestart);
-    await this.stopPeer();
-    await this.server.close();
-    await this.runtime.stop();
-    await this.wifi?.close();
-    await this.bridge?.stop();
-  }
-
-  private async stopPeer(): Promise<void> {
-    this.stopping = true;
     const peer = this.peer;
     if (peer && peer.exitCode === null && peer.signalCode === null) {
       const exited = new Promise((resolve) => peer.once('exit', resolve));
@@ -258,6 +240,10 @@ export class Daemon {
       await exited;
       clearTimeout(timer);
     }
+    await this.server.close();
+    await this.runtime.stop();
+    await this.wifi?.close();
+    await this.bridge?.stop();
   }
 
   private currentSettings(): WifiSettings {
@@ -301,9 +287,28 @@ export class Daemon {
     };
   }
 
-  /** Forks the peer process, or adopts the one `smallworld start` forked before loading the daemon. */
-  private startPeer(forked: ForkedPeer = forkPeer(this.options)): void {
-    const { child, allocator } = forked;
+  private startPeer(): void {
+    const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    const { web, ssb, configPath, logLevel } = this.options;
+    const args = ['peer', '--data', this.options.dataDir];
+    if (configPath) args.push('--config', configPath);
+    if (logLevel) args.push('--log-level', logLevel);
+    args.push(
+      '--web-host',
+      web.host,
+      '--web-port',
+      String(web.port),
+      '--ssb-host',
+      ssb.host,
+      '--ssb-port',
+      String(ssb.port),
+    );
+    if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
+    const { env, allocator } = peerEnvironment(process.env);
+    // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
+    // The heap limit follows the board's memory (peer/heap-limit.ts).
+    const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
+    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv });
     this.options.logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
     if (this.peerStarts.length === 0) this.peerStarts = [Date.now()];
