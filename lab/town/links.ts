@@ -10,6 +10,7 @@
 // too (an nftables `dup` rule per link), or a device in several contacts would be heard on its newest only.
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { NamespaceChildren } from '../lan/namespace-children.js';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
@@ -98,7 +99,7 @@ export async function removeStaleNamespaces(): Promise<string[]> {
 export class TownNet {
   private readonly devices = new Map<string, TownDevice>();
   private readonly namespaces: string[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new NamespaceChildren();
   /** Pair index (for its /30), fixed the first time the pair meets. */
   private readonly pairs = new Map<string, number>();
   /** Each device's links that are up, newest last (the default route follows the newest). */
@@ -218,13 +219,7 @@ export class TownNet {
 
   /** Starts a process inside a device's namespace; killed (by pid) by destroy() if still running. */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
-    const [command, ...args] = argv;
-    if (command === undefined) throw new Error('empty argv');
-    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
-    const child = spawn(first ?? IP, rest, options);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    return child;
+    return this.processes.spawn(this.device(name).ns, argv, options, launcher);
   }
 
   /** Cuts every link still up (the devices keep running). */
@@ -238,28 +233,14 @@ export class TownNet {
   }
 
   async destroy(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await this.processes.killAll();
     for (const ns of this.namespaces.reverse()) await ip(['netns', 'del', ns]).catch(() => undefined);
     this.namespaces.length = 0;
   }
 
   /** Synchronous last resort (process exit): deletes the namespaces without waiting on anything. */
   destroySync(spawnSync: (cmd: string, args: string[]) => unknown): void {
-    for (const child of this.children) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    this.processes.killAllSync();
     for (const ns of this.namespaces.reverse()) spawnSync(IP, ['netns', 'del', ns]);
     this.namespaces.length = 0;
   }

@@ -234,10 +234,10 @@ describe('planInstall: what each target gets', () => {
       assert.equal(new Set(paths(plan)).size, plan.desired.length, 'each path once');
       const warned = lines(plan, 'warn');
       assert.equal(warned.length, c.warns.length, warned.join('\n'));
-      c.warns.forEach((pattern, i) => assert.match(warned[i] ?? '', pattern));
+      for (const [i, pattern] of c.warns.entries()) assert.match(warned[i] ?? '', pattern);
       const noted = lines(plan, 'out');
       assert.equal(noted.length, c.notes.length, noted.join('\n'));
-      c.notes.forEach((pattern, i) => assert.match(noted[i] ?? '', pattern));
+      for (const [i, pattern] of c.notes.entries()) assert.match(noted[i] ?? '', pattern);
       assert.equal(plan.config.wifi.country, c.country);
       assert.match(text(plan, '/var/lib/smallworld/generated/hostapd.conf'), new RegExp(`country_code=${c.country}`));
     });
@@ -297,7 +297,7 @@ describe('planInstall: refusals are plans too (nothing thrown, the notes so far 
       if (plan.kind === 'invalid') assert.match(plan.message, c.message ?? /./);
       const warned = lines(plan, 'warn');
       assert.equal(warned.length, c.warns.length, warned.join('\n'));
-      c.warns.forEach((pattern, i) => assert.match(warned[i] ?? '', pattern));
+      for (const [i, pattern] of c.warns.entries()) assert.match(warned[i] ?? '', pattern);
     });
   }
 
