@@ -8,13 +8,24 @@
 // A limited broadcast (255.255.255.255, where ssb-server's LAN beacons go) leaves by the default route: one
 // link. On a real Wi-Fi LAN it reaches everyone in range, so each namespace copies it onto its other links
 // too (an nftables `dup` rule per link), or a device in several contacts would be heard on its newest only.
+//
+// Link changes are lines written to long-lived interpreters (command-shell.ts): `ip -batch` in the lab's own
+// namespace (for the veth pairs) and `ip -batch` and `nft -i` in each device's, so a change forks nothing.
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
+import { isAlive } from '../../bench/ssb/procs.js';
+import { CommandShell, ipDialect, nftDialect } from './command-shell.js';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
-const NFT = '/usr/sbin/nft';
 const PREFIX = 'tw';
+
+/** A device's two interpreters: `ip -batch` and `nft -i`, both inside its namespace. */
+interface Shells {
+  ip: CommandShell;
+  nft: CommandShell;
+}
 
 export interface TownDevice {
   name: string;
@@ -44,43 +55,6 @@ async function ip(args: string[]): Promise<void> {
   await run(IP, args);
 }
 
-/** Runs several `ip` commands in one namespace with one process. */
-function ipBatch(ns: string, lines: string[]): Promise<void> {
-  return feedLines([IP, '-n', ns, '-batch', '-'], lines, `ip -n ${ns} -batch`);
-}
-
-/** Applies nftables commands in one namespace as one transaction. */
-function nft(ns: string, lines: string[]): Promise<void> {
-  return feedLines([IP, 'netns', 'exec', ns, NFT, '-f', '-'], lines, `nft in ${ns}`);
-}
-
-/** Runs a command that reads its commands from stdin; rejects with its stderr unless it exits 0. */
-function feedLines(argv: [string, ...string[]], lines: string[], what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('error', reject);
-    // If the command dies first (the run is being torn down), the write fails: its exit code says so.
-    child.stdin.on('error', () => undefined);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${stderr.trim()}`)),
-    );
-    child.stdin.end(`${lines.join('\n')}\n`);
-  });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Removes namespaces left by town runs whose process is gone (a run killed with SIGKILL cannot clean up). */
 export async function removeStaleNamespaces(): Promise<string[]> {
   const { stdout } = await run(IP, ['netns', 'list']);
@@ -103,8 +77,9 @@ export class TownNet {
   private readonly pairs = new Map<string, number>();
   /** Each device's links that are up, newest last (the default route follows the newest). */
   private readonly up = new Map<string, string[]>();
-  /** Each device's broadcast-copy updates, in order. */
-  private readonly broadcastQueue = new Map<string, Promise<void>>();
+  /** The lab's own namespace, where veth pairs are made. */
+  private readonly root = new CommandShell(ipDialect(null), 'ip -batch');
+  private readonly shells = new Map<string, Shells>();
 
   constructor(private readonly tag: string) {}
 
@@ -114,9 +89,14 @@ export class TownNet {
     const ns = `${PREFIX}${process.pid}${this.tag}-${index}`;
     await ip(['netns', 'add', ns]);
     this.namespaces.push(ns);
+    const shells = {
+      ip: new CommandShell(ipDialect(ns), `ip -n ${ns} -batch`),
+      nft: new CommandShell(nftDialect(ns), `nft in ${ns}`),
+    };
+    this.shells.set(name, shells);
     const address = homeAddress(index);
     // On the loopback interface: routed to from the links, never announced as a network of its own.
-    await ipBatch(ns, ['link set lo up', `addr add ${address}/32 dev lo`]);
+    await shells.ip.run(['link set lo up', `addr add ${address}/32 dev lo`]);
     // Replies to a home address come in on a link whose subnet does not hold it: no reverse-path filter.
     await run(IP, [
       'netns',
@@ -128,7 +108,7 @@ export class TownNet {
       'net.ipv4.conf.all.rp_filter=0',
       'net.ipv4.conf.default.rp_filter=0',
     ]);
-    await nft(ns, ['add table ip town', 'add chain ip town out { type filter hook output priority 0; }']);
+    await shells.nft.run(['add table ip town', 'add chain ip town out { type filter hook output priority 0; }']);
     const device = { name, ns, index, address };
     this.devices.set(name, device);
     this.up.set(name, []);
@@ -139,6 +119,12 @@ export class TownNet {
     const device = this.devices.get(name);
     if (!device) throw new Error(`no device ${name}`);
     return device;
+  }
+
+  private shellsOf(device: TownDevice): Shells {
+    const shells = this.shells.get(device.name);
+    if (!shells) throw new Error(`no device ${device.name}`);
+    return shells;
   }
 
   private ifname(to: TownDevice): string {
@@ -154,24 +140,13 @@ export class TownNet {
       this.pairs.set(key, n);
     }
     const addresses = pairAddresses(n);
-    await ip([
-      'link',
-      'add',
-      this.ifname(high),
-      'netns',
-      low.ns,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      this.ifname(low),
-      'netns',
-      high.ns,
+    await this.root.run([
+      `link add ${this.ifname(high)} netns ${low.ns} type veth peer name ${this.ifname(low)} netns ${high.ns}`,
     ]);
     const side = (self: TownDevice, other: TownDevice, address: string) => {
       const dev = this.ifname(other);
       this.up.get(self.name)?.push(dev);
-      return ipBatch(self.ns, [
+      return this.shellsOf(self).ip.run([
         `addr add ${address}/30 dev ${dev}`,
         `link set ${dev} up`,
         `route add ${other.address}/32 dev ${dev}`,
@@ -182,38 +157,51 @@ export class TownNet {
     await Promise.all([this.copyBroadcasts(low), this.copyBroadcasts(high)]);
   }
 
-  /** Limited broadcasts copied onto every link but the default route's (see the top of the file). */
+  /**
+   * Limited broadcasts copied onto every link but the default route's (see the top of the file), in one
+   * transaction. The links are read when the update is written: the interpreter applies updates in order, so
+   * the last one written holds the latest set.
+   */
   private copyBroadcasts(self: TownDevice): Promise<void> {
-    const previous = this.broadcastQueue.get(self.name) ?? Promise.resolve();
-    const next = previous.then(() => {
-      // Read when this update runs, so the last update applies the latest set of links.
-      const links = this.up.get(self.name) ?? [];
-      const others = links.slice(0, -1);
-      return nft(self.ns, [
-        'flush chain ip town out',
-        ...others.map((dev) => `add rule ip town out ip daddr 255.255.255.255 dup to 255.255.255.255 device "${dev}"`),
-      ]).catch(() => undefined);
-    });
-    this.broadcastQueue.set(self.name, next);
-    return next;
+    const others = (this.up.get(self.name) ?? []).slice(0, -1);
+    const rules = others.map(
+      (dev) => `add rule ip town out ip daddr 255.255.255.255 dup to 255.255.255.255 device "${dev}"`,
+    );
+    // A link cut at this moment makes its rule fail (the whole line with it); its own cut writes the next update.
+    return this.shellsOf(self)
+      .nft.run([['flush chain ip town out', ...rules].join('; ')])
+      .catch(() => undefined);
   }
 
   async linkDown(a: string, b: string): Promise<void> {
     const da = this.device(a);
     const db = this.device(b);
-    await ip(['-n', da.ns, 'link', 'del', this.ifname(db)]);
-    await Promise.all([this.forget(da, this.ifname(db)), this.forget(db, this.ifname(da))]);
+    const [toB, toA] = [this.ifname(db), this.ifname(da)];
+    // Forgotten first, so that no update written meanwhile names a link being deleted.
+    const newDefaultA = this.forget(da, toB);
+    const newDefaultB = this.forget(db, toA);
+    const defaultRoute = (dev: string | null) => (dev === null ? [] : [`route replace default dev ${dev}`]);
+    await Promise.all([
+      this.shellsOf(da).ip.run([...defaultRoute(newDefaultA), `link del ${toB}`]),
+      newDefaultB === null ? undefined : this.shellsOf(db).ip.run(defaultRoute(newDefaultB)),
+    ]);
     await Promise.all([this.copyBroadcasts(da), this.copyBroadcasts(db)]);
   }
 
-  private async forget(self: TownDevice, dev: string): Promise<void> {
+  /** Drops a link from the device's list; the link the default route should move to, if it was on this one. */
+  private forget(self: TownDevice, dev: string): string | null {
     const links = this.up.get(self.name) ?? [];
     const wasDefault = links[links.length - 1] === dev;
-    links.splice(links.indexOf(dev), 1);
-    const newest = links[links.length - 1];
-    // A link being cut at the same moment may take `newest` away first: then its own cut picks another.
-    if (wasDefault && newest)
-      await ip(['-n', self.ns, 'route', 'replace', 'default', 'dev', newest]).catch(() => undefined);
+    const at = links.indexOf(dev);
+    if (at >= 0) links.splice(at, 1);
+    return wasDefault ? (links[links.length - 1] ?? null) : null;
+  }
+
+  /** Sets the nice level of the link interpreters (the lab raises them while it replays). */
+  setPriority(priority: number): void {
+    for (const shell of [this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])]) {
+      if (shell.pid !== undefined) setPriority(shell.pid, priority);
+    }
   }
 
   /** Starts a process inside a device's namespace; killed (by pid) by destroy() if still running. */
@@ -229,12 +217,20 @@ export class TownNet {
 
   /** Cuts every link still up (the devices keep running). */
   async allDown(): Promise<void> {
-    for (const device of this.devices.values()) {
-      for (const dev of [...(this.up.get(device.name) ?? [])]) {
-        await ip(['-n', device.ns, 'link', 'del', dev]).catch(() => undefined);
-      }
-      this.up.set(device.name, []);
-    }
+    await Promise.all(
+      [...this.devices.values()].map(async (device) => {
+        const links = this.up.get(device.name) ?? [];
+        this.up.set(device.name, []);
+        // Deleting one end deletes the pair: the other end's deletion may find nothing left.
+        await Promise.all(
+          links.map((dev) =>
+            this.shellsOf(device)
+              .ip.run([`link del ${dev}`])
+              .catch(() => undefined),
+          ),
+        );
+      }),
+    );
   }
 
   async destroy(): Promise<void> {
@@ -245,19 +241,20 @@ export class TownNet {
         await exited;
       }
     }
+    await Promise.all([this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])].map((s) => s.close()));
     for (const ns of this.namespaces.reverse()) await ip(['netns', 'del', ns]).catch(() => undefined);
     this.namespaces.length = 0;
   }
 
   /** Synchronous last resort (process exit): deletes the namespaces without waiting on anything. */
   destroySync(spawnSync: (cmd: string, args: string[]) => unknown): void {
-    for (const child of this.children) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
+    const shellPids = [this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])].map((s) => s.pid);
+    for (const pid of [...[...this.children].map((c) => c.pid), ...shellPids]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
       }
     }
     for (const ns of this.namespaces.reverse()) spawnSync(IP, ['netns', 'del', ns]);

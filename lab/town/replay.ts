@@ -3,13 +3,15 @@
 // times; afterwards each device says when every post arrived (its database's receive times), and those
 // become the per-post deliveries beside the limit.
 import { mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createMemoryCgroup, launcherFor, type MemoryCgroup, type MemoryHierarchy } from '../../bench/ssb/cgroup.js';
 import { cpuSecondsOf, memoryOf } from '../../bench/ssb/procs.js';
 import { type BenchNode, startNode } from '../../bench/ssb/systems.js';
 import type { SystemName } from './args.js';
 import type { FollowEdges } from './follow.js';
+import { describeLag, type LinkLag, linkLag } from './lag.js';
 import { adjacency, foremost } from './limit.js';
 import { TownNet } from './links.js';
 import { photoBytes, type ScheduledPost } from './schedule.js';
@@ -29,6 +31,8 @@ export interface ReplayPlan {
   seed: number;
   settleSeconds: number;
   logDir: string;
+  /** Each device in a memory cgroup of this many bytes, as on a board (null: no limit). */
+  memoryLimit: { hierarchy: MemoryHierarchy; bytes: number } | null;
   progress: (line: string) => void;
 }
 
@@ -41,21 +45,27 @@ export interface Resources {
   settledRssMB: { median: number; max: number };
   /** CPU over the window, % of one core per device: median and max over devices, and all devices together. */
   cpuPercent: { median: number; max: number; total: number };
+  /** With --memory-limit: the limit, the highest charge of any device's cgroup (MB, page cache included) and
+   *  how many of the devices' processes the kernel killed for it. Null without a limit. */
+  memoryLimit: { mb: number; cgroupPeakMB: number; oomKills: number } | null;
 }
 
 export interface ReplayResult {
   posts: PostResult[];
   resources: Resources;
-  /** How late link changes took effect after their scheduled time, real ms: median and max. */
-  linkLagMs: { median: number; max: number };
+  /** How late link changes took effect after their scheduled time, real ms, and whether the lab kept up. */
+  linkLagMs: LinkLag;
   /** Posts that could not be published (with why). */
   failedPosts: Array<{ author: string; at: number; error: string }>;
   setupSeconds: number;
   replaySeconds: number;
 }
 
-/** The devices of the run in progress, so an interrupted run can stop them. */
-export const active = new Set<{ net: TownNet; nodes: BenchNode[] }>();
+/** The devices of the run in progress, so an interrupted run can stop them (and then remove their cgroups). */
+export const active = new Set<{ net: TownNet; nodes: BenchNode[]; cgroups: MemoryCgroup[] }>();
+
+/** How much higher than the devices the lab's clock and its link interpreters run (nice levels). */
+const LAB_PRIORITY_BOOST = 10;
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -97,13 +107,23 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
   const net = new TownNet(system === 'smallworld' ? 's' : 'r');
   const dataRoot = join(tmpdir(), `smallworld-town-${process.pid}-${system}`);
   const byNode = new Map<string, BenchNode>();
-  const run = { net, nodes: [] as BenchNode[] };
+  const run = { net, nodes: [] as BenchNode[], cgroups: [] as MemoryCgroup[] };
   active.add(run);
+  const basePriority = getPriority();
   try {
     await mkdir(plan.logDir, { recursive: true });
-    for (const node of nodes) await net.addDevice(node);
+    const cgroupOf = new Map<string, MemoryCgroup>();
+    for (const node of nodes) {
+      const device = await net.addDevice(node);
+      if (plan.memoryLimit === null) continue;
+      const { hierarchy, bytes } = plan.memoryLimit;
+      const cgroup = await createMemoryCgroup(hierarchy, `${device.ns}-memory`, bytes);
+      run.cgroups.push(cgroup);
+      cgroupOf.set(node, cgroup);
+    }
     plan.progress(`${system}: starting ${nodes.length} devices`);
     await inParallel(nodes, 4, async (node) => {
+      const cgroup = cgroupOf.get(node);
       const started = await startNode(system, {
         lan: net,
         device: node,
@@ -112,6 +132,7 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
         logDir: plan.logDir,
         // Dozens of devices starting on a shared machine: a cold start took 10-22 s alone under load.
         readyTimeoutMs: 240_000,
+        ...(cgroup ? { launcher: launcherFor(cgroup) } : {}),
       });
       byNode.set(node, started);
       run.nodes.push(started);
@@ -195,6 +216,15 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     for (const n of nodes) cpuBefore.set(n, await deviceCpu(byNode.get(n) as BenchNode));
 
     const endAt = realAt(end);
+    // The devices share this machine's cores (a board has its own); the lab's clock and its link changes must
+    // not queue behind them, or the trace is replayed late and the lateness is counted against the system.
+    const labPriority = Math.max(-20, basePriority - LAB_PRIORITY_BOOST);
+    try {
+      setPriority(labPriority);
+      net.setPriority(labPriority);
+    } catch (error) {
+      plan.progress(`${system}: the lab's priority could not be raised (${(error as Error).message})`);
+    }
     plan.progress(`${system}: replaying [${start}, ${end}) at ${speed}x: ${Math.round((endAt - Date.now()) / 1000)} s`);
     let nextReport = 0.1;
     for (const action of actions) {
@@ -203,13 +233,14 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       await action.run();
       const done = (Date.now() - t0) / (endAt - t0);
       if (done >= nextReport) {
-        plan.progress(`${system}: ${Math.round(done * 100)} % of the window`);
+        plan.progress(`${system}: ${Math.round(done * 100)} % of the window; ${describeLag(linkLag(lags))}`);
         nextReport = Math.floor(done * 10) / 10 + 0.1;
       }
     }
     if (endAt > Date.now()) await sleep(endAt - Date.now());
     await Promise.all(pairQueues.values());
     await net.allDown();
+    setPriority(basePriority);
     const cpuWindowSeconds = (Date.now() - t0) / 1000;
     const cpu = new Map<string, number>();
     for (const n of nodes) {
@@ -269,6 +300,16 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       });
 
     const cpuValues = nodes.map((n) => (cpu.get(n) ?? 0) * 100);
+    let memoryLimit: Resources['memoryLimit'] = null;
+    if (plan.memoryLimit !== null) {
+      const peaks = await Promise.all(run.cgroups.map((c) => c.peakBytes()));
+      const kills = await Promise.all(run.cgroups.map((c) => c.oomKills()));
+      memoryLimit = {
+        mb: plan.memoryLimit.bytes / 1e6,
+        cgroupPeakMB: round1(Math.max(0, ...peaks) / 1e6),
+        oomKills: kills.reduce((a, b) => a + b, 0),
+      };
+    }
     return {
       posts,
       resources: {
@@ -280,18 +321,26 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
           max: round1(Math.max(...cpuValues)),
           total: round1(cpuValues.reduce((a, b) => a + b, 0)),
         },
+        memoryLimit,
       },
-      linkLagMs: { median: Math.round(median(lags)), max: Math.round(Math.max(0, ...lags)) },
+      linkLagMs: linkLag(lags),
       failedPosts,
       setupSeconds: round1(setupSeconds),
       replaySeconds: round1(replaySeconds),
     };
   } finally {
+    setPriority(basePriority);
     await Promise.all([...byNode.values()].map((n) => n.stop().catch(() => undefined)));
     await net.destroy();
+    await removeCgroups(run.cgroups);
     active.delete(run);
     await rm(dataRoot, { recursive: true, force: true });
   }
+}
+
+/** Removes the devices' cgroups once their processes have gone. */
+export async function removeCgroups(cgroups: MemoryCgroup[]): Promise<void> {
+  await Promise.all(cgroups.splice(0).map((c) => c.remove().catch(() => undefined)));
 }
 
 function round3(n: number): number {

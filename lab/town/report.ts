@@ -1,5 +1,6 @@
 // The results in the three forms the folder holds: the JSON (the contract), a Markdown table, and an SVG
 // chart of the fraction of deliverable posts delivered within a given delay above the limit.
+import { describeLag } from './lag.js';
 import type { ReplayResult } from './replay.js';
 import type { Summary } from './summary.js';
 
@@ -69,9 +70,13 @@ export function markdown(report: TownReport): string {
     const s = report.systems[key];
     if (!s) continue;
     lines.push(
-      `- ${LABELS[key]}: setup ${s.setupSeconds} s, replay ${s.replaySeconds} s; link changes late by ${s.linkLagMs.median} ms ` +
-        `(median), ${s.linkLagMs.max} ms (max); ${s.failedPosts.length} posts failed to publish; ` +
-        `${s.impossible} arrivals before their limit (lab faults: should be 0).`,
+      `- ${LABELS[key]}: setup ${s.setupSeconds} s, replay ${s.replaySeconds} s; ${describeLag(s.linkLagMs)}; ` +
+        `${s.failedPosts.length} posts failed to publish; ` +
+        `${s.impossible} arrivals before their limit (lab faults: should be 0); ` +
+        (s.resources.memoryLimit === null
+          ? 'no memory limit.'
+          : `each device in a ${s.resources.memoryLimit.mb} MB memory cgroup: highest charge ` +
+            `${fmt(s.resources.memoryLimit.cgroupPeakMB)} MB, ${s.resources.memoryLimit.oomKills} OOM kills.`),
     );
   }
   if (report.warnings.length > 0) {
