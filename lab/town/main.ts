@@ -153,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     progress(
       `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ` +
         `${seconds(s.delayOverLimit.median)} p90 ${seconds(s.delayOverLimit.p90)} max ${seconds(s.delayOverLimit.max)} ` +
-        `trace s; peak ${s.resources.peakRssMB} MB`,
+        `trace s; peak per device ${s.resources.peakResidentMB} MB resident (${s.resources.peakRssMB} MB RSS added up)`,
     );
   }
   clearTimeout(watchdog);

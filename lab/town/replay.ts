@@ -10,6 +10,7 @@ import { createMemoryCgroup, launcherFor, type MemoryCgroup, type MemoryHierarch
 import { cpuSecondsOf, memoryOf } from '../../bench/ssb/procs.js';
 import { type BenchNode, startNode } from '../../bench/ssb/systems.js';
 import type { SystemName } from './args.js';
+import { type DeviceMemory, deviceMemory } from './device-memory.js';
 import type { FollowEdges } from './follow.js';
 import { describeLag, type LinkLag, linkLag } from './lag.js';
 import { adjacency, foremost } from './limit.js';
@@ -37,12 +38,17 @@ export interface ReplayPlan {
 }
 
 export interface Resources {
-  /** Highest resident memory of any one device (all its processes), MB, sampled every 2 s. */
+  /** Highest RSS of any one device, its processes' RSS added up (shared file pages counted in each), MB,
+   *  sampled every 2 s. */
   peakRssMB: number;
+  /** Highest resident memory of any one device with every physical page counted once, as its board would hold
+   *  it (device-memory.ts), MB, sampled every 2 s (file pages measured every 30 s). */
+  peakResidentMB: number;
   /** Highest resident memory of any one device's SSB peer process alone (VmHWM), MB. */
   peakPeerRssMB: number;
-  /** Resident memory after the window and the settle time: median and max over devices, MB. */
+  /** After the window and the settle time, median and max over devices, MB: RSS added up, and resident. */
   settledRssMB: { median: number; max: number };
+  settledResidentMB: { median: number; max: number };
   /** CPU over the window, % of one core per device: median and max over devices, and all devices together. */
   cpuPercent: { median: number; max: number; total: number };
   /** With --memory-limit: the limit, the highest charge of any device's cgroup (MB, page cache included) and
@@ -84,16 +90,6 @@ function median(values: number[]): number {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
-
-async function deviceRss(node: BenchNode): Promise<number> {
-  let sum = 0;
-  for (const pid of node.pids())
-    sum += await memoryOf(pid).then(
-      (m) => m.rssMB,
-      () => 0,
-    );
-  return sum;
-}
 
 async function deviceCpu(node: BenchNode): Promise<number> {
   let sum = 0;
@@ -198,17 +194,22 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     }
     actions.sort((x, y) => x.at - y.at);
 
-    // Resource samples every 2 s: per device the highest total RSS, and CPU at the window's ends.
-    const peak = new Map<string, number>();
+    // Resource samples every 2 s: per device the highest memory (file pages every 15th sample), and CPU at the
+    // window's ends.
+    const peakRss = new Map<string, number>();
+    const peakResident = new Map<string, number>();
+    const fileMB = new Map<string, number>();
+    const memoryNow = async (n: string, measureFiles: boolean) => {
+      const m = await deviceMemory((byNode.get(n) as BenchNode).pids(), measureFiles, fileMB.get(n));
+      if (measureFiles) fileMB.set(n, m.fileMB);
+      peakRss.set(n, Math.max(peakRss.get(n) ?? 0, m.rssSumMB));
+      peakResident.set(n, Math.max(peakResident.get(n) ?? 0, m.residentMB));
+      return m;
+    };
     let sampling = true;
     const sampler = (async () => {
-      while (sampling) {
-        await Promise.all(
-          nodes.map(async (n) => {
-            const rss = await deviceRss(byNode.get(n) as BenchNode);
-            peak.set(n, Math.max(peak.get(n) ?? 0, rss));
-          }),
-        );
+      for (let sample = 0; sampling; sample++) {
+        for (const n of nodes) await memoryNow(n, sample % 15 === 0);
         await sleep(2000);
       }
     })();
@@ -252,7 +253,10 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     await sleep(plan.settleSeconds * 1000);
     sampling = false;
     await sampler;
-    const settled = await Promise.all(nodes.map((n) => deviceRss(byNode.get(n) as BenchNode)));
+    const settled: DeviceMemory[] = [];
+    for (const n of nodes) settled.push(await memoryNow(n, true));
+    const settledRss = settled.map((m) => m.rssSumMB);
+    const settledResident = settled.map((m) => m.residentMB);
     const peerPeaks = await Promise.all(
       nodes.map((n) =>
         memoryOf((byNode.get(n) as BenchNode).ssbPid()).then(
@@ -313,9 +317,11 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     return {
       posts,
       resources: {
-        peakRssMB: round1(Math.max(...nodes.map((n) => peak.get(n) ?? 0))),
+        peakRssMB: round1(Math.max(...nodes.map((n) => peakRss.get(n) ?? 0))),
+        peakResidentMB: round1(Math.max(...nodes.map((n) => peakResident.get(n) ?? 0))),
         peakPeerRssMB: round1(Math.max(...peerPeaks)),
-        settledRssMB: { median: round1(median(settled)), max: round1(Math.max(...settled)) },
+        settledRssMB: { median: round1(median(settledRss)), max: round1(Math.max(...settledRss)) },
+        settledResidentMB: { median: round1(median(settledResident)), max: round1(Math.max(...settledResident)) },
         cpuPercent: {
           median: round1(median(cpuValues)),
           max: round1(Math.max(...cpuValues)),

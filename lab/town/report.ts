@@ -37,7 +37,7 @@ export function markdown(report: TownReport): string {
       `${report.minContact} s; shortest ${fmt(report.shortestContact, 0)} s = ${fmt(report.shortestContact / speed)} real s), ` +
       `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}.`,
     '',
-    '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak RSS per device (SSB peer alone) | settled RSS (median / max) | CPU per device (median / max) |',
+    '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak resident per device (RSS added up; SSB peer alone) | settled resident (median / max) | CPU per device (median / max) |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const key of ['smallworld', 'ssbServer'] as const) {
@@ -47,7 +47,8 @@ export function markdown(report: TownReport): string {
     lines.push(
       `| ${LABELS[key]} | ${s.delivered} / ${s.deliverable} | ${s.ratio === null ? '–' : `${(s.ratio * 100).toFixed(1)} %`} | ` +
         `${fmt(d.median)} / ${fmt(d.p90)} / ${fmt(d.max)} | ${d.median === null ? '–' : fmt(d.median / speed, 2)} | ` +
-        `${fmt(s.resources.peakRssMB)} MB (${fmt(s.resources.peakPeerRssMB)}) | ${fmt(s.resources.settledRssMB.median)} / ${fmt(s.resources.settledRssMB.max)} MB | ` +
+        `${fmt(s.resources.peakResidentMB)} MB (${fmt(s.resources.peakRssMB)}; ${fmt(s.resources.peakPeerRssMB)}) | ` +
+        `${fmt(s.resources.settledResidentMB.median)} / ${fmt(s.resources.settledResidentMB.max)} MB | ` +
         `${fmt(s.resources.cpuPercent.median)} / ${fmt(s.resources.cpuPercent.max)} % |`,
     );
   }
