@@ -5,6 +5,7 @@
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isMissing } from '../../src/store/missing.js';
 
 export type CgroupVersion = 'v2' | 'v1';
 
@@ -135,7 +136,7 @@ export async function createMemoryCgroup(
           await rmdir(path);
           return;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          if (isMissing(error)) return;
           if (attempt >= 50) throw error;
           await sleep(100);
         }

@@ -311,6 +311,13 @@ if ! (cd "$APP" && timeout "$(left)" "$HOST_NODE" node_modules/typescript/bin/ts
 	tsc_note=" (tsc reported type errors, shown above)"
 	say "tsc reported type errors; going on with the JavaScript it wrote"
 fi
+# The second half of npm run build: the command line bundled (scripts/bundle.js), with the target's esbuild
+# binary (the one npm ci installed for it), run by the emulated node as on a Pi.
+(cd "$APP" && timeout "$(left)" "$NODE" scripts/bundle.js) >"$WORK/bundle.log" 2>&1 || {
+	cat "$WORK/bundle.log" >&2
+	die "bundling failed on $ARCH"
+}
+say "$(tail -n 1 "$WORK/bundle.log")"
 
 # --- 4. What the target process really loads --------------------------------------------------------
 (cd "$APP" && timeout "$(left)" "$NODE" dist/lab/arm64/probe.js) >"$WORK/probe-target.json" 2>"$WORK/probe.err" || {

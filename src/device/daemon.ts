@@ -201,8 +201,8 @@ export class Daemon {
     await this.runtime.start();
     if (this.air) {
       // The simulated daemons are up from the start, as systemd would have them.
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
-      await this.runtime.dispatch({ type: 'DaemonUp', daemon: 'ap' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'station' });
+      await this.runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'ap' });
     }
     await this.refreshStorage();
     this.storageTimer = setInterval(() => void this.refreshStorage(), STORAGE_POLL_MS);
@@ -261,7 +261,7 @@ export class Daemon {
   private async writeGeneratedConfigs(): Promise<void> {
     const settings = this.currentSettings();
     await writeFileAtomic(this.files.hostapdConf, hostapdConf(settings.ap, this.plan, this.files));
-    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), 0o644);
+    await writeFileAtomic(this.files.dnsmasqConf, dnsmasqConf(this.plan, this.files), { mode: 0o644 });
   }
 
   private async changeSettings(

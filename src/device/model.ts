@@ -91,13 +91,14 @@ export type EventBody =
   | { type: 'WpsTimeout'; source: WifiSource }
   | { type: 'WpsCancelled'; source: WifiSource }
   | { type: 'WpsOverlap'; source: WifiSource }
-  // daemon lifecycle and effect results
-  | { type: 'DaemonUp'; daemon: WifiSource }
-  | { type: 'DaemonDown'; daemon: WifiSource; reason: string }
+  // hostapd ("ap") and wpa_supplicant ("station") lifecycle, then effect results; "Wifi" keeps them apart
+  // from Smallworld's own daemon (src/device/daemon.ts)
+  | { type: 'WifiDaemonUp'; daemon: WifiSource }
+  | { type: 'WifiDaemonDown'; daemon: WifiSource; reason: string }
   /** We stopped it on purpose (hostapd outside AP mode): not a fault. */
-  | { type: 'DaemonStopped'; daemon: WifiSource }
+  | { type: 'WifiDaemonStopped'; daemon: WifiSource }
   | { type: 'EffectFailed'; effect: Effect['type']; error: string }
-  | { type: 'UnknownDaemonEvent'; source: WifiSource; line: string }
+  | { type: 'UnknownWifiDaemonEvent'; source: WifiSource; line: string }
   | { type: 'TimerFired'; key: TimerKey; gen: number }
   // from the SSB peer
   | { type: 'ReplicationChanged'; replicating: boolean }

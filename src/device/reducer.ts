@@ -99,7 +99,7 @@ export function persistedOf(state: DeviceState): PersistedState {
 /**
  * Coming up after boot, crash or restart: drive the daemons to the persisted mode and light every LED
  * from the state, rather than trusting whatever the hardware was left showing. The true associations are
- * read back when each daemon reports itself up (DaemonUp -> Reconcile).
+ * read back when each daemon reports itself up (WifiDaemonUp -> Reconcile).
  */
 export function boot(persisted: PersistedState | null, defaults: BootDefaults = {}): ReducerResult {
   const initial = initialState(persisted, defaults);
@@ -680,7 +680,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       return [{ ...fired, replication: fired.replication === 'done' ? 'idle' : fired.replication }, []];
     }
 
-    case 'DaemonUp': {
+    case 'WifiDaemonUp': {
       const daemons = { ...state.daemons, [event.daemon]: { state: 'up' } };
       const effects: Effect[] = [log('info', `${event.daemon} daemon is up`)];
       // A daemon that (re)appeared may have lost our configuration: put it back, then read its truth.
@@ -699,10 +699,10 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       return [next, effects];
     }
 
-    case 'DaemonDown':
-    case 'DaemonStopped': {
+    case 'WifiDaemonDown':
+    case 'WifiDaemonStopped': {
       const health: DaemonHealth =
-        event.type === 'DaemonDown' ? { state: 'down', reason: event.reason } : { state: 'stopped' };
+        event.type === 'WifiDaemonDown' ? { state: 'down', reason: event.reason } : { state: 'stopped' };
       let next: DeviceState = {
         ...state,
         daemons: { ...state.daemons, [event.daemon]: health },
@@ -710,17 +710,17 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
         apStations: event.daemon === 'ap' ? [] : state.apStations,
       };
       let effects: Effect[] =
-        event.type === 'DaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
+        event.type === 'WifiDaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
       const wps = activeWps(next);
       // A session whose daemon went away ends; one still waiting for its daemon to come up does not
       // care that the old one was stopped on purpose.
-      const waiting = wps !== null && !wps.started && event.type === 'DaemonStopped';
+      const waiting = wps !== null && !wps.started && event.type === 'WifiDaemonStopped';
       if (wps !== null && sourceOf(wps.role) === event.daemon && !waiting) {
         const [ended, endEffects] = endWps(next, at, 'fail', false, `${event.daemon} daemon went away`);
         next = ended;
         effects = [...effects, ...endEffects];
       }
-      if (event.type === 'DaemonDown' && event.daemon === 'ap') {
+      if (event.type === 'WifiDaemonDown' && event.daemon === 'ap') {
         const [lost, lostEffects] = apLost(next, at, `hostapd is down: ${event.reason}`);
         return [lost, [...effects, ...lostEffects]];
       }
@@ -730,7 +730,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
     case 'EffectFailed':
       return effectFailed(state, at, event.effect, event.error);
 
-    case 'UnknownDaemonEvent':
+    case 'UnknownWifiDaemonEvent':
       return [state, [log('debug', `unhandled ${event.source} event: ${event.line.slice(0, 200)}`)]];
 
     case 'ReplicationChanged': {

@@ -79,7 +79,7 @@ export class DeviceRuntime {
     const id = `e${++this.eventSeq}`;
     const [next, effects] = reduce(this.state, event);
     this.state = next;
-    this.ports.logger.log(event.type === 'UnknownDaemonEvent' ? 'debug' : 'info', 'event', { id, event: body });
+    this.ports.logger.log(event.type === 'UnknownWifiDaemonEvent' ? 'debug' : 'info', 'event', { id, event: body });
     this.run(id, effects);
     for (const listener of this.listeners) listener(next);
     return this.lanes.persist;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Button } from '../device/model.js';
 import type { Logger } from '../log/logger.js';
+import { isMissing } from '../store/missing.js';
 import type { ButtonPort } from './ports.js';
 
 /** linux/input-event-codes.h */
@@ -214,7 +215,7 @@ export class EvdevButtons implements ButtonPort {
     try {
       names = (await readdir(classDir)).filter((n) => /^event\d+$/.test(n));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (!isMissing(error)) {
         this.problem(`cannot list input devices in ${classDir}: ${(error as Error).message}. Retrying.`);
         return [];
       }

@@ -9,13 +9,15 @@ import { configSchema, defaultConfig } from '../config/config.js';
 import { DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG } from '../gpio/sysfs-leds.js';
 import { jemallocPath } from '../peer/allocator.js';
+import { writeFileAtomic, writeSymlinkAtomic } from '../store/atomic-file.js';
+import { isMissing, readTextIfPresent } from '../store/missing.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, type NetworkPlan, wpaSupplicantConf } from '../wifi/config-gen.js';
 import { PYTHON } from '../wifi/ctrl/transport.js';
 import { DEBIAN_BINARIES, daemonFiles } from '../wifi/daemons.js';
 import { freshSettings, type WifiSettings, WifiSettingsStore, wifiSettingsSchema } from '../wifi/settings.js';
 import { configTxtLines, detectCountry, dhcpcdLines, upsertBlock, withGadgetModules } from './edits.js';
-import { inspect, type PathState, sha256, writeExact, writeSymlink } from './files.js';
 import { printOnboarding } from './onboarding.js';
+import { inspect, type PathState, sha256 } from './path-state.js';
 import {
   AVAHI_CONF_PATH,
   AVAHI_SERVICE_PATH,
@@ -95,13 +97,8 @@ type Entry = Manifest['entries'][number];
 
 async function loadManifest(root: string): Promise<Manifest | null> {
   const path = join(root, BACKUP_DIR, MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === null) return null;
   const parsed = manifestSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new InstallError(`${path} is damaged: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
@@ -245,13 +242,13 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   if (bootDir === null)
     warn('warning: no config.txt in /boot/firmware or /boot: skipping the boot settings (USB gadget, GPIO overlays)');
   const cmdlinePath = bootDir === null ? null : posix.join(bootDir, 'cmdline.txt');
-  const cmdline = cmdlinePath === null ? null : await readText(host(cmdlinePath));
+  const cmdline = cmdlinePath === null ? null : await readTextIfPresent(host(cmdlinePath));
   if (bootDir !== null && cmdline === null) warn(`warning: no ${cmdlinePath}: skipping the USB gadget modules`);
   const networkManager = (await isDir(host('/etc/NetworkManager'))) || (await exists(host('/usr/sbin/NetworkManager')));
   const dhcpcd = await exists(host('/etc/dhcpcd.conf'));
 
   // The configuration: an existing file's values win over ours, --country over both.
-  const existingText = await readText(host(CONFIG_PATH));
+  const existingText = await readTextIfPresent(host(CONFIG_PATH));
   let existing: Json = {};
   if (existingText !== null) {
     try {
@@ -262,7 +259,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       throw new InstallError(`${host(CONFIG_PATH)} is not valid JSON (${(error as Error).message}); fix or remove it`);
     }
   }
-  const detected = detectCountry(cmdline, await readText(host('/etc/wpa_supplicant/wpa_supplicant.conf')));
+  const detected = detectCountry(cmdline, await readTextIfPresent(host('/etc/wpa_supplicant/wpa_supplicant.conf')));
   const existingCountry = isObject(existing.wifi) ? existing.wifi.country : undefined;
   if (options.country === undefined && existingCountry === undefined && detected === null) {
     warn(
@@ -484,12 +481,12 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   const newManifest = manifestBytes(manifest);
   if (!newManifest.equals(originalManifest)) {
     await createDirs(await missingDirs(BACKUP_DIR));
-    await writeExact(host(posix.join(BACKUP_DIR, MANIFEST)), newManifest, 0o600);
+    await writeFileAtomic(host(posix.join(BACKUP_DIR, MANIFEST)), newManifest, { mode: 0o600 });
   }
   for (const { desired: d } of changes) {
     await createDirs(await missingDirs(posix.dirname(d.path)));
-    if (d.kind === 'file') await writeExact(host(d.path), d.bytes, d.mode);
-    else await writeSymlink(host(d.path), d.target);
+    if (d.kind === 'file') await writeFileAtomic(host(d.path), d.bytes, { mode: d.mode });
+    else await writeSymlinkAtomic(host(d.path), d.target);
     out(`${d.kind === 'symlink' ? 'linked ' : 'wrote  '} ${d.path}${d.kind === 'symlink' ? ` -> ${d.target}` : ''}`);
   }
   if (changes.length === 0) out('Nothing to change: Smallworld is installed as configured.');
@@ -508,7 +505,7 @@ async function backUp(root: string, manifest: Manifest, path: string, state: Pat
   if (state.kind === 'other') throw new InstallError(`${path} is ${state.description}`);
   const name = `${String(manifest.entries.length + 1).padStart(3, '0')}-${posix.basename(path)}`;
   const backup = posix.join(BACKUP_DIR, 'files', name);
-  await writeExact(join(root, backup), state.bytes, 0o600);
+  await writeFileAtomic(join(root, backup), state.bytes, { mode: 0o600 });
   return { kind: 'file', sha256: sha256(state.bytes), mode: state.mode, uid: state.uid, gid: state.gid, backup };
 }
 
@@ -565,16 +562,16 @@ export async function uninstall(options: UninstallOptions): Promise<InstallResul
       continue;
     }
     if (!asInstalled && current.kind === 'file') {
-      await writeExact(host(`${path}.smallworld-changed`), current.bytes, current.mode);
+      await writeFileAtomic(host(`${path}.smallworld-changed`), current.bytes, { mode: current.mode });
       warn(
         `${path} changed after install; restoring the original, the changed version is in ${path}.smallworld-changed`,
       );
     }
-    if (before.kind === 'symlink') await writeSymlink(host(path), before.target);
+    if (before.kind === 'symlink') await writeSymlinkAtomic(host(path), before.target);
     else {
       const bytes = await readFile(host(before.backup));
       if (sha256(bytes) !== before.sha256) throw new InstallError(`the backup ${host(before.backup)} is damaged`);
-      await writeExact(host(path), bytes, before.mode, { uid: before.uid, gid: before.gid });
+      await writeFileAtomic(host(path), bytes, { mode: before.mode, owner: { uid: before.uid, gid: before.gid } });
     }
     out(`restored ${path}`);
   }
@@ -592,7 +589,7 @@ export async function uninstall(options: UninstallOptions): Promise<InstallResul
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') out(`left ${dir} in place: it holds files written since install`);
-      else if (code !== 'ENOENT') throw error;
+      else if (!isMissing(error)) throw error;
     }
   }
   out(changed.length === 0 ? 'Everything was already as before install.' : 'Uninstalled; reboot to finish.');
@@ -620,18 +617,9 @@ async function isDir(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isDirectory() ?? false;
 }
 
-async function readText(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
 /** The existing Wi-Fi settings without touching anything (for --dry-run). */
 async function readWifiSettings(path: string): Promise<WifiSettings | null> {
-  const text = await readText(path);
+  const text = await readTextIfPresent(path);
   if (text === null) return null;
   try {
     const parsed = wifiSettingsSchema.safeParse(JSON.parse(text));

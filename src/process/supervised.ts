@@ -138,7 +138,7 @@ export class Supervised {
     });
     logger.log('info', 'daemon started', { daemon: name, pid: child.pid, argv: [command, ...args] });
     if (this.options.pidFile && child.pid !== undefined) {
-      this.pidWrite = writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o644).catch((error: Error) =>
+      this.pidWrite = writeFileAtomic(this.options.pidFile, `${child.pid}\n`, { mode: 0o644 }).catch((error: Error) =>
         logger.log('warn', 'cannot record the daemon pid', { daemon: name, error: error.message }),
       );
     }

@@ -10,9 +10,10 @@
 // the announced address, and only if the secret handshake with that key succeeds does the peer come back
 // as a `connection` with `verified: true`. (A signature proves possession of a key, not trustworthiness:
 // anyone can mint keys, which is what the rate limit and the allow/deny lists are for.)
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { readTextIfPresent } from '../store/missing.js';
 import { FEED_ID } from './ids.js';
 
 const MINUTE = 60_000;
@@ -325,13 +326,8 @@ export class AutoFollower {
 }
 
 async function loadState(path: string, logger: PeerLogger): Promise<PersistedFollow[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === null) return [];
   try {
     const parsed: unknown = JSON.parse(text);
     if (isPersistedState(parsed)) return parsed.followed;
@@ -411,13 +407,8 @@ interface PersistedPolicy {
 
 /** The stored switch and lists, or null if none were saved (or the file is unreadable: then it is set aside). */
 export async function loadPolicyOverride(path: string, logger: PeerLogger): Promise<AutoFollowPolicyChange | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfPresent(path);
+  if (text === null) return null;
   try {
     const value = JSON.parse(text) as Partial<PersistedPolicy> | null;
     if (

@@ -10,6 +10,7 @@ import type pull from 'pull-stream';
 import type ssbBlobs from 'ssb-blobs';
 import type { LogSink } from '../log/logger.js';
 import { checkBlobFile, digestOfBlobId } from '../storage/blob-integrity.js';
+import { isMissing } from '../store/missing.js';
 import { blobPath } from './durable.js';
 import { BLOB_ID } from './ids.js';
 
@@ -142,7 +143,7 @@ export class BlobGuard {
           keptAs: to,
         });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        if (!isMissing(error)) {
           // Cannot move it (a read-only directory): removing it is what stops it being served.
           await rm(from, { force: true });
           this.options.logger.log('warn', 'a damaged blob was removed and will be fetched again from friends', {

@@ -1,10 +1,11 @@
 // The device's SSB identity: dataDir/secret, in ssb-keys' file format so other SSB tools can read it,
 // but written 0600 and atomically (ssb-keys writes 0400 in place: a crash can leave a truncated identity).
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import type SecretStack from 'secret-stack';
 import ssbKeys from 'ssb-keys';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { readTextIfPresent } from '../store/missing.js';
 
 const KEY_B64 = '[A-Za-z0-9+/]+={0,2}';
 const PUBLIC = new RegExp(`^${KEY_B64}\\.ed25519$`);
@@ -58,15 +59,10 @@ function parse(text: string): unknown {
 }
 
 export async function loadOrCreateKeys(path: string, logger: PeerLogger): Promise<SecretStack.Keys> {
-  let text: string | null = null;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  const text = await readTextIfPresent(path);
   if (text === null) {
     const keys = ssbKeys.generate();
-    await writeFileAtomic(path, serialize(keys), 0o600);
+    await writeFileAtomic(path, serialize(keys), { mode: 0o600 });
     logger.log('info', 'created a new SSB identity', { id: keys.id, path });
     return keys;
   }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { unlessMissing } from '../store/missing.js';
 
 /** `&<base64 sha256>.sha256`, the id of these bytes. */
 export function blobIdOf(bytes: Uint8Array): string {
@@ -23,10 +24,7 @@ export type BlobCheck =
 
 /** Hashes the file; `expectedSize`, when known (a post's mention), is checked first. */
 export async function checkBlobFile(path: string, id: string, expectedSize?: number): Promise<BlobCheck> {
-  const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
+  const stats = await unlessMissing(stat(path));
   if (!stats) return { ok: false, missing: true };
   if (expectedSize !== undefined && stats.size !== expectedSize) {
     return { ok: false, missing: false, reason: `${stats.size} bytes where ${expectedSize} were expected` };

@@ -3,6 +3,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import type { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
+import { isMissing } from './missing.js';
 
 export interface JsonLoad<T> {
   value: T | null;
@@ -52,8 +53,8 @@ export class JsonFile<T> {
   async save(value: T): Promise<void> {
     const text = JSON.stringify(this.schema.parse(value));
     if (text === this.lastSaved) return;
-    if (this.lastSaved !== null) await writeFileAtomic(this.backupPath, `${this.lastSaved}\n`, this.mode);
-    await writeFileAtomic(this.path, `${text}\n`, this.mode);
+    if (this.lastSaved !== null) await writeFileAtomic(this.backupPath, `${this.lastSaved}\n`, { mode: this.mode });
+    await writeFileAtomic(this.path, `${text}\n`, { mode: this.mode });
     this.lastSaved = text;
   }
 
@@ -62,7 +63,7 @@ export class JsonFile<T> {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, reason: 'missing' };
+      if (isMissing(error)) return { ok: false, reason: 'missing' };
       return { ok: false, reason: (error as Error).message };
     }
     let json: unknown;

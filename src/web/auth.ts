@@ -3,7 +3,8 @@
 // unprivileged peer user. scrypt with N=2^15, r=8, p=1 costs 32 MiB and tens of milliseconds per guess on
 // a PC (more on a Pi), and the login is rate-limited on top. To start over, delete the file.
 import { randomBytes, randomInt, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import { readTextIfPresent } from '../store/missing.js';
 import { InvalidInput } from './inputs.js';
 
 export const MIN_PASSWORD = 10;
@@ -105,15 +106,10 @@ export class AdminPassword {
 
   /** Reads the file; a missing file means "not set yet", an unreadable one is an error (never a reset). */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.record = null;
-        return;
-      }
-      throw error;
+    const text = await readTextIfPresent(this.path);
+    if (text === null) {
+      this.record = null;
+      return;
     }
     const parsed: unknown = JSON.parse(text);
     if (!isPasswordRecord(parsed)) throw new Error(`${this.path} is not a Smallworld password file`);
@@ -141,21 +137,15 @@ export class AdminPassword {
   private async setNow(password: string): Promise<SetResult> {
     if (this.record !== null) return 'already-set';
     const record = await hashPassword(checkNewPassword(password), this.params);
-    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(this.path, 'wx', 0o600);
+      // Created whole or not at all: a power cut mid-write must not leave a half file that locks the owner out.
+      await writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, createOnly: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         await this.load();
         return 'already-set';
       }
       throw error;
-    }
-    try {
-      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
     this.record = record;
     return 'set';

@@ -13,7 +13,7 @@
 // GET never changes anything.
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -30,6 +30,7 @@ import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
 import { asStorageError, isStorageFull } from '../storage/errors.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { AdminPassword, checkNewPassword, generateSetupCode, type ScryptParams, setupCodeMatches } from './auth.js';
 import { isMdnsName, portalLocation, wantsPortalRedirect } from './guest/portal.js';
 import { GuestAccess, registerGuestRoutes } from './guest/routes.js';
@@ -628,7 +629,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
     setupCode = (await readFile(setupCodePath, 'utf8').catch(() => '')).trim() || null;
     if (setupCode === null) {
       setupCode = generateSetupCode();
-      await writeFile(setupCodePath, `${setupCode}\n`, { mode: 0o600 });
+      await writeFileAtomic(setupCodePath, `${setupCode}\n`, { mode: 0o600 });
     }
     logger.log('warn', 'web page: no password yet; the first visit needs this setup code', {
       url: `${url}setup`,

@@ -1,6 +1,6 @@
 // Parses the unsolicited event lines of wpa_supplicant and hostapd control interfaces
 // ("<3>WPS-SUCCESS", "IFNAME=wlan0 <3>AP-STA-CONNECTED 02:00:00:00:01:00", ...) into typed device events.
-// Total: anything it does not understand becomes UnknownDaemonEvent, never an exception.
+// Total: anything it does not understand becomes UnknownWifiDaemonEvent, never an exception.
 import type { EventBody, WifiSource } from '../device/model.js';
 
 const MAC = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/;
@@ -34,7 +34,7 @@ function keyValue(args: string[], key: string): string | undefined {
 
 export function parseCtrlEvent(source: WifiSource, raw: string): EventBody {
   const line = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
-  const unknown: EventBody = { type: 'UnknownDaemonEvent', source, line };
+  const unknown: EventBody = { type: 'UnknownWifiDaemonEvent', source, line };
   const parsed = splitEventLine(line);
   if (parsed === null) return unknown;
   const { name, args } = parsed;
@@ -58,7 +58,7 @@ export function parseCtrlEvent(source: WifiSource, raw: string): EventBody {
     case 'AP-DISABLED':
       return source === 'ap' ? { type: 'ApDisabled' } : unknown;
     case 'CTRL-EVENT-TERMINATING':
-      return { type: 'DaemonDown', daemon: source, reason: 'daemon is terminating' };
+      return { type: 'WifiDaemonDown', daemon: source, reason: 'daemon is terminating' };
   }
   if (source === 'station') {
     if (name === 'CTRL-EVENT-CONNECTED') {

@@ -115,7 +115,7 @@ export class RealWifi {
   constructor(private readonly options: RealWifiOptions) {
     const { plan, files, binaries, clock, logger, emit } = options;
     const health = (daemon: 'station' | 'ap') => (up: boolean, reason: string) =>
-      emit(up ? { type: 'DaemonUp', daemon } : { type: 'DaemonDown', daemon, reason });
+      emit(up ? { type: 'WifiDaemonUp', daemon } : { type: 'WifiDaemonDown', daemon, reason });
 
     this.wpaCtrl = new WpaCtrl({
       name: 'wpa_supplicant',
@@ -140,7 +140,7 @@ export class RealWifi {
       logger,
       pidFile: files.wpaPid,
       onExit: (reason) => {
-        if (this.stationWanted) emit({ type: 'DaemonDown', daemon: 'station', reason });
+        if (this.stationWanted) emit({ type: 'WifiDaemonDown', daemon: 'station', reason });
       },
       onSpawn: () => void this.wpaCtrl.restart(),
     });
@@ -152,7 +152,7 @@ export class RealWifi {
       logger,
       pidFile: files.hostapdPid,
       onExit: (reason) => {
-        if (this.apWanted) emit({ type: 'DaemonDown', daemon: 'ap', reason });
+        if (this.apWanted) emit({ type: 'WifiDaemonDown', daemon: 'ap', reason });
       },
       // A restarted hostapd answers on the same socket path; attach to the new one.
       onSpawn: () => void this.hostapdCtrl?.restart(),
@@ -284,7 +284,9 @@ export class RealWifi {
 
   /** Starts dnsmasq; the Wi-Fi daemons start when the reducer puts the device in a mode. */
   async start(): Promise<void> {
-    await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), 0o644);
+    await writeFileAtomic(this.options.files.dnsmasqConf, dnsmasqConf(this.options.plan, this.options.files), {
+      mode: 0o644,
+    });
     await this.dnsmasq.start();
     this.watchUsb();
   }
@@ -315,7 +317,7 @@ export class RealWifi {
     for (const waiter of this.stationWaiters) waiter.reject(new Error('wpa_supplicant stopped for the access point'));
     await this.wpaCtrl.close();
     await this.wpa.stop();
-    if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'station' });
+    if (wasWanted) this.options.emit({ type: 'WifiDaemonStopped', daemon: 'station' });
   }
 
   /** The USB gadget interface comes and goes with the cable on some boards: check it now and then. */
@@ -373,7 +375,7 @@ export class RealWifi {
       onEvent: (line) => emit(parseCtrlEvent('ap', line)),
       onHealth: (up, reason) => {
         if (this.hostapdCtrl === ctrl && this.apWanted) {
-          emit(up ? { type: 'DaemonUp', daemon: 'ap' } : { type: 'DaemonDown', daemon: 'ap', reason });
+          emit(up ? { type: 'WifiDaemonUp', daemon: 'ap' } : { type: 'WifiDaemonDown', daemon: 'ap', reason });
         }
       },
     });
@@ -397,7 +399,7 @@ export class RealWifi {
     await ctrl?.close();
     await this.hostapd.stop();
     await removeAddress(this.options.plan.wifiInterface, apCidr(this.options.plan)).catch(() => undefined);
-    if (wasWanted) this.options.emit({ type: 'DaemonStopped', daemon: 'ap' } satisfies EventBody);
+    if (wasWanted) this.options.emit({ type: 'WifiDaemonStopped', daemon: 'ap' } satisfies EventBody);
   }
 
   private async listStations(ctrl: WpaCtrl): Promise<string[]> {

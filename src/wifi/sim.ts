@@ -57,8 +57,9 @@ export class SimAir {
       const was = this.stationNetworks;
       this.stationNetworks = networks;
       // As the real adapter: wpa_supplicant goes away while the access point has the radio, and comes back.
-      if (was === 'known' && networks === 'none') this.emit({ type: 'DaemonStopped', daemon: 'station' });
-      if (was === 'none' && networks === 'known') this.later(() => this.emit({ type: 'DaemonUp', daemon: 'station' }));
+      if (was === 'known' && networks === 'none') this.emit({ type: 'WifiDaemonStopped', daemon: 'station' });
+      if (was === 'none' && networks === 'known')
+        this.later(() => this.emit({ type: 'WifiDaemonUp', daemon: 'station' }));
       this.stopStationWps();
       if (this.stationBssid !== null) this.stationDisconnect(3);
       if (networks === 'known') this.later(() => this.stationRoam());

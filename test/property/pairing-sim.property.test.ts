@@ -122,7 +122,7 @@ class SimDevice {
           if (gen !== this.apGen) return;
           this.apUp = false;
           this.registrar = null;
-          this.deliver({ type: 'DaemonStopped', daemon: 'ap' });
+          this.deliver({ type: 'WifiDaemonStopped', daemon: 'ap' });
         });
         return;
       }
@@ -133,13 +133,13 @@ class SimDevice {
           this.stationUp = false;
           this.stationGen++;
           this.enrollee = null;
-          this.later(1, () => this.deliver({ type: 'DaemonStopped', daemon: 'station' }));
+          this.later(1, () => this.deliver({ type: 'WifiDaemonStopped', daemon: 'station' }));
         } else if (!this.stationUp) {
           const gen = ++this.stationGen;
           this.later(sim.latency('stationUp'), () => {
             if (gen !== this.stationGen || this.stationUp) return;
             this.stationUp = true;
-            this.deliver({ type: 'DaemonUp', daemon: 'station' });
+            this.deliver({ type: 'WifiDaemonUp', daemon: 'station' });
           });
         }
         return;

@@ -88,9 +88,9 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
       )
       .map(([type, s]) => ({ type, source: s }) as EventBody),
   },
-  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonUp' as const, daemon })) },
-  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonDown' as const, daemon, reason: 'gone' })) },
-  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'DaemonStopped' as const, daemon })) },
+  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'WifiDaemonUp' as const, daemon })) },
+  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'WifiDaemonDown' as const, daemon, reason: 'gone' })) },
+  { weight: 1, arbitrary: source.map((daemon) => ({ type: 'WifiDaemonStopped' as const, daemon })) },
   {
     weight: 1,
     arbitrary: fc
@@ -134,7 +134,7 @@ const eventArb: fc.Arbitrary<EventBody> = fc.oneof(
     weight: 1,
     arbitrary: fc
       .string({ maxLength: 40 })
-      .map((line) => ({ type: 'UnknownDaemonEvent' as const, source: 'ap' as const, line })),
+      .map((line) => ({ type: 'UnknownWifiDaemonEvent' as const, source: 'ap' as const, line })),
   },
   {
     weight: 1,
@@ -200,8 +200,8 @@ class AssociationOracle {
       case 'WifiSettingsChanged':
         if (event.scope === 'ap' && before.mode === 'ap') this.ap.clear();
         break;
-      case 'DaemonDown':
-      case 'DaemonStopped':
+      case 'WifiDaemonDown':
+      case 'WifiDaemonStopped':
         if (event.daemon === 'ap') this.ap.clear();
         else this.station = null;
         break;

@@ -42,13 +42,13 @@ const VALID_TYPES = new Set([
   'WpsTimeout',
   'WpsCancelled',
   'WpsOverlap',
-  'DaemonDown',
+  'WifiDaemonDown',
   'StationConnected',
   'StationDisconnected',
   'ApStationConnected',
   'ApStationDisconnected',
   'WpsEnrolleeRegistered',
-  'UnknownDaemonEvent',
+  'UnknownWifiDaemonEvent',
 ]);
 
 test('100,000 hostile event lines: the parser is total and the device invariants hold', () => {
@@ -107,7 +107,7 @@ test('100,000 hostile event lines: the parser is total and the device invariants
     const text = line();
     const event = parseCtrlEvent(source, text);
     assert.ok(VALID_TYPES.has(event.type), `unexpected event type ${event.type} from ${JSON.stringify(text)}`);
-    if (event.type !== 'UnknownDaemonEvent') typed++;
+    if (event.type !== 'UnknownWifiDaemonEvent') typed++;
     const steps: EventBody[] = [event];
     if (rand() < 0.05) steps.push({ type: 'ButtonPressed', button: rand() < 0.5 ? 'ap' : 'wps' });
     for (const step of steps) {

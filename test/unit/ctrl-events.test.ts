@@ -22,7 +22,7 @@ test('wpa_supplicant lines become typed station events', () => {
   assert.deepEqual(parseCtrlEvent('station', '<3>WPS-TIMEOUT '), { type: 'WpsTimeout', source: 'station' });
   assert.deepEqual(parseCtrlEvent('station', '<3>WPS-OVERLAP-DETECTED '), { type: 'WpsOverlap', source: 'station' });
   assert.deepEqual(parseCtrlEvent('station', '<2>CTRL-EVENT-TERMINATING '), {
-    type: 'DaemonDown',
+    type: 'WifiDaemonDown',
     daemon: 'station',
     reason: 'daemon is terminating',
   });
@@ -55,7 +55,7 @@ test('station-only events from hostapd, bad MACs and garbage are unknown, not er
     'IFNAME=',
     '<3>ap-sta-connected 02:00:00:00:00:aa',
   ]) {
-    assert.equal(parseCtrlEvent('ap', line).type, 'UnknownDaemonEvent', line);
+    assert.equal(parseCtrlEvent('ap', line).type, 'UnknownWifiDaemonEvent', line);
   }
 });
 
@@ -63,7 +63,7 @@ test('the parser is total on arbitrary input and bounds what it keeps', () => {
   fc.assert(
     fc.property(fc.constantFrom<'ap' | 'station'>('ap', 'station'), fc.string({ maxLength: 6000 }), (source, line) => {
       const event = parseCtrlEvent(source, line);
-      if (event.type === 'UnknownDaemonEvent') assert.ok(event.line.length <= 4096);
+      if (event.type === 'UnknownWifiDaemonEvent') assert.ok(event.line.length <= 4096);
     }),
     { numRuns: 5000 },
   );

@@ -60,7 +60,7 @@ describe('DeviceRuntime with the simulated adapters', () => {
   it('a press of the AP button shows up in the LED history', async () => {
     const { runtime, leds, buttons, settle } = setup();
     await runtime.start();
-    await runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
+    await runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'station' });
     await settle();
     const before = runtime.current.mode;
     const apLedsBefore = leds.history.filter((h) => h.led === 'ap').length;
@@ -80,7 +80,7 @@ describe('DeviceRuntime with the simulated adapters', () => {
   it('a failed StartAp comes back to the reducer as EffectFailed', async () => {
     const { runtime, buttons, lines, settle } = setup({ failApStart: 'hostapd refused to start' });
     await runtime.start();
-    await runtime.dispatch({ type: 'DaemonUp', daemon: 'station' });
+    await runtime.dispatch({ type: 'WifiDaemonUp', daemon: 'station' });
     await settle();
     buttons.press('ap');
     await settle();

@@ -47,7 +47,7 @@ function hosting(): DeviceState {
   const searching = run([press, { type: 'RandomDrawn', purpose: 'search-window', value: 0 }], CLIENT_AUTO).state;
   // As the real adapter does: the station stops for the access point (one radio).
   return run(
-    [fire(searching, 'wps-search'), { type: 'DaemonStopped', daemon: 'station' }, { type: 'ApEnabled' }],
+    [fire(searching, 'wps-search'), { type: 'WifiDaemonStopped', daemon: 'station' }, { type: 'ApEnabled' }],
     searching,
   ).state;
 }
@@ -298,7 +298,7 @@ describe('auto role: searching', () => {
 
   test('the station daemon dying mid-search ends it as a failure, with a log line', () => {
     const { state, effects } = run(
-      [press, { type: 'DaemonDown', daemon: 'station', reason: 'socket gone' }],
+      [press, { type: 'WifiDaemonDown', daemon: 'station', reason: 'socket gone' }],
       CLIENT_AUTO,
     );
     assert.equal(state.wps.phase, 'idle');
@@ -366,7 +366,7 @@ describe('auto role: hosting', () => {
         .filter((t) => t !== 'SetLed' && t !== 'PersistState' && t !== 'CancelTimer'),
       ['WpsCancel', 'StopAp', 'ConfigureStation'],
     );
-    const up = run([{ type: 'DaemonUp', daemon: 'station' }], down.state);
+    const up = run([{ type: 'WifiDaemonUp', daemon: 'station' }], down.state);
     assert.deepEqual(ofType(up.effects, 'WpsStart'), [{ type: 'WpsStart', role: 'enrollee', bssid: HIGHER }]);
   });
 
@@ -396,7 +396,7 @@ describe('auto role: hosting', () => {
     assert.ok(
       ofType(down.effects, 'Log').some((l) => l.message.includes(`kept hosting for ${WATCH_PATIENCE_MS / 1000} s`)),
     );
-    const up = run([{ type: 'DaemonUp', daemon: 'station' }], down.state);
+    const up = run([{ type: 'WifiDaemonUp', daemon: 'station' }], down.state);
     assert.deepEqual(ofType(up.effects, 'WpsStart'), [{ type: 'WpsStart', role: 'enrollee', bssid: LOWER }]);
   });
 
@@ -481,7 +481,7 @@ describe('auto role: hosting', () => {
     const waiting = run([fire(waitingForAp.state, 'wps-search')], waitingForAp.state).state;
     const host = hosting();
     const stepped = run([scan('ap', [pbc(HIGHER)], LOWER)], hosting()).state;
-    const enrolling = run([{ type: 'DaemonUp', daemon: 'station' }], stepped).state;
+    const enrolling = run([{ type: 'WifiDaemonUp', daemon: 'station' }], stepped).state;
     const found = run([press, scan('station', [pbc(PEER)])], CLIENT_AUTO).state;
     for (const [name, state, cancels] of [
       ['searching', searching, 0],
@@ -545,7 +545,7 @@ describe('the AP LED tells the truth', () => {
 
   test('hostapd crashing in AP mode: the LED blinks until it is back', () => {
     const up = run([{ type: 'ApEnabled' }], AP_MODE).state;
-    const { state } = run([{ type: 'DaemonDown', daemon: 'ap', reason: 'exited' }], up);
+    const { state } = run([{ type: 'WifiDaemonDown', daemon: 'ap', reason: 'exited' }], up);
     assert.equal(ledsOf(state).ap, 'blink');
     assert.notEqual(state.timers['ap-bringup'], undefined);
     assert.equal(ledsOf(run([{ type: 'ApEnabled' }], state).state).ap, 'on');

@@ -24,12 +24,12 @@ describe('boot', () => {
   });
 
   test("when wpa_supplicant comes up it gets the mode's networks and reports its association", () => {
-    const { effects } = run([{ type: 'DaemonUp', daemon: 'station' }], AP_MODE);
+    const { effects } = run([{ type: 'WifiDaemonUp', daemon: 'station' }], AP_MODE);
     assert.deepEqual(acting(effects), [
       { type: 'ConfigureStation', networks: 'none' },
       { type: 'Reconcile', daemon: 'station' },
     ]);
-    const client = run([{ type: 'DaemonUp', daemon: 'station' }], CLIENT_MODE);
+    const client = run([{ type: 'WifiDaemonUp', daemon: 'station' }], CLIENT_MODE);
     assert.deepEqual(acting(client.effects)[0], { type: 'ConfigureStation', networks: 'known' });
   });
 
@@ -216,7 +216,7 @@ describe('how a search ends', () => {
   });
 
   test('a daemon that dies mid-search ends it as a failure', () => {
-    const { state } = run([press('wps'), { type: 'DaemonDown', daemon: 'ap', reason: 'socket gone' }], enabledAp());
+    const { state } = run([press('wps'), { type: 'WifiDaemonDown', daemon: 'ap', reason: 'socket gone' }], enabledAp());
     assert.equal(state.wps.phase, 'idle');
     assert.equal(state.lastWps?.outcome, 'fail');
     assert.deepEqual(state.daemons.ap, { state: 'down', reason: 'socket gone' });
@@ -351,7 +351,7 @@ describe('replication LED', () => {
 
 describe('bad input', () => {
   test('unknown daemon events are logged, never acted on', () => {
-    const { state, effects } = run([{ type: 'UnknownDaemonEvent', source: 'ap', line: '<3>AP-ENABLED' }], AP_MODE);
+    const { state, effects } = run([{ type: 'UnknownWifiDaemonEvent', source: 'ap', line: '<3>AP-ENABLED' }], AP_MODE);
     assert.deepEqual(acting(effects), []);
     assert.equal(ofType(effects, 'Log').length, 1);
     assert.equal(state.mode, 'ap');

@@ -60,7 +60,7 @@ test('the scan parsers never throw and never invent a BSSID', () => {
 test("hostapd's AP-ENABLED, AP-DISABLED and WPS-ENROLLEE-SEEN become events", () => {
   assert.deepEqual(parseCtrlEvent('ap', '<3>AP-ENABLED '), { type: 'ApEnabled' });
   assert.deepEqual(parseCtrlEvent('ap', '<3>AP-DISABLED '), { type: 'ApDisabled' });
-  assert.equal(parseCtrlEvent('station', '<3>AP-ENABLED ').type, 'UnknownDaemonEvent');
+  assert.equal(parseCtrlEvent('station', '<3>AP-ENABLED ').type, 'UnknownWifiDaemonEvent');
   assert.deepEqual(
     parseCtrlEvent(
       'ap',
@@ -72,5 +72,5 @@ test("hostapd's AP-ENABLED, AP-DISABLED and WPS-ENROLLEE-SEEN become events", ()
     parseCtrlEvent('ap', '<3>WPS-ENROLLEE-SEEN 02:00:00:00:01:00 572cf82f 0-00000000-0 0x3148 0 0 [ ]'),
     { type: 'WpsEnrolleeSeen', mac: '02:00:00:00:01:00', pbc: false },
   );
-  assert.equal(parseCtrlEvent('ap', '<3>WPS-ENROLLEE-SEEN garbage 4').type, 'UnknownDaemonEvent');
+  assert.equal(parseCtrlEvent('ap', '<3>WPS-ENROLLEE-SEEN garbage 4').type, 'UnknownWifiDaemonEvent');
 });

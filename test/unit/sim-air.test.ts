@@ -20,7 +20,7 @@ test('registrar: succeeds when the other device presses within the walk time', a
   assert.equal(other.role, 'enrollee');
   clock.advance(1_000);
   assert.deepEqual(
-    types().filter((t) => t !== 'UnknownDaemonEvent'),
+    types().filter((t) => t !== 'UnknownWifiDaemonEvent'),
     ['ApEnabled', 'WpsPbcActive', 'WpsEnrolleeRegistered', 'WpsSuccess', 'ApStationConnected'],
   );
   assert.deepEqual(events.at(-1), { type: 'ApStationConnected', mac: other.mac });
@@ -45,7 +45,7 @@ test('an earlier press by the other device still pairs if ours comes within the 
   await air.station.wpsStart();
   clock.advance(1_000);
   assert.deepEqual(
-    types().filter((t) => t !== 'UnknownDaemonEvent'),
+    types().filter((t) => t !== 'UnknownWifiDaemonEvent'),
     ['WpsSuccess', 'StationConnected'],
   );
   assert.equal(air.snapshot().station.bssid, '02:00:00:00:09:00');
@@ -70,7 +70,7 @@ test('cancel ends the search the way each daemon reports it', async () => {
   await air.ap.wpsStart();
   await air.ap.wpsCancel();
   assert.deepEqual(
-    types().filter((t) => t !== 'UnknownDaemonEvent'),
+    types().filter((t) => t !== 'UnknownWifiDaemonEvent'),
     ['WpsCancelled', 'ApEnabled', 'WpsPbcActive', 'WpsTimeout'],
   );
 });

@@ -1,9 +1,6 @@
-// The owner's switch for the guest view (Wi-Fi page), kept in DATA/peer/guest-view.json so it survives a
-// restart. On by default: a visitor on the device's own network is the point of the access point. A file
-// that cannot be read as the switch leaves the guest view off (safe) and says so in the log.
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../../log/logger.js';
 import { writeFileAtomic } from '../../store/atomic-file.js';
+import { readTextIfPresent } from '../../store/missing.js';
 
 export const GUEST_VIEW_FILE = 'guest-view.json';
 
@@ -16,13 +13,8 @@ export class GuestViewSetting {
   ) {}
 
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
+    const text = await readTextIfPresent(this.path);
+    if (text === null) return;
     try {
       const parsed = JSON.parse(text) as { enabled?: unknown };
       if (typeof parsed.enabled !== 'boolean') throw new Error('no "enabled" true or false');
@@ -41,7 +33,7 @@ export class GuestViewSetting {
   }
 
   async set(enabled: boolean): Promise<void> {
-    await writeFileAtomic(this.path, `${JSON.stringify({ enabled })}\n`, 0o600);
+    await writeFileAtomic(this.path, `${JSON.stringify({ enabled })}\n`, { mode: 0o600 });
     this.enabled = enabled;
   }
 }
