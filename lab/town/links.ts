@@ -80,6 +80,9 @@ export class TownNet {
   /** The lab's own namespace, where veth pairs are made. */
   private readonly root = new CommandShell(ipDialect(null), 'ip -batch');
   private readonly shells = new Map<string, Shells>();
+  /** The interfaces of each pair's link while it is up, by pair key. */
+  private readonly links = new Map<string, { low: TownDevice; inLow: string; inHigh: string }>();
+  private linksMade = 0;
 
   constructor(private readonly tag: string) {}
 
@@ -127,24 +130,36 @@ export class TownNet {
     return shells;
   }
 
-  private ifname(to: TownDevice): string {
-    return `p${to.index}`;
+  /**
+   * The interface names of a link, one per side: `p<other device's index>x<link number>`, new for every link.
+   * `ip -batch` remembers a name's interface index for as long as it runs, so a name used again for a
+   * re-created link would point at the deleted one ("Device not found").
+   */
+  private linkNames(low: TownDevice, high: TownDevice): { inLow: string; inHigh: string } {
+    const n = this.linksMade++;
+    return { inLow: `p${high.index}x${n}`, inHigh: `p${low.index}x${n}` };
+  }
+
+  private pair(a: string, b: string): { low: TownDevice; high: TownDevice; key: string } {
+    const [low, high] = [this.device(a), this.device(b)].sort((x, y) => x.index - y.index) as [TownDevice, TownDevice];
+    return { low, high, key: `${low.index}-${high.index}` };
   }
 
   async linkUp(a: string, b: string): Promise<void> {
-    const [low, high] = [this.device(a), this.device(b)].sort((x, y) => x.index - y.index) as [TownDevice, TownDevice];
-    const key = `${low.index}-${high.index}`;
+    const { low, high, key } = this.pair(a, b);
+    if (this.links.has(key)) throw new Error(`the link between ${a} and ${b} is already up`);
     let n = this.pairs.get(key);
     if (n === undefined) {
       n = this.pairs.size;
       this.pairs.set(key, n);
     }
     const addresses = pairAddresses(n);
+    const names = this.linkNames(low, high);
     await this.root.run([
-      `link add ${this.ifname(high)} netns ${low.ns} type veth peer name ${this.ifname(low)} netns ${high.ns}`,
+      `link add ${names.inLow} netns ${low.ns} type veth peer name ${names.inHigh} netns ${high.ns}`,
     ]);
-    const side = (self: TownDevice, other: TownDevice, address: string) => {
-      const dev = this.ifname(other);
+    this.links.set(key, { low, ...names });
+    const side = (self: TownDevice, other: TownDevice, dev: string, address: string) => {
       this.up.get(self.name)?.push(dev);
       return this.shellsOf(self).ip.run([
         `addr add ${address}/30 dev ${dev}`,
@@ -153,7 +168,7 @@ export class TownNet {
         `route replace default dev ${dev}`,
       ]);
     };
-    await Promise.all([side(low, high, addresses.low), side(high, low, addresses.high)]);
+    await Promise.all([side(low, high, names.inLow, addresses.low), side(high, low, names.inHigh, addresses.high)]);
     await Promise.all([this.copyBroadcasts(low), this.copyBroadcasts(high)]);
   }
 
@@ -174,18 +189,19 @@ export class TownNet {
   }
 
   async linkDown(a: string, b: string): Promise<void> {
-    const da = this.device(a);
-    const db = this.device(b);
-    const [toB, toA] = [this.ifname(db), this.ifname(da)];
+    const { low, high, key } = this.pair(a, b);
+    const names = this.links.get(key);
+    if (!names) throw new Error(`no link between ${a} and ${b}`);
+    this.links.delete(key);
     // Forgotten first, so that no update written meanwhile names a link being deleted.
-    const newDefaultA = this.forget(da, toB);
-    const newDefaultB = this.forget(db, toA);
+    const newDefaultLow = this.forget(low, names.inLow);
+    const newDefaultHigh = this.forget(high, names.inHigh);
     const defaultRoute = (dev: string | null) => (dev === null ? [] : [`route replace default dev ${dev}`]);
     await Promise.all([
-      this.shellsOf(da).ip.run([...defaultRoute(newDefaultA), `link del ${toB}`]),
-      newDefaultB === null ? undefined : this.shellsOf(db).ip.run(defaultRoute(newDefaultB)),
+      this.shellsOf(low).ip.run([...defaultRoute(newDefaultLow), `link del ${names.inLow}`]),
+      newDefaultHigh === null ? undefined : this.shellsOf(high).ip.run(defaultRoute(newDefaultHigh)),
     ]);
-    await Promise.all([this.copyBroadcasts(da), this.copyBroadcasts(db)]);
+    await Promise.all([this.copyBroadcasts(low), this.copyBroadcasts(high)]);
   }
 
   /** Drops a link from the device's list; the link the default route should move to, if it was on this one. */
@@ -217,19 +233,16 @@ export class TownNet {
 
   /** Cuts every link still up (the devices keep running). */
   async allDown(): Promise<void> {
+    const links = [...this.links.values()];
+    this.links.clear();
+    for (const device of this.devices.values()) this.up.set(device.name, []);
     await Promise.all(
-      [...this.devices.values()].map(async (device) => {
-        const links = this.up.get(device.name) ?? [];
-        this.up.set(device.name, []);
-        // Deleting one end deletes the pair: the other end's deletion may find nothing left.
-        await Promise.all(
-          links.map((dev) =>
-            this.shellsOf(device)
-              .ip.run([`link del ${dev}`])
-              .catch(() => undefined),
-          ),
-        );
-      }),
+      // Deleting one end deletes the pair.
+      links.map(({ low, inLow }) =>
+        this.shellsOf(low)
+          .ip.run([`link del ${inLow}`])
+          .catch(() => undefined),
+      ),
     );
   }
 

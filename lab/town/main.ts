@@ -1,5 +1,5 @@
 // `npm run town`: replays a contact trace with real devices and reports how close each system comes to the
-// limit the trace allows. See lab/town/README.md.
+// limit the trace allows. See the README's "Town" section.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';

@@ -143,10 +143,12 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     });
     const setupSeconds = (Date.now() - setupStarted) / 1000;
 
-    // The clock: trace time `t` happens at real time t0 + (t - start) / speed.
-    const t0 = Date.now() + 1000;
+    // The clock: trace time `t` happens at real time t0 + (t - start) / speed; t0 is set once everything
+    // else is ready, just before the first action.
+    let t0 = Number.NaN;
     const realAt = (t: number) => t0 + ((t - start) / speed) * 1000;
     const traceAt = (ms: number) => start + ((ms - t0) / 1000) * speed;
+    /** `at` in trace seconds. */
     type Action = { at: number; run: () => Promise<void> };
     const actions: Action[] = [];
     const lags: number[] = [];
@@ -155,23 +157,22 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     const linkOp = (pair: string, at: number, op: () => Promise<void>) => {
       const queued = (pairQueues.get(pair) ?? Promise.resolve()).then(async () => {
         await op().catch((error: Error) => plan.progress(`${system}: link change failed: ${error.message}`));
-        lags.push(Date.now() - at);
+        lags.push(Date.now() - realAt(at));
       });
       pairQueues.set(pair, queued);
       return Promise.resolve();
     };
     for (const c of plan.contacts) {
       const pair = `${c.a} ${c.b}`;
-      actions.push({ at: realAt(c.start), run: () => linkOp(pair, realAt(c.start), () => net.linkUp(c.a, c.b)) });
-      if (c.end < end)
-        actions.push({ at: realAt(c.end), run: () => linkOp(pair, realAt(c.end), () => net.linkDown(c.a, c.b)) });
+      actions.push({ at: c.start, run: () => linkOp(pair, c.start, () => net.linkUp(c.a, c.b)) });
+      if (c.end < end) actions.push({ at: c.end, run: () => linkOp(pair, c.end, () => net.linkDown(c.a, c.b)) });
     }
     const published: Array<{ post: ScheduledPost; sequence: number; sentAt: number }> = [];
     const failedPosts: ReplayResult['failedPosts'] = [];
     const publishing: Promise<void>[] = [];
     for (const post of plan.posts) {
       actions.push({
-        at: realAt(post.at),
+        at: post.at,
         run: async () => {
           const node = byNode.get(post.author) as BenchNode;
           const text = `post ${post.index} from ${post.author} at ${post.at}`;
@@ -216,7 +217,6 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     const cpuBefore = new Map<string, number>();
     for (const n of nodes) cpuBefore.set(n, await deviceCpu(byNode.get(n) as BenchNode));
 
-    const endAt = realAt(end);
     // The devices share this machine's cores (a board has its own); the lab's clock and its link changes must
     // not queue behind them, or the trace is replayed late and the lateness is counted against the system.
     const labPriority = Math.max(-20, basePriority - LAB_PRIORITY_BOOST);
@@ -226,10 +226,12 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     } catch (error) {
       plan.progress(`${system}: the lab's priority could not be raised (${(error as Error).message})`);
     }
+    t0 = Date.now() + 1000;
+    const endAt = realAt(end);
     plan.progress(`${system}: replaying [${start}, ${end}) at ${speed}x: ${Math.round((endAt - Date.now()) / 1000)} s`);
     let nextReport = 0.1;
     for (const action of actions) {
-      const wait = action.at - Date.now();
+      const wait = realAt(action.at) - Date.now();
       if (wait > 0) await sleep(wait);
       await action.run();
       const done = (Date.now() - t0) / (endAt - t0);
