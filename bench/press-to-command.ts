@@ -68,6 +68,7 @@ const station: WifiStationPort = {
   wpsStart: async () => undefined,
   wpsCancel: async () => undefined,
   association: async () => null,
+  lastSeenHosting: async () => null,
   scan: async () => ({ own: null, peers: [] }),
   close: async () => undefined,
 };

@@ -5,6 +5,9 @@
 // Node's ES module loader pays for every file it resolves, reads and compiles: ~100 of our modules and zod's
 // ~60 took about as long to load as the SSB libraries (cold start, issue 17).
 //
+// Then it records where Node finds each module of the SSB libraries (src/ssb/module-paths.ts) into
+// dist/module-paths.json, by loading them as the peer does in a child process of the same Node.js.
+//
 // What is bundled: our own code and the pure-JS packages in BUNDLED. Every other package stays an import from
 // node_modules, loaded by Node as before: the SSB libraries, because src/ssb/patches/ changes their modules by
 // path in the CommonJS cache before they load, and the native ones (sodium-native, leveldown) with them.
@@ -13,10 +16,20 @@
 // from it — the peer's command, the web page's assets, the signature worker, createRequire — are unchanged.
 //
 //   node scripts/bundle.js
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { commandLine } from './lib/command-line.js';
+
+commandLine(`usage: node scripts/bundle.js   (the second half of npm run build, after tsc)
+
+Bundles src/cli/main.ts into dist/src/cli/main.js and its chunks (our code, zod, pino, pull-stream; the
+other packages stay in node_modules), then records where the SSB libraries' modules are
+(dist/module-paths.json).
+
+  --help    this text`);
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = join(ROOT, 'src/cli/main.ts');
@@ -81,6 +94,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // Less to parse at every start; names are kept (stack traces), and the source map leads back.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // tsc's main.js is replaced by the bundle.
   allowOverwrite: true,
   // Bundled CommonJS (pino) requires Node's own modules: give the ES module output a `require` to do it with.
@@ -98,3 +114,14 @@ const bytes = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
 process.stderr.write(
   `bundle: ${relative(ROOT, join(OUT_DIR, 'main.js'))} and ${outputs.length - 1} chunks, ${inputs} modules, ${Math.round(bytes / 1024)} KiB\n`,
 );
+
+// Where each library module is: recorded by loading the libraries (about a second), never failing the build.
+rmSync(join(ROOT, 'dist/module-paths.json'), { force: true });
+const recorded = spawnSync(process.execPath, [join(ROOT, 'dist/src/ssb/record-module-paths.js')], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  timeout: 120_000,
+});
+if (recorded.status !== 0) {
+  rmSync(join(ROOT, 'dist/module-paths.json'), { force: true });
+  process.stderr.write(`module paths not recorded (${recorded.error?.message ?? `exit ${recorded.status}`})\n`);
+}

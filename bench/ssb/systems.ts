@@ -122,7 +122,7 @@ export interface BenchNode {
 
 /** Where a node's processes run: a virtual LAN (lab/lan) or the town's links (lab/town). */
 export interface NamespaceHost {
-  /** `launcher` runs before `ip netns exec` (e.g. a cgroup wrapper). */
+  /** `launcher` runs before entering the namespace (e.g. a cgroup wrapper; lab/lan/namespace-children.ts). */
   spawn(device: string, argv: string[], options?: SpawnOptions, launcher?: string[]): Child;
   /** The device's address that other devices reach it at. */
   device(name: string): { address: string };

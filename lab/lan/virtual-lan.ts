@@ -2,8 +2,9 @@
 // device gets its own namespace joined to it by a veth pair. Setting a device's bridge-side veth down or up
 // models a person walking away or coming back. Everything is created under names unique to this process
 // and removed by `destroy()`; nothing reaches any network but these namespaces.
-import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, type SpawnOptions } from 'node:child_process';
 import { promisify } from 'node:util';
+import { NamespaceChildren } from './namespace-children.js';
 
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
@@ -22,7 +23,7 @@ let lanCounter = 0;
 export class VirtualLan {
   private readonly devices = new Map<string, LanDevice>();
   private readonly namespaces: string[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new NamespaceChildren();
   private nextHost = 10;
 
   private constructor(
@@ -121,16 +122,9 @@ export class VirtualLan {
     }
   }
 
-  /** Starts a process inside a device's namespace; it is killed (by pid) on destroy(). */
-  /** `launcher`: a command prefix that runs before entering the namespace (e.g. one that joins a cgroup). */
+  /** Starts a process inside a device's namespace (see NamespaceChildren.spawn); killed (by pid) on destroy(). */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
-    const [command, ...args] = argv;
-    if (command === undefined) throw new Error('empty argv');
-    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
-    const child = spawn(first ?? IP, rest, options);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    return child;
+    return this.processes.spawn(this.device(name).ns, argv, options, launcher);
   }
 
   async exec(name: string, argv: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -138,13 +132,7 @@ export class VirtualLan {
   }
 
   async destroy(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await this.processes.killAll();
     for (const ns of this.namespaces.reverse()) await run(IP, ['netns', 'del', ns]).catch(() => undefined);
     this.namespaces.length = 0;
   }

@@ -16,6 +16,24 @@ export const CLI = join(REPO, 'dist/src/cli/main.js');
 export const ROOT = '/var/lib/swlab';
 export const UDHCPC_SCRIPT = join(REPO, 'lab/radio/lib/udhcpc.script');
 
+/** busybox udhcpc on `iface`, once (10 tries, 2 s apart), the lease written to `leaseFile` by the lab's script. */
+export const dhcpClient = (iface: string, leaseFile: string): string[] => [
+  'env',
+  `LAB_LEASE_FILE=${leaseFile}`,
+  'busybox',
+  'udhcpc',
+  '-i',
+  iface,
+  '-n',
+  '-q',
+  '-t',
+  '10',
+  '-T',
+  '2',
+  '-s',
+  UDHCPC_SCRIPT,
+];
+
 export const t0 = Date.now();
 export const log = (msg: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
@@ -259,29 +277,7 @@ export class Phone {
 
   async dhcp(iface = 'wlan0'): Promise<string> {
     const leaseFile = join(this.ctrlDir, `lease-${iface}`);
-    await sh(
-      [
-        'ip',
-        'netns',
-        'exec',
-        this.ns,
-        'env',
-        `LAB_LEASE_FILE=${leaseFile}`,
-        'busybox',
-        'udhcpc',
-        '-i',
-        iface,
-        '-n',
-        '-q',
-        '-t',
-        '10',
-        '-T',
-        '2',
-        '-s',
-        UDHCPC_SCRIPT,
-      ],
-      60_000,
-    );
+    await sh(['ip', 'netns', 'exec', this.ns, ...dhcpClient(iface, leaseFile)], 60_000);
     const lease = readFileSync(leaseFile, 'utf8');
     const ip = /ip=(\S+)/.exec(lease)?.[1];
     assert(ip, `no lease recorded: ${lease}`);

@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import type { FullStatus } from '../../src/device/status.js';
 import { assert, Device, inNs, keyValues, log, OUT, ROOT, sh, waitFor } from './lab-devices.js';
+import { type DevicePhases, describePhases, devicePhases } from './pairing-phases.js';
 
 const argv = process.argv.slice(2);
 const slow = argv.includes('--slow');
@@ -100,6 +101,7 @@ interface PairResult {
  * handshake) and wpa_supplicant says WPA2-PSK/CCMP to the host's BSSID.
  */
 async function pairTrial(first: Device, second: Device, gapMs: number, limitMs = 90_000): Promise<PairResult> {
+  lastTrialStart = Date.now();
   await first.press('wps');
   if (gapMs > 0) await sleep(gapMs);
   await second.press('wps');
@@ -160,6 +162,26 @@ async function pairTrial(first: Device, second: Device, gapMs: number, limitMs =
     joinedAt,
     why,
   };
+}
+
+let lastTrialStart = 0;
+
+/** The two devices' phases in the last trial, from their logs (logged, and kept for the figures). */
+function lastTrialPhases(): Record<'a' | 'b', DevicePhases> {
+  const phases = {
+    a: devicePhases(join(OUT, 'smallworld-a.log'), lastTrialStart),
+    b: devicePhases(join(OUT, 'smallworld-b.log'), lastTrialStart),
+  };
+  log(`  phases: ${describePhases('a', phases.a)}; ${describePhases('b', phases.b)}`);
+  return phases;
+}
+
+/** How a one-press pair formed: "fast" (the later found the earlier's beacons) or "step-down" (both hosted). */
+function pathOf(phases: Record<'a' | 'b', DevicePhases>): 'fast' | 'step-down' | 'other' {
+  const paths = [phases.a.path, phases.b.path];
+  if (paths.includes('found')) return 'fast';
+  if (paths.includes('tie-break') || paths.includes('patience')) return 'step-down';
+  return 'other';
 }
 
 const median = (xs: number[]) => quantile(xs, 0.5);
@@ -230,12 +252,14 @@ async function scenarios(): Promise<void> {
       twoAps: boolean;
       seconds: number | null;
       host: string | null;
+      path: string;
     }> = [];
     for (let i = 0; i < TRIALS; i++) {
       await resetToClient([A, B]);
       const [first, second] = i % 2 === 0 ? [A, B] : [B, A];
       const gapMs = Math.floor(Math.random() * 100);
       const r = await pairTrial(first, second, gapMs);
+      const path = pathOf(lastTrialPhases());
       trials.push({
         first: first.name,
         gapMs,
@@ -243,6 +267,7 @@ async function scenarios(): Promise<void> {
         twoAps: r.twoAps,
         seconds: r.seconds,
         host: r.host?.name ?? null,
+        path,
       });
       log(
         `trial ${i + 1}/${TRIALS} (${first.name} first, +${gapMs} ms): ${r.paired ? `paired in ${r.seconds?.toFixed(1)} s, ${r.host?.name} hosts` : `NOT paired: ${r.why}`}`,
@@ -257,10 +282,11 @@ async function scenarios(): Promise<void> {
       medianSeconds: median(times),
       p90Seconds: quantile(times, 0.9),
       hosts: { a: paired.filter((t) => t.host === 'a').length, b: paired.filter((t) => t.host === 'b').length },
+      fastPath: trials.filter((t) => t.path === 'fast').length,
       detail: trials,
     };
     log(
-      `simultaneous: ${paired.length}/${trials.length} paired, median ${median(times).toFixed(1)} s, p90 ${quantile(times, 0.9).toFixed(1)} s`,
+      `simultaneous: ${paired.length}/${trials.length} paired, median ${median(times).toFixed(1)} s, p90 ${quantile(times, 0.9).toFixed(1)} s; ${trials.filter((t) => t.path === 'fast').length} found the other's beacons, ${trials.filter((t) => t.path === 'step-down').length} stepped down`,
     );
     assert(
       trials.every((t) => !t.twoAps),
@@ -281,14 +307,14 @@ async function scenarios(): Promise<void> {
     assertClean(await A.press('wps'), 'cancel while searching');
     // Hosting, before and after hostapd enabled the access point.
     await A.press('wps');
-    await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    await waitStatus(A, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
     assertClean(await A.press('wps'), 'cancel while the access point comes up');
     await waitStatus(A, 'station back', 60_000, (x) => x.daemons.station.state === 'up');
     await A.press('wps');
     s = await waitStatus(
       A,
       'hosting with the AP enabled',
-      60_000,
+      90_000,
       (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
     );
     assert(s.leds.ap === 'on', `AP LED ${s.leds.ap} while hosting`);
@@ -301,7 +327,7 @@ async function scenarios(): Promise<void> {
     await waitStatus(
       B,
       'hosting with the AP enabled',
-      60_000,
+      90_000,
       (x) => x.wpsRole === 'registrar' && x.accessPoint.state === 'enabled',
     );
     await A.press('wps');
@@ -344,7 +370,7 @@ async function scenarios(): Promise<void> {
     // registrar, which never steps down. Two registrars: B's BSSID is the higher one, so the tie-break
     // keeps it hosting, and only its patience with A can make it step down and enroll with A.
     await B.press('wps');
-    await waitStatus(B, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+    await waitStatus(B, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
     await A.press('ap');
     const s = await A.press('wps');
     assert(s.leds.connection === 'blink', 'the connection LED should blink while the AP comes up');
@@ -377,6 +403,37 @@ async function scenarios(): Promise<void> {
     );
   });
 
+  await scenario('pairing-host-vanishes', async () => {
+    await resetToClient([A, B]);
+    // B hosts by auto role; A's owner presses AP, then WPS: an explicit registrar, which never steps down.
+    // B (the higher BSSID) keeps seeing A and after its patience steps down to enroll with A. While B's
+    // station comes back, A's owner turns the access point off: B's host is gone. B must notice and be a
+    // client again well before the 120 s walk time, its LEDs saying nothing is going on.
+    await B.press('wps');
+    await waitStatus(B, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
+    await A.press('ap');
+    await A.press('wps');
+    await waitStatus(
+      B,
+      'stepping down to join A',
+      90_000,
+      (x) => x.wpsRole === 'enrollee' && x.wpsTarget === macs.get(A),
+    );
+    await A.request('ap', { on: false });
+    const vanished = Date.now();
+    const s = await waitStatus(B, 'to give up on the vanished host', 110_000, (x) => x.wps === 'idle');
+    const seconds = (Date.now() - vanished) / 1000;
+    log(
+      `host vanished: B gave up ${seconds.toFixed(1)} s after A's access point went off: ${brief(s)} (${s.lastWps?.detail})`,
+    );
+    figures.hostVanishes = { secondsToGiveUp: seconds, detail: s.lastWps?.detail ?? null };
+    assert(s.lastWps?.outcome === 'fail' && s.lastWps.role === 'enrollee', `B ended: ${brief(s)}`);
+    assert(/went away/.test(s.lastWps?.detail ?? ''), `B's reason: ${s.lastWps?.detail}`);
+    assert(seconds < 60, `B took ${seconds.toFixed(0)} s to notice (the walk time is 120 s)`);
+    assertClean(s, 'B after its host vanished');
+    assertClean(await A.status(), 'A after turning its access point off');
+  });
+
   await scenario('hostapd-refuses-to-start', async () => {
     await resetToClient([A, B]);
     // hostapd cannot start without its interface: take it away (put back at the end).
@@ -406,7 +463,7 @@ async function scenarios(): Promise<void> {
     async () => {
       await resetToClient([A, B]);
       await A.press('wps');
-      await waitStatus(A, 'hosting', 30_000, (x) => x.wpsRole === 'registrar');
+      await waitStatus(A, 'hosting', 70_000, (x) => x.wpsRole === 'registrar');
       const s = await waitStatus(A, 'the walk time to end', 150_000, (x) => x.wps === 'idle');
       assert(s.lastWps?.outcome === 'timeout' && s.lastWps.role === 'registrar', `ended: ${brief(s)}`);
       assertClean(s, 'pressed alone');
@@ -428,6 +485,13 @@ async function bench(runs: number): Promise<void> {
   const twoButtonFromAp: number[] = [];
   let failures = 0;
   let rounds = 0;
+  const paths: string[] = [];
+  const bringups: number[] = [];
+  const stationBacks: number[] = [];
+  const fastExchanges: number[] = [];
+  const coldExchanges: number[] = [];
+  const twoButtonApUp: number[] = [];
+  const twoButtonExchanges: number[] = [];
   for (let i = 0; i < runs; i++) {
     if (Date.now() - started > budgetMs) {
       log(`bench: time budget of ${budgetMs / 1000} s used after ${rounds} rounds`);
@@ -439,6 +503,13 @@ async function bench(runs: number): Promise<void> {
     const r = await pairTrial(first, second, Math.floor(Math.random() * 100));
     if (r.paired && r.seconds !== null) onePress.push(r.seconds);
     else failures++;
+    const phases = lastTrialPhases();
+    paths.push(pathOf(phases));
+    for (const p of [phases.a, phases.b]) {
+      if (p.bringupMs !== null) bringups.push(p.bringupMs / 1000);
+      if (p.stationBackMs !== null) stationBacks.push(p.stationBackMs / 1000);
+      if (p.exchangeMs !== null) (p.path === 'found' ? fastExchanges : coldExchanges).push(p.exchangeMs / 1000);
+    }
     log(`one-press ${i + 1}: ${r.paired ? `${r.seconds?.toFixed(1)} s, ${r.host?.name} hosts` : `failed: ${r.why}`}`);
 
     // Two buttons (as before auto role): the owner of `first` presses AP and waits for its LED to be on
@@ -449,7 +520,11 @@ async function bench(runs: number): Promise<void> {
       const apPressed = Date.now();
       await first.press('ap');
       await waitStatus(first, 'AP LED on', 60_000, (x) => x.leds.ap === 'on');
+      const apUpAfter = (Date.now() - apPressed) / 1000;
       const t = await pairTrial(first, second, Math.floor(Math.random() * 100));
+      twoButtonApUp.push(apUpAfter);
+      const joinerPhases = devicePhases(join(OUT, `smallworld-${second.name}.log`), lastTrialStart);
+      if (joinerPhases.exchangeMs !== null) twoButtonExchanges.push(joinerPhases.exchangeMs / 1000);
       if (t.paired && t.seconds !== null && t.joinedAt !== null) {
         twoButton.push(t.seconds);
         twoButtonFromAp.push((t.joinedAt - apPressed) / 1000);
@@ -469,6 +544,16 @@ async function bench(runs: number): Promise<void> {
     twoButtonFromApPress: row(twoButtonFromAp),
     failures,
     ratioOfMedians: median(onePress) / median(twoButton),
+    ratioOfMediansFromApPress: median(onePress) / median(twoButtonFromAp),
+    phases: {
+      onePressPaths: paths,
+      apBringupSeconds: row(bringups),
+      stationBackAfterStepDownSeconds: row(stationBacks),
+      exchangeAfterFindingSeconds: row(fastExchanges),
+      exchangeAfterStepDownSeconds: row(coldExchanges),
+      twoButtonApPressToLedSeconds: row(twoButtonApUp),
+      twoButtonExchangeSeconds: row(twoButtonExchanges),
+    },
   };
   const line = (xs: number[]) =>
     `median ${median(xs).toFixed(1)} s, p90 ${quantile(xs, 0.9).toFixed(1)} s over ${xs.length}`;
@@ -477,6 +562,10 @@ async function bench(runs: number): Promise<void> {
     `BENCH two-button (AP, LED on, then WPS on both; last WPS press -> association): ${line(twoButton)}`,
     `BENCH two-button counted from the AP press: ${line(twoButtonFromAp)}`,
     `BENCH ratio of medians one-press / two-button (last press): ${(median(onePress) / median(twoButton)).toFixed(2)} (target <= 1.5); rounds ${rounds}, failures ${failures}`,
+    `BENCH ratio of medians one-press / two-button (from the AP press): ${(median(onePress) / median(twoButtonFromAp)).toFixed(2)}`,
+    `BENCH one-press paths: ${paths.filter((p) => p === 'fast').length} found the other's beacons, ${paths.filter((p) => p === 'step-down').length} both hosted and one stepped down, ${paths.filter((p) => p === 'other').length} other`,
+    `BENCH phases: AP bring-up (one press) ${line(bringups)}; AP press to LED on (two buttons) ${line(twoButtonApUp)}`,
+    `BENCH phases: WPS exchange after finding the host ${line(fastExchanges)}; after stepping down ${line(coldExchanges)}; two buttons ${line(twoButtonExchanges)}; station back after a step-down ${line(stationBacks)}`,
   ];
   for (const l of lines) console.log(l);
   // The summary is what the host prints of a run that passed.

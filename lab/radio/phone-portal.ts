@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { portalNft } from '../../src/install/portal.js';
 import { PeerClient } from '../../src/ssb/peer-client.js';
 import { DEFAULT_PLAN, dnsmasqConf, hostapdConf } from '../../src/wifi/config-gen.js';
+import { dhcpClient } from './lab-devices.js';
 
 const run = promisify(execFile);
 const OUT = process.env.LAB_OUT ?? '/tmp/lab-out';
@@ -220,26 +221,7 @@ async function main(): Promise<void> {
 
   await step('phone: DHCP lease, no default route', async () => {
     const leaseFile = join(WORK, 'phone', 'lease');
-    await inNs(
-      'phone',
-      [
-        'env',
-        `LAB_LEASE_FILE=${leaseFile}`,
-        'busybox',
-        'udhcpc',
-        '-i',
-        'wlan1',
-        '-n',
-        '-q',
-        '-t',
-        '10',
-        '-T',
-        '2',
-        '-s',
-        join(REPO, 'lab/radio/lib/udhcpc.script'),
-      ],
-      60_000,
-    );
+    await inNs('phone', dhcpClient('wlan1', leaseFile), 60_000);
     const lease = readFileSync(leaseFile, 'utf8');
     log(`lease: ${lease.trim()}`);
     check(/ip=192\.168\.4\.\d+/.test(lease), `no lease in the AP range: ${lease}`);

@@ -11,10 +11,11 @@
 //
 // Link changes are lines written to long-lived interpreters (command-shell.ts): `ip -batch` in the lab's own
 // namespace (for the veth pairs) and `ip -batch` and `nft -i` in each device's, so a change forks nothing.
-import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, type SpawnOptions } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
 import { isAlive } from '../../bench/ssb/procs.js';
+import { NamespaceChildren } from '../lan/namespace-children.js';
 import { CommandShell, ipDialect, nftDialect } from './command-shell.js';
 
 const run = promisify(execFile);
@@ -72,7 +73,7 @@ export async function removeStaleNamespaces(): Promise<string[]> {
 export class TownNet {
   private readonly devices = new Map<string, TownDevice>();
   private readonly namespaces: string[] = [];
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new NamespaceChildren();
   /** Pair index (for its /30), fixed the first time the pair meets. */
   private readonly pairs = new Map<string, number>();
   /** Each device's links that are up, newest last (the default route follows the newest). */
@@ -213,22 +214,20 @@ export class TownNet {
     return wasDefault ? (links[links.length - 1] ?? null) : null;
   }
 
+  private allShells(): CommandShell[] {
+    return [this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])];
+  }
+
   /** Sets the nice level of the link interpreters (the lab raises them while it replays). */
   setPriority(priority: number): void {
-    for (const shell of [this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])]) {
+    for (const shell of this.allShells()) {
       if (shell.pid !== undefined) setPriority(shell.pid, priority);
     }
   }
 
   /** Starts a process inside a device's namespace; killed (by pid) by destroy() if still running. */
   spawn(name: string, argv: string[], options: SpawnOptions = {}, launcher: string[] = []): ChildProcess {
-    const [command, ...args] = argv;
-    if (command === undefined) throw new Error('empty argv');
-    const [first, ...rest] = [...launcher, IP, 'netns', 'exec', this.device(name).ns, command, ...args];
-    const child = spawn(first ?? IP, rest, options);
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    return child;
+    return this.processes.spawn(this.device(name).ns, argv, options, launcher);
   }
 
   /** Cuts every link still up (the devices keep running). */
@@ -247,25 +246,19 @@ export class TownNet {
   }
 
   async destroy(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    await Promise.all([this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])].map((s) => s.close()));
+    await this.processes.killAll();
+    await Promise.all(this.allShells().map((s) => s.close()));
     for (const ns of this.namespaces.reverse()) await ip(['netns', 'del', ns]).catch(() => undefined);
     this.namespaces.length = 0;
   }
 
   /** Synchronous last resort (process exit): deletes the namespaces without waiting on anything. */
   destroySync(spawnSync: (cmd: string, args: string[]) => unknown): void {
-    const shellPids = [this.root, ...[...this.shells.values()].flatMap((s) => [s.ip, s.nft])].map((s) => s.pid);
-    for (const pid of [...[...this.children].map((c) => c.pid), ...shellPids]) {
-      if (pid === undefined) continue;
+    this.processes.killAllSync();
+    for (const shell of this.allShells()) {
+      if (shell.pid === undefined) continue;
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(shell.pid, 'SIGKILL');
       } catch {
         // gone
       }

@@ -1,7 +1,7 @@
 // The daemon's settings: one schema with the defaults beside each key. A file given with --config is
 // validated against it; command-line flags win over the file.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-buttons.js';
 import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
 import { FEED_ID } from '../ssb/ids.js';

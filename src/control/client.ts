@@ -101,14 +101,18 @@ export class SocketClient<P extends Protocol, Push = never> {
   private readonly pushListeners = new Set<(message: Push) => void>();
   private readonly closeListeners = new Set<() => void>();
 
-  protected constructor(private readonly socket: Socket) {
+  /** `closedMessage`: what a request still waiting hears when the other end closes (names who closed it). */
+  protected constructor(
+    private readonly socket: Socket,
+    closedMessage = 'the daemon closed the control connection',
+  ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       for (const [, p] of this.pending) {
         clearTimeout(p.timer);
-        p.reject(new Error('the daemon closed the control connection'));
+        p.reject(new Error(closedMessage));
       }
       this.pending.clear();
       for (const fn of this.closeListeners) fn();

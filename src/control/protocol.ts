@@ -4,7 +4,7 @@
 // After "subscribe" the daemon also pushes {"event": "status", "status": ...} lines.
 // Each command's reply type is in ControlReplies: the daemon's handlers must return it, and the CLI, the web
 // page and tests receive it, so a wrong or missing field is a compile error on both sides.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FullStatus } from '../device/status.js';
 import type { ApSettings } from '../wifi/config-gen.js';
 import type { SimSnapshot } from '../wifi/sim.js';

@@ -23,11 +23,11 @@ import { StorageMonitor } from '../storage/space.js';
 import { removeStaleTempFiles, writeFileAtomic } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import {
-  DEFAULT_PLAN,
   dnsmasqConf,
   hostapdConf,
   InvalidSetting,
   type NetworkPlan,
+  networkPlanFor,
   wifiQrPayload,
 } from '../wifi/config-gen.js';
 import { DgramBridge } from '../wifi/ctrl/transport.js';
@@ -95,13 +95,7 @@ export class Daemon {
     const { config } = options;
     const runDir = config.runDir ?? join(options.dataDir, 'run');
     this.files = daemonFiles(options.dataDir, runDir);
-    this.plan = {
-      ...DEFAULT_PLAN,
-      wifiInterface: config.wifi.interface,
-      usbInterface: config.usb.interface,
-      country: config.wifi.country,
-      channel: config.wifi.channel,
-    };
+    this.plan = networkPlanFor(config);
     this.settingsStore = new WifiSettingsStore(options.dataDir);
     this.storageMonitor = new StorageMonitor({
       dir: options.dataDir,

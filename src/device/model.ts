@@ -30,18 +30,46 @@ export const WPS_WALK_TIME_MS = 120_000;
 /** Our own backstop fires a little after the daemons' walk time, so theirs normally ends the search first. */
 export const WPS_BACKSTOP_MS = WPS_WALK_TIME_MS + 5_000;
 /**
- * Auto role: how long a searching device scans for a peer registrar before it becomes one itself. Drawn
- * uniformly from this range on each press (the randomness comes in as an event), so two devices pressed
- * together usually decide at different moments and the later one finds the earlier one's access point.
+ * Auto role: how long a searching device scans for a peer registrar before it becomes one itself. Two
+ * devices pressed together must decide at moments further apart than an access point takes to come up
+ * (and a scan to see it), or both host and one must step down (a station restart and a cold WPS
+ * exchange: the slow path). So the window is one of SEARCH_SLOTS slots, picked by a random draw (it
+ * comes in as an event), spaced by this device's measured bring-up time (see searchWindowMs).
  */
 export const SEARCH_WINDOW_MIN_MS = 1_000;
-export const SEARCH_WINDOW_MAX_MS = 9_000;
+export const SEARCH_SLOTS = 3;
+/** Within a slot the window varies by this much, so two devices in different slots never tie exactly. */
+export const SEARCH_SLOT_JITTER_MS = 500;
+/**
+ * A slot is the bring-up estimate times this factor (a bring-up varies from press to press, and the
+ * estimate follows the load with a lag) plus a margin: the searching device's next scan catching the new
+ * beacons.
+ */
+export const SEARCH_SLOT_FACTOR = 1.5;
+export const SEARCH_SLOT_MARGIN_MS = 1_000;
+/** The bring-up time assumed before this device has measured one (the radio lab, idle: 2.1-2.7 s). */
+export const AP_BRINGUP_ASSUMED_MS = 3_000;
+/** Measured bring-up times are clamped to this range before they set the slots. */
+export const AP_BRINGUP_MIN_MS = 1_000;
+export const AP_BRINGUP_MAX_MS = 15_000;
+/** The longest window searchWindowMs can return. */
+export const SEARCH_WINDOW_MAX_MS =
+  SEARCH_WINDOW_MIN_MS +
+  (SEARCH_SLOTS - 1) * (Math.ceil(AP_BRINGUP_MAX_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS) +
+  SEARCH_SLOT_JITTER_MS;
+/**
+ * A searching device whose window ends while an access point that was not there at the start of the
+ * search has just appeared (seen within this long, not yet in push-button mode) waits this long once more:
+ * it is most likely the other device, which enables push-button a moment after its beacons start
+ * (attaching to hostapd, WPS_PBC: 0.3-1.2 s in the lab), and hosting now would make two registrars.
+ */
+export const SEARCH_GRACE_MS = 4_000;
 /** A searching device's pause between one scan's results and the next scan. */
 export const SCAN_GAP_MS = 250;
 /** A registrar whose scans keep failing (a driver without AP scans) stops watching after this many. */
-export const WATCH_MAX_FAILURES = 3;
+export const WATCH_MAX_FAILURES = 5;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
-export const WATCH_INTERVAL_MS = 2_000;
+export const WATCH_INTERVAL_MS = 1_000;
 /**
  * An auto-role registrar that keeps seeing the same one other registrar for this long steps down to it,
  * whatever the tie-break says: the other is evidently not going to (an owner pressed AP and then WPS, or
@@ -55,6 +83,15 @@ export const WATCH_PATIENCE_MS = 10_000;
  * by this many working scans in a row, it is forgotten. A failed scan is no evidence either way.
  */
 export const RIVAL_MISSES_TO_FORGET = 2;
+/** How often an auto-role enrollee asks its station whether the host it enrolls with is still there. */
+export const HOST_CHECK_MS = 2_000;
+/**
+ * An auto-role enrollee whose host has not been seen in push-button mode for this long gives up and goes
+ * back to the mode it had, rather than waiting out the walk time for a registrar that vanished. Well above
+ * a fresh station's scan finding its host after a step-down under load (its whole WPS exchange took 5-13 s
+ * in the lab), so a slow scan is not taken for a vanished host.
+ */
+export const HOST_GONE_MS = 20_000;
 /** hostapd must report the access point enabled within this time of being started, or it has failed. */
 export const AP_BRINGUP_MS = 45_000;
 /** How long the replication LED stays lit after a sync completes. */
@@ -82,6 +119,11 @@ export type EventBody =
   | { type: 'WpsEnrolleeSeen'; mac: string; pbc: boolean }
   /** A scan's findings, by the station (searching) or from the access point (a registrar watching). */
   | { type: 'ScanResults'; via: WifiSource; own: string | null; peers: PeerAp[] }
+  /**
+   * What the station knows of the host an auto-role enrollee enrolls with: milliseconds since it last
+   * saw it in push-button mode (0: talking to it now), or null when it has not (CheckHost).
+   */
+  | { type: 'HostSighting'; bssid: string; seenMsAgo: number | null }
   /** A uniform draw in [0, 1) the reducer asked for (DrawRandom). */
   | { type: 'RandomDrawn'; purpose: 'search-window'; value: number }
   // WPS events, from either daemon
@@ -132,6 +174,8 @@ export type Effect =
   | { type: 'Reconcile'; daemon: WifiSource }
   /** One scan for access points in push-button mode, answered by ScanResults. */
   | { type: 'Scan'; via: WifiSource }
+  /** Asks the station when it last saw this access point in push-button mode, answered by HostSighting. */
+  | { type: 'CheckHost'; bssid: string }
   /** Asks the shell for a random number, answered by RandomDrawn. */
   | { type: 'DrawRandom'; purpose: 'search-window' }
   | { type: 'Log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
@@ -171,6 +215,13 @@ export type WpsState =
       scanFailures: number;
       /** The one other registrar the watch scans have been seeing (its patience clock), or null. */
       rival: Rival | null;
+      /** An auto-role enrollee's host: when it was last seen in push-button mode (null: not enrolling). */
+      hostSeenAt: number | null;
+      /**
+       * Searching: the access points the first scan saw (null before it), when one that was not among them
+       * was last seen (null: none), and whether the window was already extended for one.
+       */
+      search: { atStart: string[] | null; newcomerAt: number | null; extended: boolean };
     };
 
 export interface DaemonHealth {
@@ -199,6 +250,11 @@ export interface DeviceState {
     /** Keys removed from disk but still in hostapd's memory, reloaded away when their station leaves. */
     expiring: string[];
   };
+  /**
+   * How long this device's access point takes to come up (mode change to hostapd's AP-ENABLED): `since`
+   * the current bring-up began, and `estimateMs`, the running estimate that spaces the search slots.
+   */
+  apBringup: { since: number | null; estimateMs: number | null };
   /** Generation of each running timer; a firing with another generation is stale and ignored. */
   timers: Partial<Record<TimerKey, number>>;
   nextGen: number;

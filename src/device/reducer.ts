@@ -6,6 +6,7 @@ import {
   type DeviceEvent,
   type DeviceState,
   type Effect,
+  HOST_CHECK_MS,
   type LedName,
   type LedPattern,
   type Mode,
@@ -14,6 +15,7 @@ import {
   REPLICATION_FLASH_MS,
   type ReducerResult,
   SCAN_GAP_MS,
+  SEARCH_GRACE_MS,
   type TimerKey,
   WATCH_INTERVAL_MS,
   WATCH_MAX_FAILURES,
@@ -25,7 +27,17 @@ import {
   type WpsRole,
   type WpsState,
 } from './model.js';
-import { bssidOf, decideSearch, decideWatch, searchWindowMs } from './pairing.js';
+import {
+  bssidOf,
+  decideHost,
+  decideSearch,
+  decideWatch,
+  decideWindowEnd,
+  nextBringupEstimate,
+  sawNewcomer,
+  searchWindowMs,
+  seenBssids,
+} from './pairing.js';
 
 export function roleOf(mode: Mode): WpsRole {
   return mode === 'ap' ? 'registrar' : 'enrollee';
@@ -54,6 +66,7 @@ export function initialState(persisted: PersistedState | null, defaults: BootDef
       issued: [],
       expiring: [],
     },
+    apBringup: { since: null, estimateMs: null },
     timers: {},
     nextGen: 1,
     lastError: null,
@@ -186,12 +199,39 @@ function withWps(state: DeviceState, change: Partial<ActiveWps>): DeviceState {
 }
 
 /** The daemon's push-button session for a role, now if its daemon can take it, else once it can. */
-function startRole(state: DeviceState, role: WpsRole, target: string | null): ReducerResult {
+function startRole(state: DeviceState, role: WpsRole, target: string | null, at: number): ReducerResult {
   const ready =
     role === 'registrar' ? state.accessPoint.state === 'enabled' : state.daemons.station.state !== 'stopped';
-  const next = withWps(state, { role, started: ready, target, watching: false, rival: null });
+  const next = withWps(state, { role, started: ready, target, watching: false, rival: null, hostSeenAt: null });
   if (!ready) return [next, [log('info', `WPS ${role} waits for its daemon`)]];
-  return [next, [wpsStartEffect(role, target)]];
+  const [watched, effects] = watchHost(next, at);
+  return [watched, [wpsStartEffect(role, target), ...effects]];
+}
+
+/**
+ * An auto-role enrollee that has started enrolling with its host keeps an eye on it (CheckHost every
+ * HOST_CHECK_MS), so a host that vanished ends the session long before the walk time does.
+ */
+function watchHost(state: DeviceState, at: number): ReducerResult {
+  const wps = activeWps(state);
+  if (wps === null || wps.role !== 'enrollee' || !wps.auto || wps.target === null || !wps.started) return [state, []];
+  const [timed, timer] = startTimer(withWps(state, { hostSeenAt: at }), 'wps-scan', HOST_CHECK_MS);
+  return [timed, [timer]];
+}
+
+/** The station's answer about the host: still there (check again later), or gone (the session ends). */
+function hostSighted(state: DeviceState, at: number, bssid: string, seenMsAgo: number | null): ReducerResult {
+  const wps = activeWps(state);
+  if (wps === null || wps.role !== 'enrollee' || wps.hostSeenAt === null || wps.target !== bssidOf(bssid)) {
+    return [state, []];
+  }
+  const decision = decideHost(wps.hostSeenAt, seenMsAgo, at);
+  if (decision.kind === 'gone') {
+    const seconds = Math.round(decision.unseenMs / 1000);
+    return endWps(state, at, 'fail', true, `the host ${wps.target} went away (not seen hosting for ${seconds} s)`);
+  }
+  const [timed, timer] = startTimer(withWps(state, { hostSeenAt: decision.seenAt }), 'wps-scan', HOST_CHECK_MS);
+  return [timed, [timer]];
 }
 
 function wpsStartEffect(role: WpsRole, target: string | null): Effect {
@@ -213,6 +253,8 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     watching: false,
     scanFailures: 0,
     rival: null,
+    hostSeenAt: null,
+    search: { atStart: null, newcomerAt: null, extended: false },
   };
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
@@ -221,7 +263,7 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
       [timer, { type: 'DrawRandom', purpose: 'search-window' }, { type: 'Scan', via: 'station' }],
     ];
   }
-  const [started, effects] = startRole({ ...timed, wps: base }, roleOf(state.mode), null);
+  const [started, effects] = startRole({ ...timed, wps: base }, roleOf(state.mode), null, at);
   return [started, [...effects, timer]];
 }
 
@@ -257,16 +299,18 @@ function endWps(
     ),
   ];
   if (!wps.auto || outcome === 'success' || ended.mode === wps.returnTo) return [ended, effects];
-  const [back, backEffects] = changeMode(ended, wps.returnTo);
+  const [back, backEffects] = changeMode(ended, wps.returnTo, at);
   return [back, [...effects, ...backEffects, log('info', `back to ${wps.returnTo} mode after the search`)]];
 }
 
 /** Puts the device in a mode (its daemons, its associations, the AP's bring-up watch), WPS untouched. */
-function changeMode(state: DeviceState, mode: Mode): ReducerResult {
+function changeMode(state: DeviceState, mode: Mode, at: number): ReducerResult {
   const [untimed, cancelEffects] = cancelTimer(state, 'ap-bringup');
   const base: DeviceState = {
     ...untimed,
     mode,
+    // The bring-up is timed from here to hostapd's AP-ENABLED (the search slots are spaced by it).
+    apBringup: { ...untimed.apBringup, since: mode === 'ap' ? at : null },
     // Leaving a mode drops its associations now: hostapd going down or the station being
     // reconfigured ends them, and the LED must not keep claiming them while the events trickle in.
     station: mode === 'ap' ? null : untimed.station,
@@ -288,7 +332,7 @@ function changeMode(state: DeviceState, mode: Mode): ReducerResult {
 function switchMode(state: DeviceState, at: number, mode: Mode): ReducerResult {
   if (state.mode === mode) return [state, [log('debug', `already in ${mode} mode`)]];
   const [ended, wpsEffects] = endWps(withWps(state, { auto: false }), at, 'cancelled', true);
-  const [next, modeEffects] = changeMode(ended, mode);
+  const [next, modeEffects] = changeMode(ended, mode, at);
   return [next, [...wpsEffects, ...modeEffects]];
 }
 
@@ -309,7 +353,7 @@ function apFailed(state: DeviceState, at: number, error: string): ReducerResult 
     true,
     `access point failed: ${reason}`,
   );
-  const [back, modeEffects] = changeMode(ended, 'client');
+  const [back, modeEffects] = changeMode(ended, 'client', at);
   return [
     { ...back, accessPoint: { state: 'failed', reason }, lastError: `access point: ${reason}` },
     [...wpsEffects, ...modeEffects, log('error', `access point failed, back to client mode: ${reason}`)],
@@ -317,14 +361,20 @@ function apFailed(state: DeviceState, at: number, error: string): ReducerResult 
 }
 
 /** hostapd reports the access point enabled: the AP LED may say so, and a waiting registrar starts. */
-function apEnabled(state: DeviceState): ReducerResult {
+function apEnabled(state: DeviceState, at: number): ReducerResult {
   if (state.mode !== 'ap') return [state, [log('debug', 'access point enabled outside AP mode')]];
   const [untimed, cancelEffects] = cancelTimer(state, 'ap-bringup');
-  const next: DeviceState = { ...untimed, accessPoint: { state: 'enabled' } };
+  const { since, estimateMs } = untimed.apBringup;
+  const apBringup =
+    since === null || at < since
+      ? { since: null, estimateMs }
+      : { since: null, estimateMs: nextBringupEstimate(estimateMs, at - since) };
+  const measured = since === null || at < since ? [] : [log('info', `access point up in ${at - since} ms`)];
+  const next: DeviceState = { ...untimed, accessPoint: { state: 'enabled' }, apBringup };
   const wps = activeWps(next);
-  if (wps === null || wps.role !== 'registrar' || wps.started) return [next, cancelEffects];
+  if (wps === null || wps.role !== 'registrar' || wps.started) return [next, [...cancelEffects, ...measured]];
   const started = withWps(next, { started: true, watching: wps.auto, rival: null });
-  const effects: Effect[] = [...cancelEffects, wpsStartEffect('registrar', null)];
+  const effects: Effect[] = [...cancelEffects, ...measured, wpsStartEffect('registrar', null)];
   if (!wps.auto) return [started, effects];
   // An auto-role registrar looks once right away for another registrar that came up at the same moment.
   return [started, [...effects, { type: 'Scan', via: 'ap' }]];
@@ -349,17 +399,43 @@ function searchScanned(state: DeviceState, at: number, own: string | null, peers
   const decision = decideSearch(own, peers);
   switch (decision.kind) {
     case 'keep-searching': {
-      const [timed, timer] = startTimer(state, 'wps-scan', SCAN_GAP_MS);
+      const [timed, timer] = startTimer(noteNewcomers(state, at, own, peers), 'wps-scan', SCAN_GAP_MS);
       return [timed, [timer]];
     }
     case 'overlap':
       return endWps(state, at, 'overlap', false, `${decision.count} access points in push-button mode`);
     case 'enroll': {
       const [untimed, cancelEffects] = cancelTimer(state, 'wps-search');
-      const [next, effects] = startRole(untimed, 'enrollee', decision.bssid);
+      const [next, effects] = startRole(untimed, 'enrollee', decision.bssid, at);
       return [next, [...cancelEffects, ...effects, log('info', `found a registrar: ${decision.bssid}`)]];
     }
   }
+}
+
+/** Remembers what the search's first scan saw, and when a later one saw an access point beyond those. */
+function noteNewcomers(state: DeviceState, at: number, own: string | null, peers: PeerAp[]): DeviceState {
+  const wps = activeWps(state);
+  if (wps === null) return state;
+  const { atStart } = wps.search;
+  if (atStart === null) return withWps(state, { search: { ...wps.search, atStart: seenBssids(own, peers) } });
+  if (!sawNewcomer(atStart, own, peers)) return state;
+  return withWps(state, { search: { ...wps.search, newcomerAt: at } });
+}
+
+/** The search window ended: host, or give an access point that just appeared a moment to offer push-button. */
+function searchWindowEnded(state: DeviceState, at: number): ReducerResult {
+  const wps = activeWps(state);
+  if (wps === null || wps.role !== 'searching') return [state, []];
+  if (decideWindowEnd(wps.search.newcomerAt, wps.search.extended, at) === 'host') return becomeRegistrar(state, at);
+  const extended = withWps(state, { search: { ...wps.search, extended: true } });
+  const [timed, timer] = startTimer(extended, 'wps-search', SEARCH_GRACE_MS);
+  return [
+    timed,
+    [
+      timer,
+      log('info', `an access point appeared during the search: ${SEARCH_GRACE_MS / 1000} s more for its push-button`),
+    ],
+  ];
 }
 
 /** An auto-role registrar's look around: keep hosting, step down to the other registrar, or overlap. */
@@ -380,8 +456,8 @@ function watchScanned(state: DeviceState, at: number, own: string | null, peers:
       return endWps(state, at, 'overlap', true, `${decision.count} other registrars in push-button mode`);
     case 'step-down': {
       const cancel: Effect = { type: 'WpsCancel', role: 'registrar' };
-      const [client, modeEffects] = changeMode(withWps(state, { started: false, rival: null }), 'client');
-      const [next, effects] = startRole(client, 'enrollee', decision.bssid);
+      const [client, modeEffects] = changeMode(withWps(state, { started: false, rival: null }), 'client', at);
+      const [next, effects] = startRole(client, 'enrollee', decision.bssid, at);
       const why =
         decision.why === 'tie-break'
           ? 'wins the tie-break'
@@ -410,10 +486,10 @@ function scanned(state: DeviceState, at: number, event: Extract<DeviceEvent, { t
 }
 
 /** The search window ended with no registrar found: this device becomes the registrar. */
-function becomeRegistrar(state: DeviceState): ReducerResult {
+function becomeRegistrar(state: DeviceState, at: number): ReducerResult {
   const [quiet, cancelEffects] = cancelTimer(state, 'wps-scan');
-  const [hosting, modeEffects] = changeMode(quiet, 'ap');
-  const [next, effects] = startRole(hosting, 'registrar', null);
+  const [hosting, modeEffects] = changeMode(quiet, 'ap', at);
+  const [next, effects] = startRole(hosting, 'registrar', null, at);
   return [next, [...cancelEffects, ...modeEffects, ...effects, log('info', 'no registrar found: hosting')]];
 }
 
@@ -460,7 +536,13 @@ function effectFailed(state: DeviceState, at: number, effect: Effect['type'], er
     }
     case 'DrawRandom': {
       if (wps?.role !== 'searching' || next.timers['wps-search'] !== undefined) return [next, [logged]];
-      const [timed, timer] = startTimer(next, 'wps-search', searchWindowMs(0.5));
+      const [timed, timer] = startTimer(next, 'wps-search', searchWindowMs(0.5, next.apBringup.estimateMs));
+      return [timed, [logged, timer]];
+    }
+    case 'CheckHost': {
+      // No answer is no evidence either way: ask again at the usual pace.
+      if (wps?.role !== 'enrollee' || wps.hostSeenAt === null) return [next, [logged]];
+      const [timed, timer] = startTimer(next, 'wps-scan', HOST_CHECK_MS);
       return [timed, [logged, timer]];
     }
     case 'ForgetWpsKey':
@@ -523,6 +605,8 @@ function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
     watching: false,
     scanFailures: 0,
     rival: null,
+    hostSeenAt: null,
+    search: { atStart: null, newcomerAt: null, extended: false },
   };
   return [{ ...timed, wps }, [timer]];
 }
@@ -587,13 +671,13 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
     case 'ApSnapshot':
       if (state.mode !== 'ap') return [{ ...state, apStations: [] }, []];
       if (event.enabled === true && state.accessPoint.state !== 'enabled') {
-        const [enabled, effects] = apEnabled(state);
+        const [enabled, effects] = apEnabled(state, at);
         return [{ ...enabled, apStations: [...new Set(event.stations)].sort() }, effects];
       }
       return [{ ...state, apStations: [...new Set(event.stations)].sort() }, []];
 
     case 'ApEnabled':
-      return apEnabled(state);
+      return apEnabled(state, at);
 
     case 'ApDisabled':
       return apLost(state, at, 'hostapd disabled the access point');
@@ -609,10 +693,13 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
     case 'ScanResults':
       return scanned(state, at, event);
 
+    case 'HostSighting':
+      return hostSighted(state, at, event.bssid, event.seenMsAgo);
+
     case 'RandomDrawn': {
       const wps = activeWps(state);
       if (wps?.role !== 'searching' || state.timers['wps-search'] !== undefined) return [state, []];
-      const [timed, timer] = startTimer(state, 'wps-search', searchWindowMs(event.value));
+      const [timed, timer] = startTimer(state, 'wps-search', searchWindowMs(event.value, state.apBringup.estimateMs));
       return [timed, [timer]];
     }
 
@@ -663,10 +750,13 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
           // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
           return endWps(fired, at, 'timeout', true);
         case 'wps-search':
-          return activeWps(fired)?.role === 'searching' ? becomeRegistrar(fired) : [fired, []];
+          return searchWindowEnded(fired, at);
         case 'wps-scan': {
           const wps = activeWps(fired);
           if (wps?.role === 'searching') return [fired, [{ type: 'Scan', via: 'station' }]];
+          if (wps?.role === 'enrollee' && wps.hostSeenAt !== null && wps.target !== null) {
+            return [fired, [{ type: 'CheckHost', bssid: wps.target }]];
+          }
           return wps?.watching ? [fired, [{ type: 'Scan', via: 'ap' }]] : [fired, []];
         }
         case 'ap-bringup':
@@ -694,7 +784,8 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
       const wps = activeWps(next);
       if (event.daemon === 'station' && state.mode === 'client' && wps?.role === 'enrollee' && !wps.started) {
         // The enrollee that waited for its station (after stepping down from hosting) starts now.
-        return [withWps(next, { started: true }), [...effects, wpsStartEffect('enrollee', wps.target)]];
+        const [watched, watchEffects] = watchHost(withWps(next, { started: true }), at);
+        return [watched, [...effects, wpsStartEffect('enrollee', wps.target), ...watchEffects]];
       }
       return [next, effects];
     }
@@ -757,6 +848,7 @@ function step(state: DeviceState, event: DeviceEvent): ReducerResult {
             apStations: [],
             keys: { ...ended.keys, issued: [], expiring: [] },
             accessPoint: { state: 'starting' },
+            apBringup: { ...ended.apBringup, since: at },
           },
           [
             ...wpsEffects,

@@ -150,6 +150,12 @@ export class DeviceRuntime {
             void this.dispatch({ type: 'ScanResults', via: effect.via, own: report.own, peers: report.peers });
           });
           return;
+        case 'CheckHost':
+          this.enqueue('scan', id, effect, async () => {
+            const seenMsAgo = await this.ports.station.lastSeenHosting(effect.bssid);
+            void this.dispatch({ type: 'HostSighting', bssid: effect.bssid, seenMsAgo });
+          });
+          return;
         case 'ConfigureStation':
         case 'StartAp':
         case 'StopAp':

@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, readdir, readFile } from 'node:fs/promises';
 import { machine } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Button } from '../device/model.js';
 import type { Logger } from '../log/logger.js';
 import { isMissing } from '../store/missing.js';

@@ -3,7 +3,7 @@
 // it keeps blinking while Node is busy, stalled, or restarting.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LedName, LedPattern } from '../device/model.js';
 import type { LedPort } from './ports.js';
 

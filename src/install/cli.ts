@@ -1,6 +1,6 @@
 // `smallworld install` and `smallworld uninstall`: argument parsing and exit codes around installer.ts.
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEFAULT_INSTALL_DATA_DIR, InstallError, install, uninstall } from './installer.js';
 
 export const INSTALL_USAGE = `Usage:
@@ -35,30 +35,16 @@ const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 const defaultApp = () => fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export async function runInstallCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        root: { type: 'string', default: '/' },
-        data: { type: 'string', default: DEFAULT_INSTALL_DATA_DIR },
-        'dry-run': { type: 'boolean', default: false },
-        country: { type: 'string' },
-        'skip-package-check': { type: 'boolean', default: false },
-        node: { type: 'string', default: process.execPath },
-        app: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.err(`smallworld install: ${(error as Error).message}\n\n${INSTALL_USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.out(INSTALL_USAGE);
-    return EXIT.ok;
-  }
+  const values = parseCommand('install', argv, io, {
+    root: { type: 'string', default: '/' },
+    data: { type: 'string', default: DEFAULT_INSTALL_DATA_DIR },
+    'dry-run': { type: 'boolean', default: false },
+    country: { type: 'string' },
+    'skip-package-check': { type: 'boolean', default: false },
+    node: { type: 'string', default: process.execPath },
+    app: { type: 'string' },
+  });
+  if (typeof values === 'number') return values;
   const country = values.country as string | undefined;
   if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
     io.err(`smallworld install: --country takes a two-letter code in capitals (e.g. CH), not "${country}"\n`);
@@ -66,10 +52,7 @@ export async function runInstallCommand(argv: string[], io: CommandIo = processI
   }
   const root = values.root as string;
   const dryRun = values['dry-run'] as boolean;
-  if (root === '/' && !dryRun && process.getuid?.() !== 0) {
-    io.err('smallworld install: run it as root (sudo smallworld install), or try --dry-run\n');
-    return EXIT.failed;
-  }
+  if (refusedWithoutRoot('install', root, dryRun, io)) return EXIT.failed;
   return guard(io, 'install', async () => {
     const options = {
       root,
@@ -86,31 +69,14 @@ export async function runInstallCommand(argv: string[], io: CommandIo = processI
 }
 
 export async function runUninstallCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        root: { type: 'string', default: '/' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    io.err(`smallworld uninstall: ${(error as Error).message}\n\n${INSTALL_USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.out(INSTALL_USAGE);
-    return EXIT.ok;
-  }
+  const values = parseCommand('uninstall', argv, io, {
+    root: { type: 'string', default: '/' },
+    'dry-run': { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') return values;
   const root = values.root as string;
   const dryRun = values['dry-run'] as boolean;
-  if (root === '/' && !dryRun && process.getuid?.() !== 0) {
-    io.err('smallworld uninstall: run it as root (sudo smallworld uninstall), or try --dry-run\n');
-    return EXIT.failed;
-  }
+  if (refusedWithoutRoot('uninstall', root, dryRun, io)) return EXIT.failed;
   return guard(io, 'uninstall', async () => {
     const result = await uninstall({
       root,
@@ -120,6 +86,39 @@ export async function runUninstallCommand(argv: string[], io: CommandIo = proces
     });
     return result.code;
   });
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** The command's flags (with --help), or the exit code when it has answered already (usage or help). */
+function parseCommand(
+  name: string,
+  argv: string[],
+  io: CommandIo,
+  options: NonNullable<ParseArgsConfig['options']>,
+): Values | number {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+    });
+    if (values.help) {
+      io.out(INSTALL_USAGE);
+      return EXIT.ok;
+    }
+    return values as Values;
+  } catch (error) {
+    io.err(`smallworld ${name}: ${(error as Error).message}\n\n${INSTALL_USAGE}`);
+    return EXIT.usage;
+  }
+}
+
+/** Changing the running system (root /) needs root; a dry run or another root does not. */
+function refusedWithoutRoot(name: string, root: string, dryRun: boolean, io: CommandIo): boolean {
+  if (root !== '/' || dryRun || process.getuid?.() === 0) return false;
+  io.err(`smallworld ${name}: run it as root (sudo smallworld ${name}), or try --dry-run\n`);
+  return true;
 }
 
 async function guard(io: CommandIo, name: string, run: () => Promise<number>): Promise<number> {

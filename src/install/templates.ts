@@ -1,7 +1,7 @@
 // The files the installer owns outright: systemd units, the sysusers.d and tmpfiles.d snippets, the
 // NetworkManager drop-in. Pure functions of the install settings.
 import { JEMALLOC_CONF } from '../peer/allocator.js';
-import { peerHeapMB } from '../peer/heap-limit.js';
+import { peerHeapFlags } from '../peer/heap-limit.js';
 
 export const SERVICE_USER = 'smallworld';
 export const CONFIG_PATH = '/etc/smallworld/config.json';
@@ -132,8 +132,8 @@ StartLimitBurst=5
 Type=simple
 # Web and SSB addresses and the log level come from the same configuration file as the daemon's.
 ExecStart=${command([s.node, '--expose-gc', s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
-# The heap limit for the memory MemoryMax leaves it (src/peer/heap-limit.ts).
-Environment=NODE_OPTIONS=--max-old-space-size=${peerHeapMB(PEER_MEMORY_MAX_MB * 1024 * 1024)}
+# The heap sizes for the memory MemoryMax leaves it (src/peer/heap-limit.ts).
+Environment="NODE_OPTIONS=${peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ')}"
 ${
   s.jemalloc
     ? `# jemalloc gives back the memory replication frees; glibc's malloc keeps it (src/peer/allocator.ts).

@@ -28,10 +28,13 @@ export async function addressesOf(name: string): Promise<string[]> {
   );
 }
 
-/** Makes `cidr` the interface's IPv4 address and brings the link up; idempotent. */
+/**
+ * Makes `cidr` the interface's IPv4 address and brings the link up; idempotent (`replace` adds it or leaves
+ * it as it is), so no look first: each `ip` costs a process start, seconds on a busy small board, and this
+ * lies on the access point's bring-up path.
+ */
 export async function ensureAddress(name: string, cidr: string): Promise<void> {
-  const current = await addressesOf(name);
-  if (!current.includes(cidr)) await run(IP, ['addr', 'replace', cidr, 'dev', name]);
+  await run(IP, ['addr', 'replace', cidr, 'dev', name]);
   await run(IP, ['link', 'set', 'dev', name, 'up']);
 }
 

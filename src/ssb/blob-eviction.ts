@@ -1,18 +1,17 @@
 // The eviction mechanism: lists the blob files, finds who mentioned each (the nearest author in the follow
-// graph, and when), lets the pure rule (storage/eviction.ts) choose, and removes what it chose.
+// graph, and when: mention-index.ts), lets the pure rule (storage/eviction.ts) choose, and removes what it chose.
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import pull from 'pull-stream';
 import type { LogSink } from '../log/logger.js';
 import { chooseEvictions, type EvictionCandidate } from '../storage/eviction.js';
 import { blobIdOfPath } from './blob-guard.js';
-import { mentionedBlobs } from './blob-wants.js';
-import type { SsbLibraries, SsbServer } from './libraries.js';
+import type { SsbServer } from './libraries.js';
+import type { MentionIndex } from './mention-index.js';
 import type { EvictedBlob } from './peer-storage.js';
 
 export interface BlobEvictorOptions {
   ssb: SsbServer;
-  operators: SsbLibraries['operators'];
+  mentions: MentionIndex;
   ssbDir: string;
   /** Hops from the owner (ssb-friends: 0 the owner, negative blocked, none outside the graph). */
   hopsOf: (feed: string) => number | undefined;
@@ -95,40 +94,25 @@ export class BlobEvictor {
     return files;
   }
 
-  /** One pass over the posts, keeping for each blob held its nearest mention (latest among equals). */
-  private nearestMentions(held: Set<string>): Promise<Map<string, Mention>> {
-    const { ssb, operators, hopsOf } = this.options;
-    const { where, type, batch, toPullStream } = operators;
-    const nearest = new Map<string, Mention>();
+  /** For each blob held, its nearest mention (latest among equals). */
+  private async nearestMentions(held: Set<string>): Promise<Map<string, Mention>> {
+    const { ssb, hopsOf } = this.options;
     const distance = (feed: string) => {
       if (feed === ssb.id) return 0;
       const hops = hopsOf(feed);
       return hops === undefined || hops < 0 ? Number.POSITIVE_INFINITY : hops;
     };
-    return new Promise((resolve, reject) => {
-      pull(
-        ssb.db.query(where(type('post')), batch(256), toPullStream()) as pull.Source<unknown>,
-        pull.drain(
-          (item: unknown) => {
-            for (const msg of (Array.isArray(item) ? item : [item]) as Array<{
-              value?: { author?: string; timestamp?: number; content?: unknown };
-            }>) {
-              const author = msg?.value?.author;
-              if (typeof author !== 'string') continue;
-              const at = msg.value?.timestamp ?? 0;
-              const hops = distance(author);
-              for (const blob of mentionedBlobs(msg.value?.content, Number.POSITIVE_INFINITY)) {
-                if (!held.has(blob)) continue;
-                const known = nearest.get(blob);
-                if (!known || hops < known.hops || (hops === known.hops && at > known.at)) {
-                  nearest.set(blob, { hops, at, author });
-                }
-              }
-            }
-          },
-          (err) => (err && err !== true ? reject(err) : resolve(nearest)),
-        ),
-      );
-    });
+    const nearest = new Map<string, Mention>();
+    const mentions = await this.options.mentions.get();
+    for (const blob of held) {
+      for (const [author, at] of mentions.get(blob) ?? []) {
+        const hops = distance(author);
+        const known = nearest.get(blob);
+        if (!known || hops < known.hops || (hops === known.hops && at > known.at)) {
+          nearest.set(blob, { hops, at, author });
+        }
+      }
+    }
+    return nearest;
   }
 }

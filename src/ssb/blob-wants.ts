@@ -3,7 +3,7 @@
 // mentioned the photo, and mentions beyond what we ask at once were dropped. Here every wanted blob is
 // written down (bounded), at most `active` are asked of ssb-blobs at a time, and the rest wait their turn,
 // across restarts too.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LogSink } from '../log/logger.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { JsonFile } from '../store/json-file.js';

@@ -20,6 +20,9 @@ export class LanDialer {
   private readonly heldOff = new Map<string, number>();
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Dials waiting for their turn; cleared by stop(). */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly options: LanDialerOptions) {
     this.now = options.now ?? Date.now;
@@ -95,17 +98,31 @@ export class LanDialer {
     this.dialOnce(key, act);
   }
 
+  /**
+   * The peer is closing: no dial from now on. ssb-conn closes its hub in a close hook that runs before
+   * secret-stack marks the server closed, and ssb-db2's hook after it waits for the log, so a dial waiting for
+   * its turn could otherwise reach the closed hub, which throws (an uncaught exception at shutdown).
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
   private dialOnce(key: string, dial: () => void): void {
     const { ssb } = this.options;
-    if (this.isHeldOff(key)) return;
+    if (this.stopped || this.isHeldOff(key)) return;
     const delay = dialDelayMs(ssb.id, key, this.random());
     if (delay === 0) {
       dial();
       return;
     }
     const timer = setTimeout(() => {
-      if (!(ssb as { closed?: boolean }).closed && !this.connectedKeys().has(key) && !this.isHeldOff(key)) dial();
+      this.timers.delete(timer);
+      if (this.stopped || (ssb as { closed?: boolean }).closed) return;
+      if (!this.connectedKeys().has(key) && !this.isHeldOff(key)) dial();
     }, delay);
     timer.unref();
+    this.timers.add(timer);
   }
 }

@@ -16,9 +16,13 @@ export class PeerNotRunningError extends SocketUnreachableError {
   }
 }
 
+/** A request cut short because the peer process closed its socket: it stopped, or is stopping. */
+export const PEER_CLOSED =
+  'the SSB peer closed the connection before answering (it stopped or restarted; "smallworld status" and its log say why)';
+
 export class PeerClient extends SocketClient<PeerProtocol> {
   static async connect(socketPath: string, timeoutMs = 3000): Promise<PeerClient> {
     const socket = await openSocket(socketPath, timeoutMs, (path, reason) => new PeerNotRunningError(path, reason));
-    return new PeerClient(socket);
+    return new PeerClient(socket, PEER_CLOSED);
   }
 }

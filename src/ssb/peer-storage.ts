@@ -6,13 +6,15 @@
 import type { LogSink } from '../log/logger.js';
 import {
   admitsPost,
-  formatBytes,
   LARGEST_PHOTO_BYTES,
   POST_FLOOR_BYTES,
   type StorageReport,
+  type StorageState,
   shortfallFor,
+  storageReport,
 } from '../storage/budget.js';
 import { StorageFullError } from '../storage/errors.js';
+import { formatBytes } from '../storage/format-bytes.js';
 import { StorageMonitor } from '../storage/space.js';
 import { setWriteGate } from '../storage/write-file-sink.js';
 
@@ -125,6 +127,17 @@ export class PeerStorage {
   /** Called when photos from friends were paused and space is back (what was refused can be fetched again). */
   onPhotosResumed(listener: () => void): void {
     this.resumedListeners.push(listener);
+  }
+
+  /** The report's state from the last reading of free space. */
+  get state(): StorageState {
+    return storageReport({ usedBytes: 0, freeBytes: this.freeBytes, reserveBytes: this.reserveBytes }).state;
+  }
+
+  /** Something outside the blob store gave bytes back (a compacted log): measure again. */
+  reclaimed(): void {
+    this.usage.invalidate();
+    void this.refresh().catch(() => undefined);
   }
 
   get photosPaused(): boolean {

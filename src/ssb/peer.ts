@@ -6,7 +6,9 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type pull from 'pull-stream';
 import type { LogSink as PeerLogger } from '../log/logger.js';
+import type { FeedPruningPolicy } from '../storage/feed-pruning.js';
 import { removeStaleTempFiles } from '../store/atomic-file.js';
 import {
   AutoFollower,
@@ -21,6 +23,7 @@ import { BlobGuard, guardBlobReads } from './blob-guard.js';
 import { BlobWants, mentionedBlobs } from './blob-wants.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
+import { FeedPruner, type FeedPrunerSchedule } from './feed-pruner.js';
 import { FollowGraph } from './follow-graph.js';
 import { inboundGate, LogBacklog } from './inbound-gate.js';
 import { loadOrCreateKeys } from './keys.js';
@@ -36,6 +39,8 @@ import {
   ssbLanBroadcastDestination,
 } from './libraries.js';
 import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
+import { MentionIndex } from './mention-index.js';
+import { useModulePathsOnce } from './module-paths.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { classicValidator } from './patches/classic-validate-batch.js';
 import { logPatches, patchLibraries, patchServer } from './patches/index.js';
@@ -73,7 +78,17 @@ export interface SsbPeerOptions {
   storageReportDir?: string;
   /** When the blob store is checked after start (blob-guard.ts); later than the first connections by default. */
   blobCheckDelayMs?: number;
+  /** Blocked and unfollowed feeds leaving the database (feed-pruner.ts); defaults for a device. */
+  feedPruning?: {
+    policy?: Partial<FeedPruningPolicy>;
+    schedule?: Partial<FeedPrunerSchedule>;
+    /** No message arrived or was published for this long: a quiet moment to compact. */
+    quietMs?: number;
+  };
 }
+
+/** A moment with no message arriving or published for this long is quiet enough to compact the log. */
+const QUIET_FOR_COMPACTION_MS = 60_000;
 
 /** secret-stack reports "listening" even when the port was taken, so find out before starting. */
 function assertPortFree(host: string | undefined, port: number): Promise<void> {
@@ -200,9 +215,18 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const blobsMaxBytes = options.blobsMaxBytes ?? DEFAULT_BLOBS_MAX;
   const policy = normalizePolicy(options.autoFollow);
 
+  // Where each library module is, from the build (module-paths.ts): before anything below requires one.
+  const modulePaths = useModulePathsOnce();
   const nativeCrypto = checkNativeCrypto();
   logNativeCrypto(logger, nativeCrypto);
   const { patched, libs } = await patchAndLoad(logger, nativeCrypto);
+  logger.log(
+    'info',
+    'library modules loaded',
+    modulePaths.use
+      ? { pathsFromBuild: modulePaths.entries, answered: modulePaths.use.hits, askedNode: modulePaths.use.misses }
+      : { pathsFromBuild: 0, why: modulePaths.why },
+  );
 
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // Our own small JSON files (follow state, policy, photo wants) are written atomically; a power cut mid-write
@@ -293,9 +317,10 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const blobCheck = setTimeout(() => {
     const started = Date.now();
     void guard.scan().then(
-      ({ checked, damaged }) =>
+      ({ checked, trusted, damaged }) =>
         logger.log(damaged.length > 0 ? 'warn' : 'info', 'blob store checked', {
           checked,
+          trusted,
           damaged: damaged.length,
           ms: Date.now() - started,
         }),
@@ -311,7 +336,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // Peers are read from only while the log keeps up with writing what they sent (inbound-gate.ts).
   const log = ssb.db.getLog();
   const backlog = new LogBacklog(inboundGate, (cb) => log.onDrain(cb));
+  // Who mentioned which photo, for eviction (mention-index.ts).
+  const { where, type, batch, toPullStream } = libs.operators;
+  const mentions = new MentionIndex(
+    () => ssb.db.query(where(type('post')), batch(256), toPullStream()) as pull.Source<unknown>,
+  );
+  let lastAddedAt = Date.now();
   const unsubscribeAdded = ssb.db.onMsgAdded(({ kvt }) => {
+    lastAddedAt = Date.now();
+    mentions.added(kvt.value);
     collector.added();
     backlog.stored1();
     if (kvt.value.author === ssb.id) return;
@@ -323,7 +356,7 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // before the card is, photos from friends paused at the reserve.
   const evictor = new BlobEvictor({
     ssb,
-    operators: libs.operators,
+    mentions,
     ssbDir: dataDir,
     hopsOf: (feed) => graph.hops.get(feed),
     logger,
@@ -337,6 +370,21 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     evict: (bytes) => evictor.evict(bytes),
   });
   await storage.start();
+  const quietMs = options.feedPruning?.quietMs ?? QUIET_FOR_COMPACTION_MS;
+  const pruner = new FeedPruner({
+    ssb,
+    dataDir,
+    hopsOf: (feed) => graph.hops.get(feed),
+    storageState: () => storage.state,
+    logger,
+    policy: options.feedPruning?.policy ?? {},
+    quiet: () => Date.now() - lastAddedAt >= quietMs,
+    onReclaimed: () => {
+      mentions.reset();
+      storage.reclaimed();
+    },
+  });
+  pruner.start(options.feedPruning?.schedule);
   storage.onPhotosResumed(() => {
     const asked = blobWants.retry();
     if (asked > 0) logger.log('info', 'space is back: asking friends again for the photos still missing', { asked });
@@ -346,13 +394,15 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const close = () => {
     closing ??= (async () => {
       storage.stop();
+      await pruner.stop();
       clearTimeout(blobCheck);
-      guard.stop();
+      await guard.stop();
       replication.stop();
       unsubscribeAdded();
       collector.stop();
       pressure.stop();
       backlog.stop();
+      dialer.stop();
       await blobWants.close();
       duplicates.stop();
       await follower.close();

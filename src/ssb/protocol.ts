@@ -2,7 +2,7 @@
 // the daemon's control socket). Blobs travel as base64, so the limit on a request is larger here.
 // ("id" is the request's own id in this protocol, so feeds and blobs are named "feed" and "blob".)
 // Each command's reply type is in PeerReplies, used by the handlers (service.ts), the CLI and tests.
-import { z } from 'zod';
+import * as z from 'zod';
 import { createParser, type RepliesCover } from '../control/protocol.js';
 import type { AutoFollowPolicy, AutoFollowRecord } from './auto-follow.js';
 import { BLOB_ID, FEED_ID } from './ids.js';

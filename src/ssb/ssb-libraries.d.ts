@@ -146,7 +146,16 @@ declare module 'ssb-db2' {
       getAllLatest(): pull.Source<{ key: string; value: { sequence: number; offset: number } }>;
       onDrain(index: string, cb: () => void): void;
       /** The append-only log; its onDrain fires once pending records are written and fsynced. */
-      getLog(): { onDrain(cb: () => void): void };
+      getLog(): {
+        onDrain(cb: () => void): void;
+        /** Bytes in the log, and bytes of deleted records that compaction would give back. */
+        stats(cb: (err: Error | null, stats: { totalBytes: number; deletedBytes: number }) => void): void;
+      };
+      /** Marks every message of the feed deleted (zeroed in the log) and forgets its latest state. */
+      deleteFeed(feedId: string, cb: (err?: Error | null) => void): void;
+      /** Rewrites the log without its deleted records, then rebuilds the indexes. */
+      compact(cb: (err?: Error | null) => void): void;
+      compactionProgress(): pull.Source<{ percent: number; done: boolean; sizeDiff?: number }>;
       /** A JITDB query: `query(where(...), descending(), paginate(n), toCallback(cb))`; a pull source with `toPullStream()`. */
       query(...operators: unknown[]): unknown;
     }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { unlessMissing } from '../store/missing.js';
+import { type FileFingerprint, fingerprintOf, sameFile } from './blob-verified.js';
 
 /** `&<base64 sha256>.sha256`, the id of these bytes. */
 export function blobIdOf(bytes: Uint8Array): string {
@@ -18,7 +19,8 @@ export function digestOfBlobId(id: string): Buffer {
 }
 
 export type BlobCheck =
-  | { ok: true; size: number }
+  /** `fingerprint`: the file's, when it did not change while it was hashed (else null). */
+  | { ok: true; size: number; fingerprint: FileFingerprint | null }
   | { ok: false; missing: true }
   | { ok: false; missing: false; reason: string };
 
@@ -38,5 +40,7 @@ export async function checkBlobFile(path: string, id: string, expectedSize?: num
   if (!hash.digest().equals(digestOfBlobId(id))) {
     return { ok: false, missing: false, reason: `its ${size} bytes do not hash to its id` };
   }
-  return { ok: true, size };
+  const before = fingerprintOf(stats);
+  const after = await stat(path).then(fingerprintOf, () => null);
+  return { ok: true, size, fingerprint: after && sameFile(before, after) && after.size === size ? after : null };
 }

@@ -72,16 +72,3 @@ export function shortfallFor(
 export function admitsPost(freeBytes: number): boolean {
   return freeBytes >= POST_FLOOR_BYTES;
 }
-
-/** "3.2 MB" for messages to the owner. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}

@@ -1,7 +1,7 @@
 // A JSON document on disk that survives crashes and bad edits: replaced atomically, validated on load,
 // and backed by the previous good copy. A damaged file is kept aside for inspection, never overwritten.
 import { readFile, rename } from 'node:fs/promises';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
 import { isMissing } from './missing.js';
 
@@ -48,6 +48,14 @@ export class JsonFile<T> {
       value: null,
       warning: `${this.path} is unreadable (${primary.reason}) and there is no good backup; kept it as ${kept} and started with defaults`,
     };
+  }
+
+  /** The value load() would give, read only: nothing set aside, nothing remembered (for a dry run or a plan). */
+  async peek(): Promise<T | null> {
+    const primary = await this.read(this.path);
+    if (primary.ok) return primary.value;
+    const backup = await this.read(this.backupPath);
+    return backup.ok ? backup.value : null;
   }
 
   async save(value: T): Promise<void> {

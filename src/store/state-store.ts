@@ -1,6 +1,6 @@
 // Where the device keeps what must survive a crash or reboot: the mode and the WPS key policy.
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PersistedState } from '../device/model.js';
 import { JsonFile } from './json-file.js';
 

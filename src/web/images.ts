@@ -16,10 +16,3 @@ export function sniffImage(bytes: Uint8Array): ImageType | null {
     return 'image/webp';
   return null;
 }
-
-/** "5 MiB", "512 KiB", "800 bytes": sizes for messages. */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(1))} MiB`;
-  if (bytes >= 1024) return `${Number((bytes / 1024).toFixed(1))} KiB`;
-  return `${bytes} bytes`;
-}

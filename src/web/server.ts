@@ -30,12 +30,13 @@ import type { Logger } from '../log/logger.js';
 import { InvalidPolicy } from '../ssb/auto-follow.js';
 import type { SsbPeer } from '../ssb/peer.js';
 import { asStorageError, isStorageFull } from '../storage/errors.js';
+import { formatBinaryBytes } from '../storage/format-bytes.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { AdminPassword, checkNewPassword, generateSetupCode, type ScryptParams, setupCodeMatches } from './auth.js';
 import { isMdnsName, portalLocation, wantsPortalRedirect } from './guest/portal.js';
 import { GuestAccess, registerGuestRoutes } from './guest/routes.js';
 import { GUEST_VIEW_FILE, GuestViewSetting } from './guest/setting.js';
-import { formatBytes, sniffImage } from './images.js';
+import { sniffImage } from './images.js';
 import {
   booleanField,
   feedIdField,
@@ -50,6 +51,7 @@ import {
   ssidField,
   ssidListField,
 } from './inputs.js';
+import { PAGES, readPage } from './page-shell.js';
 import { FailureLimiter } from './rate-limit.js';
 import {
   allowedHostHeaders,
@@ -122,13 +124,8 @@ const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 /** Pages, scripts and styles; `public` ones are served without a session (the login and setup pages). */
+const OWNER_PAGES = [PAGES.device, PAGES.people, PAGES.feed, PAGES.wifi, PAGES.login, PAGES.setup];
 const ASSETS: Array<[path: string, file: string, type: string, isPublic: boolean]> = [
-  ['/', 'index.html', HTML, false],
-  ['/people', 'people.html', HTML, false],
-  ['/feed', 'feed.html', HTML, false],
-  ['/wifi', 'wifi.html', HTML, false],
-  ['/login', 'login.html', HTML, true],
-  ['/setup', 'setup.html', HTML, true],
   ['/common.js', 'common.js', JS, true],
   ['/login.js', 'login.js', JS, true],
   ['/device.js', 'device.js', JS, false],
@@ -138,6 +135,7 @@ const ASSETS: Array<[path: string, file: string, type: string, isPublic: boolean
   ['/app.css', 'app.css', CSS, true],
   ['/device.css', 'device.css', CSS, false],
 ];
+const FORMAT_BYTES_MODULE = new URL('../storage/format-bytes.js', import.meta.url);
 const asset = (name: string) => new URL(`../../../src/web/public/${name}`, import.meta.url);
 /** Daemon error codes as HTTP statuses: bad input 400, not a simulator 404, refused in this state 409. */
 const HTTP_OF: Record<string, number> = { bad_request: 400, bad_json: 400, not_simulated: 404 };
@@ -298,7 +296,7 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
       message = asStorageError(error).message;
     } else if (error.code === 'FST_REQ_FILE_TOO_LARGE') {
       status = 413;
-      message = `the photo is too large: at most ${formatBytes(options.ssb?.blobsMaxBytes ?? 0)}`;
+      message = `the photo is too large: at most ${formatBinaryBytes(options.ssb?.blobsMaxBytes ?? 0)}`;
     } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       status = error.statusCode;
     } else {
@@ -313,17 +311,26 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   // ---- pages and assets -------------------------------------------------------------------------------
 
-  for (const [path, file, type, isPublic] of ASSETS) {
+  for (const page of OWNER_PAGES) {
+    const { path } = page;
+    const isPublic = path === '/login' || path === '/setup';
     app.get(path, { config: { public: isPublic } }, async (request, reply) => {
       // The login and setup pages only make sense in one state; send people where they can go on.
-      if (path === '/login' || path === '/setup') {
+      if (isPublic) {
         if (request.session) return reply.redirect('/', 303);
         if (path === '/login' && !password.isSet()) return reply.redirect('/setup', 303);
         if (path === '/setup' && password.isSet()) return reply.redirect('/login', 303);
       }
-      return reply.type(type).send(await readFile(asset(file)));
+      return reply.type(HTML).send(await readPage(page, asset));
     });
   }
+  for (const [path, file, type, isPublic] of ASSETS) {
+    app.get(path, { config: { public: isPublic } }, async (_request, reply) =>
+      reply.type(type).send(await readFile(asset(file))),
+    );
+  }
+  // The page says sizes as the server does: it loads the compiled module itself.
+  app.get('/format-bytes.js', async (_request, reply) => reply.type(JS).send(await readFile(FORMAT_BYTES_MODULE)));
 
   // ---- login, first setup, logout ---------------------------------------------------------------------
 

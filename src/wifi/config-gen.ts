@@ -3,6 +3,7 @@
 // file raw: SSIDs are written as hex, known-network keys as the derived 256-bit PSK, and the AP
 // passphrase only after validation (printable ASCII, no quotes, backslashes or newlines).
 import { pbkdf2Sync } from 'node:crypto';
+import type { Config } from '../config/config.js';
 
 export interface ApSettings {
   ssid: string;
@@ -36,6 +37,17 @@ export const DEFAULT_PLAN: NetworkPlan = {
   usbAddress: '192.168.6.1',
   usbRange: ['192.168.6.2', '192.168.6.20'],
 };
+
+/** The plan a configuration gives (the daemon runs it, the installer writes its files): one place for both. */
+export function networkPlanFor(config: Pick<Config, 'wifi' | 'usb'>): NetworkPlan {
+  return {
+    ...DEFAULT_PLAN,
+    wifiInterface: config.wifi.interface,
+    usbInterface: config.usb.interface,
+    country: config.wifi.country,
+    channel: config.wifi.channel,
+  };
+}
 
 export interface Paths {
   hostapdCtrlDir: string;

@@ -25,7 +25,7 @@ import type { TransportFactory } from './ctrl/transport.js';
 import { WpaCtrl } from './ctrl/wpa-ctrl.js';
 import { normalizeMac, parseCtrlEvent, splitEventLine } from './ctrl-events.js';
 import type { AccessPointPort, ScanReport, WifiEventSink, WifiStationPort } from './ports.js';
-import { parseIwScan, parseWpaScanResults } from './scan-results.js';
+import { parseHostSighting, parseIwScan, parseWpaScanResults } from './scan-results.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,9 +36,11 @@ const STATION_SCAN_ATTEMPTS = 3;
 /**
  * The access point's own brief scan (iw, nl80211's AP scan flag): one channel's dwell, well under a second on an
  * idle radio, but a loaded machine took 7–8 s in the radio lab, and a watch that gives up after a few failed
- * scans must not take slowness for a driver that cannot scan.
+ * scans must not take slowness for a driver that cannot scan. Some scans in the lab never answered at all (both
+ * devices' first scans right after coming up, at load average 20–30): 20 s of waiting for those delayed the
+ * tie-break by as much, so 12 s, and WATCH_MAX_FAILURES allows for a few.
  */
-const AP_SCAN_TIMEOUT_MS = 20_000;
+const AP_SCAN_TIMEOUT_MS = 12_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;
@@ -185,6 +187,12 @@ export class RealWifi {
       association: async () => {
         const status = parseKeyValues(await this.wpaCtrl.request('STATUS'));
         return status.wpa_state === 'COMPLETED' ? normalizeMac(status.bssid) : null;
+      },
+      lastSeenHosting: async (bssid) => {
+        const target = normalizeMac(bssid);
+        if (target === null) throw new Error(`not a BSSID: ${bssid}`);
+        const status = await this.wpaCtrl.request('STATUS');
+        return parseHostSighting(target, status, await this.wpaCtrl.request(`BSS ${target}`));
       },
       close: () => this.stopStation(),
     };
@@ -361,7 +369,10 @@ export class RealWifi {
 
   private async startAp(): Promise<void> {
     const { plan, files, clock, logger, emit } = this.options;
-    await this.stopAp();
+    // A running access point is stopped properly first; otherwise only a hostapd left behind by an earlier
+    // run of ours is (its pid file), without the address clean-up, which the address set below replaces.
+    if (this.apWanted || this.hostapdCtrl !== null) await this.stopAp();
+    else await this.hostapd.stop();
     this.apWanted = true;
     await writeFileAtomic(files.hostapdConf, hostapdConf(this.options.settings().ap, plan, files));
     await ensurePskFile(files.pskFile);

@@ -22,6 +22,12 @@ export interface WifiStationPort {
   scan(): Promise<ScanReport>;
   /** The BSS the station is associated with now, or null. */
   association(): Promise<string | null>;
+  /**
+   * How long ago the station last saw this access point in push-button mode, in milliseconds: 0 while it
+   * is talking to it (associating, exchanging WPS messages), null when it has not seen it so (unknown, or
+   * its last beacon advertised no push-button session).
+   */
+  lastSeenHosting(bssid: string): Promise<number | null>;
   close(): Promise<void>;
 }
 

@@ -57,3 +57,42 @@ export function parseIwScan(text: string): PeerAp[] {
   close();
   return peers;
 }
+
+/** wpa_supplicant states in which the station is talking to an access point (joining it or joined). */
+const IN_CONTACT = new Set([
+  'AUTHENTICATING',
+  'ASSOCIATING',
+  'ASSOCIATED',
+  '4WAY_HANDSHAKE',
+  'GROUP_HANDSHAKE',
+  'COMPLETED',
+]);
+
+/**
+ * Milliseconds since wpa_supplicant last saw `bssid` in push-button mode, from its STATUS and `BSS <bssid>`
+ * replies: 0 while the station talks to it, the BSS entry's `age` (seconds since its last beacon or probe
+ * response) when that beacon advertised a push-button session, else null (unknown, gone from the table,
+ * or no longer in push-button mode). Only the first of each key counts, and only whole lines.
+ */
+export function parseHostSighting(bssid: string, statusText: string, bssText: string): number | null {
+  const target = normalizeMac(bssid);
+  if (target === null) return null;
+  const status = firstValues(statusText);
+  const talkingTo = status.bssid === undefined ? target : normalizeMac(status.bssid);
+  if (IN_CONTACT.has(status.wpa_state ?? '') && talkingTo === target) return 0;
+  const bss = firstValues(bssText);
+  if (normalizeMac(bss.bssid) !== target || !/\[WPS-PBC\]/.test(bss.flags ?? '')) return null;
+  const age = /^\d{1,9}$/.test(bss.age ?? '') ? Number(bss.age) : null;
+  return age === null ? null : age * 1000;
+}
+
+function firstValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n').slice(0, 200)) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    if (!(key in out)) out[key] = line.slice(eq + 1).trim();
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
 // secrets). Changes are pure functions that validate first, so a refused change leaves the file untouched.
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JsonFile } from '../store/json-file.js';
 import { type ApSettings, InvalidSetting, type KnownNetwork, validatePassphrase, validateSsid } from './config-gen.js';
 
@@ -105,14 +105,21 @@ export class WifiSettingsStore {
     return this.file.path;
   }
 
-  /** Loads the settings, creating them (unique SSID, random passphrase) on first start. */
-  async loadOrCreate(): Promise<{ settings: WifiSettings; created: boolean; warning?: string }> {
+  /** Loads the settings, creating them (by default a unique SSID and a random passphrase) on first start. */
+  async loadOrCreate(
+    fresh: () => WifiSettings = freshSettings,
+  ): Promise<{ settings: WifiSettings; created: boolean; warning?: string }> {
     const { value, warning } = await this.file.load();
     if (value !== null)
       return warning === undefined ? { settings: value, created: false } : { settings: value, created: false, warning };
-    const settings = freshSettings();
+    const settings = fresh();
     await this.file.save(settings);
     return warning === undefined ? { settings, created: true } : { settings, created: true, warning };
+  }
+
+  /** What loadOrCreate would find, without writing or setting anything aside (null: it would create them). */
+  peek(): Promise<WifiSettings | null> {
+    return this.file.peek();
   }
 
   save(settings: WifiSettings): Promise<void> {

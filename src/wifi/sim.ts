@@ -79,6 +79,10 @@ export class SimAir {
     },
     scan: async () => this.scanAround(),
     association: async () => this.stationBssid,
+    lastSeenHosting: async (bssid) => {
+      if (this.stationBssid === bssid) return 0;
+      return this.fresh(this.registrarPresses).some((p) => p.mac === bssid) ? 0 : null;
+    },
     close: async () => {
       this.stopStationWps();
     },

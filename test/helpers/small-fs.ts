@@ -69,7 +69,9 @@ export async function mountSmallFs(megabytes: number): Promise<SmallFs> {
       // Lazy: a process of the test that is still exiting may hold a file open; the loop device goes with it.
       run(['umount', '-l', dir]);
       run(['losetup', '-d', device]);
-      await rm(base, { recursive: true, force: true });
+      // jitdb saves index files after the peer's close() called back, creating their folders again by path:
+      // under the mount point once it is detached (retry on ENOTEMPTY, as PeerSet does).
+      await rm(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }

@@ -28,6 +28,7 @@ const ENTRY_POINTS: Record<string, string[]> = {
   'lab/radio/run.sh': shell('lab/radio/run.sh'),
   'lab/arm64/run.sh': shell('lab/arm64/run.sh'),
   'lab/fresh/run.sh': shell('lab/fresh/run.sh'),
+  'scripts/bundle': node('scripts/bundle.js'),
   'scripts/run-tests': node('scripts/run-tests.js'),
   'scripts/prerequisites': node('scripts/prerequisites.js'),
   'scripts/reliability': node('scripts/reliability.js'),

@@ -581,6 +581,23 @@ describe('install: checks and dry runs', { timeout: 60_000 }, () => {
     assert.equal(skip.code, 0, skip.err);
   });
 
+  test('a refused install writes nothing, not even the device network (the plan reads, only apply writes)', async () => {
+    const original = await snapshot(root);
+    await put(root, 'etc/smallworld/config.json', '{"wifi":{"channel":99}}');
+    const withConfig = await snapshot(root, true);
+    const invalid = await run(runInstallCommand, installArgs(root, '--skip-package-check'));
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.err, /the configuration is invalid at wifi\.channel/);
+    assert.deepEqual(await snapshot(root, true), withConfig);
+    await rm(join(root, 'etc/smallworld'), { recursive: true });
+    await mkdir(join(root, 'etc/systemd/system/smallworld.service'), { recursive: true });
+    const inTheWay = await run(runInstallCommand, installArgs(root, '--skip-package-check'));
+    assert.equal(inTheWay.code, 1);
+    assert.match(inTheWay.err, /smallworld\.service is a directory; refusing to replace it/);
+    await rm(join(root, 'etc/systemd/system/smallworld.service'), { recursive: true });
+    assert.deepEqual(await snapshot(root), original);
+  });
+
   test('usage errors: bad flags and a bad country code', async () => {
     assert.equal((await run(runInstallCommand, ['--bogus'])).code, 2);
     const country = await run(runInstallCommand, installArgs(root, '--country', 'gb'));

@@ -82,9 +82,17 @@ function feedSequence(data: string): number {
   return feeds[0]?.sequence ?? 0;
 }
 
-function assertRefusedClearly(result: CliResult, what: string): void {
-  assert.equal(result.code, 1, `${what}: exit code ${result.code}, ${result.stderr}`);
-  assert.ok(result.stderr.includes(STORAGE_FULL), `${what}: unclear refusal: ${result.stderr}`);
+/** The device's warnings and errors (its peer's included), to say why a request failed as it did. */
+function troubles(device: DaemonProcess | undefined): string {
+  if (!device) return '';
+  const lines = device.output().split('\n');
+  const notable = lines.filter((line) => /"level":"(warn|error|fatal)"|Error|exited|restart/i.test(line));
+  return `\n--- the device's warnings and errors (last 40) ---\n${notable.slice(-40).join('\n')}`;
+}
+
+function assertRefusedClearly(result: CliResult, what: string, device?: DaemonProcess): void {
+  assert.equal(result.code, 1, `${what}: exit code ${result.code}, ${result.stderr}${troubles(device)}`);
+  assert.ok(result.stderr.includes(STORAGE_FULL), `${what}: unclear refusal: ${result.stderr}${troubles(device)}`);
   assert.equal(result.stdout, '', `${what}: refused but printed ${result.stdout}`);
 }
 
@@ -201,7 +209,7 @@ describe('a full SD card', { timeout: 600_000 }, () => {
     const acknowledged: string[] = [];
     for (const [i, result] of results.entries()) {
       if (result.code !== 0) {
-        assertRefusedClearly(result, `photo ${i} (answered after ${result.ms} ms)`);
+        assertRefusedClearly(result, `photo ${i} (answered after ${result.ms} ms)`, card.daemon());
         continue;
       }
       const { blob, key } = JSON.parse(result.stdout) as { blob: string; key: string };
@@ -230,7 +238,7 @@ describe('a full SD card', { timeout: 600_000 }, () => {
         data,
       ]);
       if (result.code !== 0) {
-        assertRefusedClearly(result, `post ${i}`);
+        assertRefusedClearly(result, `post ${i}`, card.daemon());
         break;
       }
       posts++;
@@ -245,6 +253,10 @@ describe('a full SD card', { timeout: 600_000 }, () => {
     assert.equal(cli(['status', '--data', data]).code, 0);
     const file = join(photos, 'late.jpg');
     await writeFile(file, randomBytes(3_000_000));
-    assertRefusedClearly(cli(['ssb', 'publish', '--type', 'post', '--photo', file, '--data', data]), 'late photo');
+    assertRefusedClearly(
+      cli(['ssb', 'publish', '--type', 'post', '--photo', file, '--data', data]),
+      'late photo',
+      card.daemon(),
+    );
   });
 });

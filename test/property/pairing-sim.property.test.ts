@@ -10,6 +10,8 @@ import {
   type DeviceState,
   type Effect,
   type EventBody,
+  HOST_CHECK_MS,
+  HOST_GONE_MS,
   WATCH_INTERVAL_MS,
   WATCH_PATIENCE_MS,
   WPS_WALK_TIME_MS,
@@ -102,6 +104,15 @@ class SimDevice {
           const o = this.other;
           const peers = o.apUp ? [{ bssid: o.bssid, ssid: 'Smallworld-x', pbc: o.pbcOnAir }] : [];
           this.deliver({ type: 'ScanResults', via: e.via, own: this.bssid, peers });
+        });
+        return;
+      case 'CheckHost':
+        // The station's memory of the host: seen hosting now, or not at all.
+        this.later(sim.latency('scan'), () => {
+          if (!this.stationUp) return this.deliver({ type: 'EffectFailed', effect: 'CheckHost', error: 'no station' });
+          const o = this.other;
+          const seenMsAgo = o.bssid === e.bssid && o.pbcOnAir ? 0 : null;
+          this.deliver({ type: 'HostSighting', bssid: e.bssid, seenMsAgo });
         });
         return;
       case 'StartAp': {
@@ -327,5 +338,60 @@ test('two devices pressed in any way: two registrars never outlast the patience,
       },
     ),
     { numRuns: 1000 },
+  );
+});
+
+test('a host that vanishes while its joiner enrolls: the joiner notices and is a client again, long before the walk time', {
+  timeout: 120_000,
+}, () => {
+  fc.assert(
+    fc.property(
+      macArb,
+      macArb,
+      fc.integer({ min: 0, max: 100 }),
+      fc.integer({ min: 0, max: 2_000 }),
+      latenciesArb,
+      fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 4 }),
+      (bssidX, bssidY, gap, vanishAfter, latencies, randoms) => {
+        fc.pre(bssidX !== bssidY);
+        const sim = new Sim(latencies, randoms);
+        const x = new SimDevice(bssidX, true, sim);
+        const y = new SimDevice(bssidY, true, sim);
+        x.other = y;
+        y.other = x;
+        press(x, { kind: 'auto', at: 0, wpsAfter: 0 });
+        press(y, { kind: 'auto', at: gap, wpsAfter: 0 });
+        // The moment one starts enrolling, its host's owner turns the access point off (or it loses power).
+        let vanishedAt: number | null = null;
+        let joiner: SimDevice | null = null;
+        let endedAt: number | null = null;
+        sim.run(200_000, () => {
+          if (joiner === null) {
+            joiner = [x, y].find((d) => d.enrollee !== null && d.enrollee.target !== null) ?? null;
+            if (joiner !== null) {
+              const host = joiner.other;
+              vanishedAt = sim.now + vanishAfter;
+              sim.schedule(vanishedAt, () => host.deliver({ type: 'ApRequested', on: false }));
+            }
+          } else if (endedAt === null && joiner.state.wps.phase === 'idle') {
+            endedAt = sim.now;
+          }
+        });
+        fc.pre(joiner !== null && vanishedAt !== null && endedAt !== null);
+        const j = joiner as SimDevice;
+        // Paired before the host went: nothing to notice.
+        fc.pre(j.state.lastWps?.outcome !== 'success');
+        assert.equal(j.state.mode, 'client');
+        assert.equal(j.state.lastWps?.role, 'enrollee');
+        assert.equal(j.state.lastWps?.outcome, 'fail');
+        assert.equal(j.other.state.mode, 'client', 'the host was turned off');
+        const bound = MAX_STOP_MS + HOST_GONE_MS + HOST_CHECK_MS + MAX_SCAN_MS + 8_000;
+        assert.ok(
+          (endedAt as number) - (vanishedAt as number) <= bound,
+          `noticed ${(endedAt as number) - (vanishedAt as number)} ms after (bound ${bound})`,
+        );
+      },
+    ),
+    { numRuns: 300 },
   );
 });

@@ -4,17 +4,38 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
+  AP_BRINGUP_ASSUMED_MS,
+  AP_BRINGUP_MAX_MS,
+  AP_BRINGUP_MIN_MS,
   AP_BRINGUP_MS,
   type DeviceState,
   type EventBody,
+  HOST_CHECK_MS,
+  HOST_GONE_MS,
   type PeerAp,
   RIVAL_MISSES_TO_FORGET,
+  SEARCH_GRACE_MS,
+  SEARCH_SLOT_FACTOR,
+  SEARCH_SLOT_JITTER_MS,
+  SEARCH_SLOT_MARGIN_MS,
+  SEARCH_SLOTS,
   SEARCH_WINDOW_MAX_MS,
   SEARCH_WINDOW_MIN_MS,
   WATCH_INTERVAL_MS,
+  WATCH_MAX_FAILURES,
   WATCH_PATIENCE_MS,
 } from '../../src/device/model.js';
-import { decideSearch, decideWatch, searchWindowMs, steppingDownTo } from '../../src/device/pairing.js';
+import {
+  decideHost,
+  decideSearch,
+  decideWatch,
+  decideWindowEnd,
+  nextBringupEstimate,
+  sawNewcomer,
+  searchWindowMs,
+  slotSpacingMs,
+  steppingDownTo,
+} from '../../src/device/pairing.js';
 import { ledsOf, persistedOf } from '../../src/device/reducer.js';
 import { statusOf } from '../../src/device/status.js';
 import { AP_MODE, acting, CLIENT_AUTO, CLIENT_MODE, ofType, run } from '../helpers/reduce.js';
@@ -53,12 +74,101 @@ function hosting(): DeviceState {
 }
 
 describe('pairing decisions', () => {
-  test('the search window spans the configured range; odd draws count as the middle', () => {
-    assert.equal(searchWindowMs(0), SEARCH_WINDOW_MIN_MS);
-    assert.ok(searchWindowMs(0.999999) <= SEARCH_WINDOW_MAX_MS);
-    const middle = searchWindowMs(0.5);
-    for (const odd of [Number.NaN, -1, 1, 2, Number.POSITIVE_INFINITY]) assert.equal(searchWindowMs(odd), middle);
+  test('the search window: a slot, spaced by the bring-up estimate, with a little jitter; odd draws count as the middle', () => {
+    for (const estimate of [null, 2_400, 8_000]) {
+      const spacing = slotSpacingMs(estimate);
+      assert.equal(searchWindowMs(0, estimate), SEARCH_WINDOW_MIN_MS);
+      assert.equal(searchWindowMs(1 / SEARCH_SLOTS, estimate), SEARCH_WINDOW_MIN_MS + spacing);
+      assert.equal(searchWindowMs(2 / SEARCH_SLOTS, estimate), SEARCH_WINDOW_MIN_MS + 2 * spacing);
+      assert.ok(searchWindowMs(0.999999, estimate) <= SEARCH_WINDOW_MIN_MS + 2 * spacing + SEARCH_SLOT_JITTER_MS);
+      const middle = searchWindowMs(0.5, estimate);
+      for (const odd of [Number.NaN, -1, 1, 2, Number.POSITIVE_INFINITY]) {
+        assert.equal(searchWindowMs(odd, estimate), middle);
+      }
+    }
+    assert.ok(searchWindowMs(0.999999, 1e12) <= SEARCH_WINDOW_MAX_MS);
   });
+
+  const spacingTable: Array<[string, number | null, number]> = [
+    [
+      'nothing measured yet: the assumed bring-up',
+      null,
+      Math.ceil(AP_BRINGUP_ASSUMED_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS,
+    ],
+    ['idle lab: 2.4 s', 2_400, 3_600 + SEARCH_SLOT_MARGIN_MS],
+    ['loaded lab: 8 s', 8_000, 12_000 + SEARCH_SLOT_MARGIN_MS],
+    ['faster than the floor', 10, Math.ceil(AP_BRINGUP_MIN_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
+    ['slower than the ceiling', 10_000_000, Math.ceil(AP_BRINGUP_MAX_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
+    ['not a number', Number.NaN, Math.ceil(AP_BRINGUP_ASSUMED_MS * SEARCH_SLOT_FACTOR) + SEARCH_SLOT_MARGIN_MS],
+  ];
+  for (const [name, estimate, spacing] of spacingTable) {
+    test(`slot spacing: ${name}`, () => assert.equal(slotSpacingMs(estimate), spacing));
+  }
+
+  test('two draws in different slots decide further apart than the access point takes to come up', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: AP_BRINGUP_MIN_MS, max: AP_BRINGUP_MAX_MS }),
+        (x, y, bringup) => {
+          fc.pre(Math.floor(x * SEARCH_SLOTS) !== Math.floor(y * SEARCH_SLOTS));
+          const apart = Math.abs(searchWindowMs(x, bringup) - searchWindowMs(y, bringup));
+          // The later one's decision comes after the earlier one's beacons, with a scan's margin to spare.
+          assert.ok(apart >= bringup + SEARCH_SLOT_MARGIN_MS - SEARCH_SLOT_JITTER_MS, `${apart} ms apart`);
+          assert.ok(apart > bringup);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  const estimateTable: Array<[string, number | null, number, number]> = [
+    ['the first measurement moves the assumed figure a quarter up', null, 7_000, AP_BRINGUP_ASSUMED_MS + 1_000],
+    ['or half down', null, 1_000, (AP_BRINGUP_ASSUMED_MS + 1_000) / 2],
+    ['a slower one: a quarter of the way up', 4_000, 8_000, 5_000],
+    ['a faster one: half the way down', 8_000, 4_000, 6_000],
+    ['the same figure keeps it', 5_000, 5_000, 5_000],
+    ['clamped below', 1_000, 5, AP_BRINGUP_MIN_MS],
+    ['clamped above', AP_BRINGUP_MAX_MS, 1e9, AP_BRINGUP_MAX_MS],
+    ['a nonsense measurement counts as the assumed one', 5_000, Number.NaN, 4_000],
+  ];
+  test('a sustained slower bring-up is followed within a few measurements', () => {
+    let estimate: number | null = null;
+    for (let i = 0; i < 8; i++) estimate = nextBringupEstimate(estimate, 12_000);
+    assert.ok((estimate as number) > 10_500, `after 8 bring-ups of 12 s: ${estimate}`);
+    for (let i = 0; i < 4; i++) estimate = nextBringupEstimate(estimate, 3_000);
+    assert.ok((estimate as number) < 4_000, `after 4 of 3 s: ${estimate}`);
+  });
+  for (const [name, previous, measured, expected] of estimateTable) {
+    test(`bring-up estimate: ${name}`, () => assert.equal(nextBringupEstimate(previous, measured), expected));
+  }
+
+  const hostTable: Array<[string, number, number | null, number, ReturnType<typeof decideHost>]> = [
+    ['talking to it now', 1_000, 0, 5_000, { kind: 'still-there', seenAt: 5_000 }],
+    ['seen 2 s ago', 1_000, 2_000, 5_000, { kind: 'still-there', seenAt: 3_000 }],
+    ['not seen yet, just started', 1_000, null, 5_000, { kind: 'still-there', seenAt: 1_000 }],
+    [
+      'not seen since the start, for the whole limit',
+      1_000,
+      null,
+      1_000 + HOST_GONE_MS,
+      { kind: 'gone', unseenMs: HOST_GONE_MS },
+    ],
+    [
+      'last seen long ago',
+      1_000,
+      HOST_GONE_MS + 3_000,
+      HOST_GONE_MS + 6_000,
+      { kind: 'gone', unseenMs: HOST_GONE_MS + 3_000 },
+    ],
+    ['an old sighting never moves the clock back', 10_000, 9_000, 12_000, { kind: 'still-there', seenAt: 10_000 }],
+    ['a negative age is no sighting', 1_000, -5, 5_000, { kind: 'still-there', seenAt: 1_000 }],
+    ['NaN is no sighting', 1_000, Number.NaN, 1_000 + HOST_GONE_MS, { kind: 'gone', unseenMs: HOST_GONE_MS }],
+  ];
+  for (const [name, seenAt, ago, at, expected] of hostTable) {
+    test(`host check: ${name}`, () => assert.deepEqual(decideHost(seenAt, ago, at), expected));
+  }
 
   const searchTable: Array<[string, PeerAp[], ReturnType<typeof decideSearch>]> = [
     ['nobody', [], { kind: 'keep-searching' }],
@@ -248,7 +358,7 @@ describe('auto role: searching', () => {
     assert.deepEqual(ofType(effects, 'StartTimer').at(-1), {
       type: 'StartTimer',
       key: 'wps-search',
-      ms: searchWindowMs(0.25),
+      ms: searchWindowMs(0.25, null),
       gen: 2,
     });
   });
@@ -323,6 +433,134 @@ describe('auto role: searching', () => {
     const off = run([{ type: 'AutoRoleSet', enabled: false }, press], CLIENT_AUTO);
     assert.equal(phase(off.state), 'enrollee');
     assert.deepEqual(persistedOf(off.state).wps, { autoRole: false });
+  });
+});
+
+describe('auto role: the windows follow the measured bring-up', () => {
+  test('the access point coming up is timed from the mode change to AP-ENABLED, and spaces the next search', () => {
+    const searching = run([press, { type: 'RandomDrawn', purpose: 'search-window', value: 0 }], CLIENT_AUTO).state;
+    const hostingAt = 2_000;
+    const up = run(
+      [
+        { ...fire(searching, 'wps-search'), at: hostingAt },
+        { type: 'WifiDaemonStopped', daemon: 'station', at: hostingAt + 300 },
+        { type: 'ApEnabled', at: hostingAt + 8_000 },
+      ],
+      searching,
+    );
+    const estimate = nextBringupEstimate(null, 8_000);
+    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: estimate });
+    // Cancelled, back to client; the next press draws its window with slots spaced by the new estimate.
+    const again = run(
+      [
+        { ...press, at: 20_000 },
+        { ...press, at: 21_000 },
+      ],
+      up.state,
+    );
+    const drawn = run([{ type: 'RandomDrawn', purpose: 'search-window', value: 0.5, at: 21_010 }], again.state);
+    assert.equal(ofType(drawn.effects, 'StartTimer')[0]?.ms, searchWindowMs(0.5, estimate));
+    assert.ok(searchWindowMs(0.5, estimate) > searchWindowMs(0.5, null));
+  });
+
+  test('an AP press is timed too; a snapshot that finds hostapd already enabled counts once', () => {
+    const pressed = run([{ type: 'ButtonPressed', button: 'ap', at: 5_000 }], CLIENT_MODE);
+    assert.equal(pressed.state.apBringup.since, 5_000);
+    const up = run([{ type: 'ApSnapshot', stations: [], enabled: true, at: 9_000 }], pressed.state);
+    const estimate = nextBringupEstimate(null, 4_000);
+    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: estimate });
+    const later = run([{ type: 'ApEnabled', at: 30_000 }], up.state);
+    assert.deepEqual(later.state.apBringup, { since: null, estimateMs: estimate });
+  });
+
+  test('booting in AP mode measures nothing (no start time to count from)', () => {
+    const up = run([{ type: 'ApEnabled', at: 60_000 }], AP_MODE);
+    assert.deepEqual(up.state.apBringup, { since: null, estimateMs: null });
+  });
+});
+
+describe('auto role: a joiner whose host vanished', () => {
+  /** Searching, then the scan finds PEER hosting: enrolling with it from `at`. */
+  function joining(at = 1_000): DeviceState {
+    return run(
+      [
+        { ...press, at },
+        { ...scan('station', [pbc(PEER)]), at: at + 500 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+  }
+
+  test('an enrollee that found its host checks on it every few seconds', () => {
+    const state = joining();
+    assert.equal(phase(state), 'enrollee');
+    assert.equal(state.wps.phase === 'active' && state.wps.hostSeenAt, 1_500);
+    assert.equal(state.timers['wps-scan'] !== undefined, true);
+    const check = run([{ ...fire(state, 'wps-scan'), at: 1_500 + HOST_CHECK_MS }], state);
+    assert.deepEqual(ofType(check.effects, 'CheckHost'), [{ type: 'CheckHost', bssid: PEER }]);
+    const seen = run([{ type: 'HostSighting', bssid: PEER, seenMsAgo: 0, at: 3_600 }], check.state);
+    assert.equal(seen.state.wps.phase === 'active' && seen.state.wps.hostSeenAt, 3_600);
+    assert.deepEqual(ofType(seen.effects, 'StartTimer'), [
+      { type: 'StartTimer', key: 'wps-scan', ms: HOST_CHECK_MS, gen: seen.state.timers['wps-scan'] as number },
+    ]);
+  });
+
+  test(`not seen hosting for ${HOST_GONE_MS / 1000} s: the session fails, WPS is cancelled, nothing blinks`, () => {
+    const state = joining();
+    const unseen = run(
+      [
+        { type: 'HostSighting', bssid: PEER, seenMsAgo: null, at: 5_000 },
+        { type: 'HostSighting', bssid: PEER, seenMsAgo: 9_000, at: 10_000 },
+        { type: 'HostSighting', bssid: PEER, seenMsAgo: null, at: 1_500 + HOST_GONE_MS - 1 },
+      ],
+      state,
+    );
+    assert.equal(phase(unseen.state), 'enrollee', 'not yet: it was there at the start');
+    const gone = run([{ type: 'HostSighting', bssid: PEER, seenMsAgo: null, at: 1_500 + HOST_GONE_MS }], unseen.state);
+    assert.equal(gone.state.wps.phase, 'idle');
+    assert.equal(gone.state.mode, 'client');
+    assert.equal(gone.state.lastWps?.outcome, 'fail');
+    assert.equal(gone.state.lastWps?.role, 'enrollee');
+    assert.match(gone.state.lastWps?.detail ?? '', /went away/);
+    assert.deepEqual(ofType(gone.effects, 'WpsCancel'), [{ type: 'WpsCancel', role: 'enrollee' }]);
+    assert.equal(ledsOf(gone.state).connection, 'off');
+    assert.equal(ledsOf(gone.state).ap, 'off');
+    assert.equal(gone.state.timers['wps-scan'], undefined);
+  });
+
+  test('a host that stepped down from hosting to join us is watched from when our station is up', () => {
+    const state = hosting();
+    const down = run([{ ...scan('ap', [pbc(HIGHER)], LOWER), at: 10_000 }], state);
+    assert.equal(down.state.wps.phase === 'active' && down.state.wps.hostSeenAt, null);
+    const up = run([{ type: 'WifiDaemonUp', daemon: 'station', at: 25_000 }], down.state);
+    assert.equal(up.state.wps.phase === 'active' && up.state.wps.hostSeenAt, 25_000);
+    const early = run(
+      [{ type: 'HostSighting', bssid: HIGHER, seenMsAgo: null, at: 25_000 + HOST_GONE_MS - 1 }],
+      up.state,
+    );
+    assert.equal(phase(early.state), 'enrollee');
+  });
+
+  test('a failed check is no evidence; a sighting of another access point or outside the phase is ignored', () => {
+    const state = joining();
+    const failed = run(
+      [{ type: 'EffectFailed', effect: 'CheckHost', error: 'wpa_supplicant is not reachable', at: 4_000 }],
+      state,
+    );
+    assert.equal(phase(failed.state), 'enrollee');
+    assert.ok(failed.state.timers['wps-scan'] !== undefined);
+    const other = run([{ type: 'HostSighting', bssid: '02:00:00:00:02:00', seenMsAgo: null, at: 60_000 }], state);
+    assert.equal(phase(other.state), 'enrollee');
+    const idle = run([{ type: 'HostSighting', bssid: PEER, seenMsAgo: null, at: 60_000 }], CLIENT_AUTO);
+    assert.equal(idle.state.wps.phase, 'idle');
+    assert.equal(idle.state.lastWps, null);
+  });
+
+  test('explicit enrollees (auto role off, no target) are not checked: the walk time decides', () => {
+    const { state, effects } = run([press], CLIENT_MODE);
+    assert.equal(phase(state), 'enrollee');
+    assert.equal(state.timers['wps-scan'], undefined);
+    assert.equal(ofType(effects, 'CheckHost').length, 0);
   });
 });
 
@@ -434,10 +672,12 @@ describe('auto role: hosting', () => {
     const once = run([failed], hosting());
     assert.equal(ofType(once.effects, 'StartTimer')[0]?.key, 'wps-scan');
     assert.equal(once.state.wps.phase === 'active' && once.state.wps.watching, true);
-    const thrice = run([failed, failed], once.state);
-    assert.equal(thrice.state.wps.phase === 'active' && thrice.state.wps.watching, false);
-    assert.equal(phase(thrice.state), 'registrar', 'still hosting');
-    assert.ok(ofType(thrice.effects, 'Log').some((l) => l.message.includes('stopped watching')));
+    const almost = run(Array(WATCH_MAX_FAILURES - 2).fill(failed), once.state);
+    assert.equal(almost.state.wps.phase === 'active' && almost.state.wps.watching, true);
+    const last = run([failed], almost.state);
+    assert.equal(last.state.wps.phase === 'active' && last.state.wps.watching, false);
+    assert.equal(phase(last.state), 'registrar', 'still hosting');
+    assert.ok(ofType(last.effects, 'Log').some((l) => l.message.includes('stopped watching')));
   });
 
   test('an enrollee in push-button mode coming to us stops the watching scans', () => {
@@ -549,5 +789,77 @@ describe('the AP LED tells the truth', () => {
     assert.equal(ledsOf(state).ap, 'blink');
     assert.notEqual(state.timers['ap-bringup'], undefined);
     assert.equal(ledsOf(run([{ type: 'ApEnabled' }], state).state).ap, 'on');
+  });
+});
+
+describe('auto role: an access point appearing during the search', () => {
+  const NEW = '02:00:00:00:03:00';
+  test('newcomers: only access points the first scan did not see', () => {
+    assert.equal(sawNewcomer([PEER], OWN, [plain(PEER)]), false);
+    assert.equal(sawNewcomer([PEER], OWN, [plain(PEER), plain(NEW)]), true);
+    assert.equal(sawNewcomer([], OWN, [plain(OWN)]), false, 'ourselves');
+    assert.equal(sawNewcomer([], OWN, [{ bssid: 'not a mac', ssid: 'x', pbc: false }]), false);
+  });
+
+  const endTable: Array<[string, number | null, boolean, number, 'host' | 'wait']> = [
+    ['nobody new: host', null, false, 10_000, 'host'],
+    ['a newcomer just seen: wait', 9_500, false, 10_000, 'wait'],
+    ['a newcomer seen long ago: host', 10_000 - SEARCH_GRACE_MS, false, 10_000, 'host'],
+    ['already waited once: host', 9_900, true, 10_000, 'host'],
+  ];
+  for (const [name, newcomerAt, extended, at, expected] of endTable) {
+    test(`window end: ${name}`, () => assert.equal(decideWindowEnd(newcomerAt, extended, at), expected));
+  }
+
+  test('the window ends just after another access point appeared: once more, then it hosts', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', [plain(PEER)]), at: 1_300 },
+        { ...scan('station', [plain(PEER), plain(NEW)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const grace = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    assert.equal(phase(grace.state), 'searching');
+    assert.deepEqual(ofType(grace.effects, 'StartTimer'), [
+      { type: 'StartTimer', key: 'wps-search', ms: SEARCH_GRACE_MS, gen: grace.state.timers['wps-search'] as number },
+    ]);
+    // Still not in push-button mode when the grace ends: host (one grace only).
+    const again = run([{ ...scan('station', [plain(NEW)]), at: 5_000 }], grace.state);
+    const hosts = run([{ ...fire(again.state, 'wps-search'), at: 2_000 + SEARCH_GRACE_MS }], again.state);
+    assert.equal(phase(hosts.state), 'registrar');
+    assert.equal(hosts.state.mode, 'ap');
+  });
+
+  test('the newcomer starts push-button during the grace: enroll with it', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', []), at: 1_300 },
+        { ...scan('station', [plain(NEW)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const grace = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    const found = run([{ ...scan('station', [pbc(NEW)]), at: 3_000 }], grace.state);
+    assert.equal(phase(found.state), 'enrollee');
+    assert.deepEqual(ofType(found.effects, 'WpsStart'), [{ type: 'WpsStart', role: 'enrollee', bssid: NEW }]);
+  });
+
+  test('the same access points all along: the window ends on time', () => {
+    const searching = run(
+      [
+        { ...press, at: 1_000 },
+        { type: 'RandomDrawn', purpose: 'search-window', value: 0, at: 1_010 },
+        { ...scan('station', [plain(PEER)]), at: 1_300 },
+        { ...scan('station', [plain(PEER)]), at: 1_800 },
+      ],
+      CLIENT_AUTO,
+    ).state;
+    const hosts = run([{ ...fire(searching, 'wps-search'), at: 2_000 }], searching);
+    assert.equal(phase(hosts.state), 'registrar');
   });
 });

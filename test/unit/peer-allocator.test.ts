@@ -46,5 +46,7 @@ describe('the peer allocator', () => {
     const without = peerUnit({ ...base, jemalloc: null });
     assert.doesNotMatch(without, /LD_PRELOAD|MALLOC_CONF/);
     assert.match(without, /^\[Service\]$/m);
+    // The heap sizes for the 260 MB the unit's MemoryMax leaves (src/peer/heap-limit.ts), quoted for systemd.
+    assert.match(without, /^Environment="NODE_OPTIONS=--max-old-space-size=72 --max-semi-space-size=4"$/m);
   });
 });

@@ -136,13 +136,18 @@ describe('the installed units under memory pressure', () => {
 });
 
 describe('the peer heap limit', () => {
-  it('is 30 % of the board, at least 96 MB, and left alone when the user set one', async () => {
-    const { peerHeapMB, peerHeapOptions } = await import('../../src/peer/heap-limit.js');
+  it('is 22.5 % of the board, at least 72 MB, with small semi-spaces below 1 GiB, and left alone when the user set one', async () => {
+    const { peerHeapMB, peerSemiSpaceMB, peerHeapOptions } = await import('../../src/peer/heap-limit.js');
     assert.equal(peerHeapMB(320e6), 72);
     assert.equal(peerHeapMB(1e9), 225);
     assert.equal(peerHeapMB(24e9), 1024);
-    assert.deepEqual(peerHeapOptions([], 320e6), ['--max-old-space-size=72']);
-    assert.deepEqual(peerHeapOptions(['--max-old-space-size=200'], 320e6), []);
+    assert.equal(peerSemiSpaceMB(320e6), 4);
+    assert.equal(peerSemiSpaceMB(1e9), 4);
+    assert.equal(peerSemiSpaceMB(2 * 1024 ** 3), null);
+    assert.deepEqual(peerHeapOptions([], 320e6, ''), ['--max-old-space-size=72', '--max-semi-space-size=4']);
+    assert.deepEqual(peerHeapOptions([], 24e9, ''), ['--max-old-space-size=1024']);
+    assert.deepEqual(peerHeapOptions(['--max-old-space-size=200'], 320e6, ''), ['--max-semi-space-size=4']);
+    assert.deepEqual(peerHeapOptions([], 320e6, '--max-semi-space-size=8'), ['--max-old-space-size=72']);
     assert.match(PEER_MEMORY, /MemoryMax=260M/);
   });
 });

@@ -1,9 +1,9 @@
 // The parsers for scan results and the new control-interface events: total over hostile input.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseCtrlEvent } from '../../src/wifi/ctrl-events.js';
-import { parseIwScan, parseWpaScanResults } from '../../src/wifi/scan-results.js';
+import { parseHostSighting, parseIwScan, parseWpaScanResults } from '../../src/wifi/scan-results.js';
 
 test("wpa_supplicant's SCAN_RESULTS: the flags field alone says push-button; SSIDs can say anything", () => {
   const text = [
@@ -73,4 +73,47 @@ test("hostapd's AP-ENABLED, AP-DISABLED and WPS-ENROLLEE-SEEN become events", ()
     { type: 'WpsEnrolleeSeen', mac: '02:00:00:00:01:00', pbc: false },
   );
   assert.equal(parseCtrlEvent('ap', '<3>WPS-ENROLLEE-SEEN garbage 4').type, 'UnknownWifiDaemonEvent');
+});
+
+describe("the host's last sighting (wpa_supplicant STATUS and BSS)", () => {
+  const HOST = '02:00:00:00:01:00';
+  const bss = (fields: Record<string, string>) =>
+    Object.entries(fields)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
+  const pbcEntry = bss({
+    id: '3',
+    bssid: HOST,
+    freq: '2442',
+    age: '4',
+    flags: '[WPA2-PSK-CCMP][WPS-PBC][ESS]',
+    ssid: 'Smallworld-1234',
+  });
+  const table: Array<[string, string, string, number | null]> = [
+    ['in push-button mode, seen 4 s ago', 'wpa_state=SCANNING', pbcEntry, 4_000],
+    ['talking to it: associating', `wpa_state=ASSOCIATING`, '', 0],
+    ['talking to it: handshake, BSSID given', `bssid=${HOST}\nwpa_state=4WAY_HANDSHAKE`, '', 0],
+    ['associated with another access point', `bssid=02:00:00:00:09:00\nwpa_state=COMPLETED`, '', null],
+    ['unknown to the station (empty reply)', 'wpa_state=SCANNING', '', null],
+    ['FAIL', 'wpa_state=SCANNING', 'FAIL', null],
+    ['seen, but no push-button session any more', 'wpa_state=SCANNING', pbcEntry.replace('[WPS-PBC]', '[WPS]'), null],
+    ['another BSS answered', 'wpa_state=SCANNING', pbcEntry.replace(HOST, '02:00:00:00:02:00'), null],
+    ['an age that is not a number', 'wpa_state=SCANNING', pbcEntry.replace('age=4', 'age=-1'), null],
+    [
+      'an SSID spelling out flags changes nothing (the first flags line counts)',
+      'wpa_state=SCANNING',
+      bss({ bssid: HOST, age: '2', flags: '[ESS]', ssid: 'x\\nflags=[WPS-PBC]' }) + '\nflags=[WPS-PBC]',
+      null,
+    ],
+  ];
+  for (const [name, status, reply, expected] of table) {
+    test(name, () => assert.equal(parseHostSighting(HOST, status, reply), expected));
+  }
+  test('upper-case addresses match', () => {
+    assert.equal(
+      parseHostSighting(HOST.toUpperCase(), 'wpa_state=SCANNING', pbcEntry.replace(HOST, HOST.toUpperCase())),
+      4_000,
+    );
+  });
+  test('not a BSSID: null', () => assert.equal(parseHostSighting('host', 'wpa_state=COMPLETED', pbcEntry), null));
 });

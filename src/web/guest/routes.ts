@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { avahiHostName } from '../../net/mdns-name.js';
 import type { SsbPeer } from '../../ssb/peer.js';
 import { booleanField, objectBody } from '../inputs.js';
+import { PAGES, readPage } from '../page-shell.js';
 import { type Listening, unmapIpv4 } from '../security.js';
 import { formatCursor, parseCursor } from './cursor.js';
 import { sharedPage } from './paging.js';
@@ -66,7 +67,9 @@ export function registerGuestRoutes(
   const page = (file: string, type: string) => async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.type(type).send(await readFile(asset(file)));
 
-  app.get('/shared', { config: { guest: true } }, page('shared.html', 'text/html; charset=utf-8'));
+  app.get('/shared', { config: { guest: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(await readPage(PAGES.shared, asset)),
+  );
   app.get('/shared.js', { config: { public: true } }, page('shared.js', 'text/javascript; charset=utf-8'));
   app.get('/shared.css', { config: { public: true } }, page('shared.css', 'text/css; charset=utf-8'));
 

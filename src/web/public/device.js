@@ -2,6 +2,7 @@
 // POSTs the CLI's commands make; below it, the QR code to join the access point, the SSB peers seen and
 // replication progress per peer. No inline script or style: the CSP forbids them.
 import { $, api, el, fillList, personCell, showMessage, wireLogout } from './common.js';
+import { formatBytes } from './format-bytes.js';
 
 const DEMO_PHONE = '02:5e:00:00:00:01';
 const WALK_TIME_S = 120;
@@ -96,19 +97,6 @@ const STORAGE_TEXT = {
   tight: 'tight: little room is left',
   full: 'full: new photos are not stored',
 };
-
-/** "3.2 MB", as the CLI and the error messages say it. */
-function formatBytes(bytes) {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
 
 /** status.storage: `{ usedBytes, freeBytes, budgetBytes, state }`; the reserve is what the budget leaves. */
 function renderStorage(storage) {

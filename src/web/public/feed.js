@@ -1,11 +1,9 @@
 // The Feed page: the newest messages this device holds, photos shown inline (served by blob id, checked to
 // be images), and a form to post text and a photo. Text from posts is shown as text, markup included.
 import { $, act, api, avatar, blobUrl, el, personCell, showMessage, when, wireLogout } from './common.js';
+import { formatBinaryBytes as formatBytes } from './format-bytes.js';
 
 let maxPhotoBytes = 5 * 1024 * 1024;
-
-const formatBytes = (bytes) =>
-  bytes >= 1024 * 1024 ? `${Number((bytes / 1048576).toFixed(1))} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 
 function item(message) {
   const article = el('article', 'item');

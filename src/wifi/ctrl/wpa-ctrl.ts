@@ -52,6 +52,8 @@ export class WpaCtrl {
   private readonly timeoutMs: number;
   private readonly pingMs: number;
   private readonly retryMs: number;
+  /** Attempts that failed since the last attach: the first retries come quickly, then at `retryMs`. */
+  private failedAttempts = 0;
 
   constructor(private readonly options: WpaCtrlOptions) {
     this.timeoutMs = options.requestTimeoutMs ?? 3_000;
@@ -66,6 +68,7 @@ export class WpaCtrl {
   /** Starts connecting in the background; health changes arrive through `onHealth`. */
   start(): void {
     this.closed = false;
+    this.failedAttempts = 0;
     void this.connect();
   }
 
@@ -168,6 +171,7 @@ export class WpaCtrl {
       this.mon.onMessage((text) => this.onMonitorMessage(text));
       await this.attach(this.mon);
       this.connecting = false;
+      this.failedAttempts = 0;
       this.options.logger.log('info', 'control interface attached', { daemon: this.options.name });
       this.options.onHealth(true, 'attached');
       this.schedulePing();
@@ -216,10 +220,17 @@ export class WpaCtrl {
     });
   }
 
+  /**
+   * A daemon just started creates its socket a moment later (0.1-1 s, several under load): the first
+   * retries come after 1/8, 1/4 and 1/2 of `retryMs`, so attaching (and, for hostapd, the access point's
+   * bring-up as the device sees it) does not wait a whole period for a socket that is already there.
+   */
   private scheduleRetry(): void {
     if (this.closed) return;
     this.cancelRetry?.();
-    this.cancelRetry = this.options.clock.after(this.retryMs, () => void this.connect());
+    const delay = Math.max(1, Math.round(this.retryMs / 2 ** Math.max(0, 3 - this.failedAttempts)));
+    this.failedAttempts++;
+    this.cancelRetry = this.options.clock.after(delay, () => void this.connect());
   }
 
   /** The daemon stopped answering: report it once, drop both sockets, and keep trying to come back. */
