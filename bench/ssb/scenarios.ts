@@ -194,6 +194,17 @@ async function waitForClock(
 }
 
 /**
+ * Cold start: one fresh device (empty store) and nothing else running, from spawning its process to its local
+ * API answering `whoami` (Smallworld: the daemon, which forks the peer; ssb-server: its one process).
+ */
+export function coldStart(ctx: Context, system: SystemName): Promise<Measurements> {
+  return onLan(ctx, system, ['cold'], async (lan, dirs, started) => {
+    const node = await start(ctx, system, lan, started, 'cold', dirs.cold ?? '', { autoFollow: false });
+    return { coldStartMs: node.coldStartMs };
+  });
+}
+
+/**
  * Replication throughput: a fresh follower follows the source (while its link is down), the link comes up,
  * the follower dials the source; messages per second from the dial to the last message's arrival. Also
  * measured on the way: cold start of both nodes and the fresh follower's idle memory.

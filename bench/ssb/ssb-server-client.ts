@@ -44,11 +44,21 @@ function collect<T>(source: Source<T>): Promise<T[]> {
 export class SsbServerClient {
   private constructor(private readonly rpc: Rpc) {}
 
-  static async connect(bin: string, dir: string): Promise<SsbServerClient> {
+  /**
+   * The client libraries, loaded once per benchmark process. Called before any run, so that loading them is
+   * not counted in the first ssb-server's cold start (the benchmark's own work, not the server's).
+   */
+  static load(bin: string) {
     const require = createRequire(bin);
-    const Client = require('ssb-client/client') as (opts: object, cb: Cb<Rpc>) => void;
-    const ssbKeys = require('ssb-keys') as { loadSync(path: string): { public: string } };
-    const caps = require('ssb-caps') as { shs: string };
+    return {
+      Client: require('ssb-client/client') as (opts: object, cb: Cb<Rpc>) => void,
+      ssbKeys: require('ssb-keys') as { loadSync(path: string): { public: string } },
+      caps: require('ssb-caps') as { shs: string },
+    };
+  }
+
+  static async connect(bin: string, dir: string): Promise<SsbServerClient> {
+    const { Client, ssbKeys, caps } = SsbServerClient.load(bin);
     const keys = ssbKeys.loadSync(join(dir, 'secret'));
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as object;
     const rpc = await call<Rpc>((cb) =>

@@ -22,8 +22,13 @@ export interface TownOptions {
   systems: SystemName[];
   /** Real seconds the devices run on after the window, links down, before the settled readings. */
   settle: number;
+  /** Each device's memory cgroup, MB (10^6 bytes), as on a board; 0 for none. */
+  memoryLimitMB: number;
   help: boolean;
 }
+
+/** A Pi Zero 2 W's memory for programs (as the benchmark's --memory-limit takes it). */
+export const BOARD_MEMORY_MB = 320;
 
 export const USAGE = `Usage: npm run town -- --trace FILE [options]
 
@@ -40,6 +45,8 @@ its own network namespace, and reports how close replication comes to the foremo
   --posts N             posts per device (default 2); --photos N of them carry a photo (default 3)
   --systems LIST        smallworld,ssb-server (default both, one after the other)
   --settle SECONDS      real seconds after the window before the settled readings (default 10)
+  --memory-limit MB     each device (all its processes) in a memory cgroup of MB, as on a board (default 320:
+                        a Pi Zero 2 W's memory for programs); 0: no limit
   --out DIR             results folder (default lab/town/results/<time>)
   --json                print the results JSON on stdout (progress goes to stderr)
   -h, --help            this help
@@ -72,6 +79,7 @@ export function parseTownArgs(argv: readonly string[]): TownOptions {
         photos: { type: 'string' },
         systems: { type: 'string' },
         settle: { type: 'string' },
+        'memory-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -109,6 +117,12 @@ export function parseTownArgs(argv: readonly string[]): TownOptions {
     photos: number(str('photos'), 'photos', 3, (n) => Number.isInteger(n) && n >= 0 && n <= 1000),
     systems,
     settle: number(str('settle'), 'settle', 10, (n) => n >= 0 && n <= 3600),
+    memoryLimitMB: number(
+      str('memory-limit'),
+      'memory-limit',
+      BOARD_MEMORY_MB,
+      (n) => n === 0 || (Number.isInteger(n) && n >= 64 && n <= 65_536),
+    ),
     help,
   };
 }

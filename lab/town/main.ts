@@ -1,14 +1,16 @@
 // `npm run town`: replays a contact trace with real devices and reports how close each system comes to the
-// limit the trace allows. See lab/town/README.md.
+// limit the trace allows. See the README's "Town" section.
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findMemoryHierarchy, type MemoryHierarchy } from '../../bench/ssb/cgroup.js';
+import { isAlive } from '../../bench/ssb/procs.js';
 import { killEverything } from '../../bench/ssb/systems.js';
 import { parseTownArgs, type SystemName, type TownOptions, USAGE } from './args.js';
 import { followEdges } from './follow.js';
 import { removeStaleNamespaces } from './links.js';
-import { active, replay } from './replay.js';
+import { active, removeCgroups, replay } from './replay.js';
 import { chart, markdown, type SystemReport, type TownReport } from './report.js';
 import { postSchedule } from './schedule.js';
 import { summarize } from './summary.js';
@@ -24,7 +26,10 @@ let cleaning: Promise<void> | null = null;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     killEverything();
-    for (const run of active) await run.net.destroy();
+    for (const run of active) {
+      await run.net.destroy();
+      await removeCgroups(run.cgroups);
+    }
   })();
   return cleaning;
 }
@@ -75,6 +80,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const stale = await removeStaleNamespaces();
   if (stale.length > 0) progress(`removed ${stale.length} namespaces left by an earlier run that was killed`);
+  let hierarchy: MemoryHierarchy | null = null;
+  if (options.memoryLimitMB > 0) {
+    hierarchy = await findMemoryHierarchy();
+    if (hierarchy === null) {
+      process.stderr.write(
+        'town: --memory-limit needs a memory cgroup (cgroup v2 with the memory controller, or v1): none here; ' +
+          '--memory-limit 0 runs the devices without one\n',
+      );
+      return 2;
+    }
+    const staleCgroups = await removeStaleCgroups(hierarchy);
+    if (staleCgroups > 0) progress(`removed ${staleCgroups} memory cgroups left by an earlier run that was killed`);
+  }
 
   const { start, end, contacts, nodes, posts, follows, warnings } = plan;
   for (const w of warnings.slice(0, 5)) progress(`warning: ${w}`);
@@ -125,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
       seed: options.seed,
       settleSeconds: options.settle,
       logDir: join(out, 'logs', system),
+      memoryLimit: hierarchy === null ? null : { hierarchy, bytes: options.memoryLimitMB * 1e6 },
       progress,
     });
     // A delivery stamped earlier than the limit by more than the link's setup time means the lab leaked.
@@ -134,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
     progress(
       `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ` +
         `${seconds(s.delayOverLimit.median)} p90 ${seconds(s.delayOverLimit.p90)} max ${seconds(s.delayOverLimit.max)} ` +
-        `trace s; peak ${s.resources.peakRssMB} MB`,
+        `trace s; peak per device ${s.resources.peakResidentMB} MB resident (${s.resources.peakRssMB} MB RSS added up)`,
     );
   }
   clearTimeout(watchdog);
@@ -146,6 +165,20 @@ async function main(argv: string[]): Promise<number> {
   progress(`results in ${shown === '' || shown.startsWith('..') ? out : shown}`);
   if (options.json) process.stdout.write(`${JSON.stringify(json)}\n`);
   return 0;
+}
+
+/** Empty cgroups of town runs whose process is gone (named after their namespace, which carries the pid). */
+async function removeStaleCgroups(hierarchy: MemoryHierarchy): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(hierarchy.parent).catch(() => [] as string[])) {
+    const match = /^tw(\d+)[a-z]-\d+-memory$/.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    await rmdir(join(hierarchy.parent, name)).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 function key(system: SystemName): 'smallworld' | 'ssbServer' {

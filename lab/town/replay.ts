@@ -3,13 +3,16 @@
 // times; afterwards each device says when every post arrived (its database's receive times), and those
 // become the per-post deliveries beside the limit.
 import { mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createMemoryCgroup, launcherFor, type MemoryCgroup, type MemoryHierarchy } from '../../bench/ssb/cgroup.js';
 import { cpuSecondsOf, memoryOf } from '../../bench/ssb/procs.js';
 import { type BenchNode, startNode } from '../../bench/ssb/systems.js';
 import type { SystemName } from './args.js';
+import { type DeviceMemory, deviceMemory } from './device-memory.js';
 import type { FollowEdges } from './follow.js';
+import { describeLag, type LinkLag, linkLag } from './lag.js';
 import { adjacency, foremost } from './limit.js';
 import { TownNet } from './links.js';
 import { photoBytes, type ScheduledPost } from './schedule.js';
@@ -29,33 +32,46 @@ export interface ReplayPlan {
   seed: number;
   settleSeconds: number;
   logDir: string;
+  /** Each device in a memory cgroup of this many bytes, as on a board (null: no limit). */
+  memoryLimit: { hierarchy: MemoryHierarchy; bytes: number } | null;
   progress: (line: string) => void;
 }
 
 export interface Resources {
-  /** Highest resident memory of any one device (all its processes), MB, sampled every 2 s. */
+  /** Highest RSS of any one device, its processes' RSS added up (shared file pages counted in each), MB,
+   *  sampled every 2 s. */
   peakRssMB: number;
+  /** Highest resident memory of any one device with every physical page counted once, as its board would hold
+   *  it (device-memory.ts), MB, sampled every 2 s (file pages measured every 30 s). */
+  peakResidentMB: number;
   /** Highest resident memory of any one device's SSB peer process alone (VmHWM), MB. */
   peakPeerRssMB: number;
-  /** Resident memory after the window and the settle time: median and max over devices, MB. */
+  /** After the window and the settle time, median and max over devices, MB: RSS added up, and resident. */
   settledRssMB: { median: number; max: number };
+  settledResidentMB: { median: number; max: number };
   /** CPU over the window, % of one core per device: median and max over devices, and all devices together. */
   cpuPercent: { median: number; max: number; total: number };
+  /** With --memory-limit: the limit, the highest charge of any device's cgroup (MB, page cache included) and
+   *  how many of the devices' processes the kernel killed for it. Null without a limit. */
+  memoryLimit: { mb: number; cgroupPeakMB: number; oomKills: number } | null;
 }
 
 export interface ReplayResult {
   posts: PostResult[];
   resources: Resources;
-  /** How late link changes took effect after their scheduled time, real ms: median and max. */
-  linkLagMs: { median: number; max: number };
+  /** How late link changes took effect after their scheduled time, real ms, and whether the lab kept up. */
+  linkLagMs: LinkLag;
   /** Posts that could not be published (with why). */
   failedPosts: Array<{ author: string; at: number; error: string }>;
   setupSeconds: number;
   replaySeconds: number;
 }
 
-/** The devices of the run in progress, so an interrupted run can stop them. */
-export const active = new Set<{ net: TownNet; nodes: BenchNode[] }>();
+/** The devices of the run in progress, so an interrupted run can stop them (and then remove their cgroups). */
+export const active = new Set<{ net: TownNet; nodes: BenchNode[]; cgroups: MemoryCgroup[] }>();
+
+/** How much higher than the devices the lab's clock and its link interpreters run (nice levels). */
+const LAB_PRIORITY_BOOST = 10;
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -75,16 +91,6 @@ function median(values: number[]): number {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-async function deviceRss(node: BenchNode): Promise<number> {
-  let sum = 0;
-  for (const pid of node.pids())
-    sum += await memoryOf(pid).then(
-      (m) => m.rssMB,
-      () => 0,
-    );
-  return sum;
-}
-
 async function deviceCpu(node: BenchNode): Promise<number> {
   let sum = 0;
   for (const pid of node.pids()) sum += await cpuSecondsOf(pid).catch(() => 0);
@@ -97,13 +103,23 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
   const net = new TownNet(system === 'smallworld' ? 's' : 'r');
   const dataRoot = join(tmpdir(), `smallworld-town-${process.pid}-${system}`);
   const byNode = new Map<string, BenchNode>();
-  const run = { net, nodes: [] as BenchNode[] };
+  const run = { net, nodes: [] as BenchNode[], cgroups: [] as MemoryCgroup[] };
   active.add(run);
+  const basePriority = getPriority();
   try {
     await mkdir(plan.logDir, { recursive: true });
-    for (const node of nodes) await net.addDevice(node);
+    const cgroupOf = new Map<string, MemoryCgroup>();
+    for (const node of nodes) {
+      const device = await net.addDevice(node);
+      if (plan.memoryLimit === null) continue;
+      const { hierarchy, bytes } = plan.memoryLimit;
+      const cgroup = await createMemoryCgroup(hierarchy, `${device.ns}-memory`, bytes);
+      run.cgroups.push(cgroup);
+      cgroupOf.set(node, cgroup);
+    }
     plan.progress(`${system}: starting ${nodes.length} devices`);
     await inParallel(nodes, 4, async (node) => {
+      const cgroup = cgroupOf.get(node);
       const started = await startNode(system, {
         lan: net,
         device: node,
@@ -112,6 +128,7 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
         logDir: plan.logDir,
         // Dozens of devices starting on a shared machine: a cold start took 10-22 s alone under load.
         readyTimeoutMs: 240_000,
+        ...(cgroup ? { launcher: launcherFor(cgroup) } : {}),
       });
       byNode.set(node, started);
       run.nodes.push(started);
@@ -126,10 +143,12 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     });
     const setupSeconds = (Date.now() - setupStarted) / 1000;
 
-    // The clock: trace time `t` happens at real time t0 + (t - start) / speed.
-    const t0 = Date.now() + 1000;
+    // The clock: trace time `t` happens at real time t0 + (t - start) / speed; t0 is set once everything
+    // else is ready, just before the first action.
+    let t0 = Number.NaN;
     const realAt = (t: number) => t0 + ((t - start) / speed) * 1000;
     const traceAt = (ms: number) => start + ((ms - t0) / 1000) * speed;
+    /** `at` in trace seconds. */
     type Action = { at: number; run: () => Promise<void> };
     const actions: Action[] = [];
     const lags: number[] = [];
@@ -138,23 +157,22 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     const linkOp = (pair: string, at: number, op: () => Promise<void>) => {
       const queued = (pairQueues.get(pair) ?? Promise.resolve()).then(async () => {
         await op().catch((error: Error) => plan.progress(`${system}: link change failed: ${error.message}`));
-        lags.push(Date.now() - at);
+        lags.push(Date.now() - realAt(at));
       });
       pairQueues.set(pair, queued);
       return Promise.resolve();
     };
     for (const c of plan.contacts) {
       const pair = `${c.a} ${c.b}`;
-      actions.push({ at: realAt(c.start), run: () => linkOp(pair, realAt(c.start), () => net.linkUp(c.a, c.b)) });
-      if (c.end < end)
-        actions.push({ at: realAt(c.end), run: () => linkOp(pair, realAt(c.end), () => net.linkDown(c.a, c.b)) });
+      actions.push({ at: c.start, run: () => linkOp(pair, c.start, () => net.linkUp(c.a, c.b)) });
+      if (c.end < end) actions.push({ at: c.end, run: () => linkOp(pair, c.end, () => net.linkDown(c.a, c.b)) });
     }
     const published: Array<{ post: ScheduledPost; sequence: number; sentAt: number }> = [];
     const failedPosts: ReplayResult['failedPosts'] = [];
     const publishing: Promise<void>[] = [];
     for (const post of plan.posts) {
       actions.push({
-        at: realAt(post.at),
+        at: post.at,
         run: async () => {
           const node = byNode.get(post.author) as BenchNode;
           const text = `post ${post.index} from ${post.author} at ${post.at}`;
@@ -177,39 +195,55 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     }
     actions.sort((x, y) => x.at - y.at);
 
-    // Resource samples every 2 s: per device the highest total RSS, and CPU at the window's ends.
-    const peak = new Map<string, number>();
+    // Resource samples every 2 s: per device the highest memory (file pages every 15th sample), and CPU at the
+    // window's ends.
+    const peakRss = new Map<string, number>();
+    const peakResident = new Map<string, number>();
+    const fileMB = new Map<string, number>();
+    const memoryNow = async (n: string, measureFiles: boolean) => {
+      const m = await deviceMemory((byNode.get(n) as BenchNode).pids(), measureFiles, fileMB.get(n));
+      if (measureFiles) fileMB.set(n, m.fileMB);
+      peakRss.set(n, Math.max(peakRss.get(n) ?? 0, m.rssSumMB));
+      peakResident.set(n, Math.max(peakResident.get(n) ?? 0, m.residentMB));
+      return m;
+    };
     let sampling = true;
     const sampler = (async () => {
-      while (sampling) {
-        await Promise.all(
-          nodes.map(async (n) => {
-            const rss = await deviceRss(byNode.get(n) as BenchNode);
-            peak.set(n, Math.max(peak.get(n) ?? 0, rss));
-          }),
-        );
+      for (let sample = 0; sampling; sample++) {
+        for (const n of nodes) await memoryNow(n, sample % 15 === 0);
         await sleep(2000);
       }
     })();
     const cpuBefore = new Map<string, number>();
     for (const n of nodes) cpuBefore.set(n, await deviceCpu(byNode.get(n) as BenchNode));
 
+    // The devices share this machine's cores (a board has its own); the lab's clock and its link changes must
+    // not queue behind them, or the trace is replayed late and the lateness is counted against the system.
+    const labPriority = Math.max(-20, basePriority - LAB_PRIORITY_BOOST);
+    try {
+      setPriority(labPriority);
+      net.setPriority(labPriority);
+    } catch (error) {
+      plan.progress(`${system}: the lab's priority could not be raised (${(error as Error).message})`);
+    }
+    t0 = Date.now() + 1000;
     const endAt = realAt(end);
     plan.progress(`${system}: replaying [${start}, ${end}) at ${speed}x: ${Math.round((endAt - Date.now()) / 1000)} s`);
     let nextReport = 0.1;
     for (const action of actions) {
-      const wait = action.at - Date.now();
+      const wait = realAt(action.at) - Date.now();
       if (wait > 0) await sleep(wait);
       await action.run();
       const done = (Date.now() - t0) / (endAt - t0);
       if (done >= nextReport) {
-        plan.progress(`${system}: ${Math.round(done * 100)} % of the window`);
+        plan.progress(`${system}: ${Math.round(done * 100)} % of the window; ${describeLag(linkLag(lags))}`);
         nextReport = Math.floor(done * 10) / 10 + 0.1;
       }
     }
     if (endAt > Date.now()) await sleep(endAt - Date.now());
     await Promise.all(pairQueues.values());
     await net.allDown();
+    setPriority(basePriority);
     const cpuWindowSeconds = (Date.now() - t0) / 1000;
     const cpu = new Map<string, number>();
     for (const n of nodes) {
@@ -221,7 +255,10 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     await sleep(plan.settleSeconds * 1000);
     sampling = false;
     await sampler;
-    const settled = await Promise.all(nodes.map((n) => deviceRss(byNode.get(n) as BenchNode)));
+    const settled: DeviceMemory[] = [];
+    for (const n of nodes) settled.push(await memoryNow(n, true));
+    const settledRss = settled.map((m) => m.rssSumMB);
+    const settledResident = settled.map((m) => m.residentMB);
     const peerPeaks = await Promise.all(
       nodes.map((n) =>
         memoryOf((byNode.get(n) as BenchNode).ssbPid()).then(
@@ -269,29 +306,49 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       });
 
     const cpuValues = nodes.map((n) => (cpu.get(n) ?? 0) * 100);
+    let memoryLimit: Resources['memoryLimit'] = null;
+    if (plan.memoryLimit !== null) {
+      const peaks = await Promise.all(run.cgroups.map((c) => c.peakBytes()));
+      const kills = await Promise.all(run.cgroups.map((c) => c.oomKills()));
+      memoryLimit = {
+        mb: plan.memoryLimit.bytes / 1e6,
+        cgroupPeakMB: round1(Math.max(0, ...peaks) / 1e6),
+        oomKills: kills.reduce((a, b) => a + b, 0),
+      };
+    }
     return {
       posts,
       resources: {
-        peakRssMB: round1(Math.max(...nodes.map((n) => peak.get(n) ?? 0))),
+        peakRssMB: round1(Math.max(...nodes.map((n) => peakRss.get(n) ?? 0))),
+        peakResidentMB: round1(Math.max(...nodes.map((n) => peakResident.get(n) ?? 0))),
         peakPeerRssMB: round1(Math.max(...peerPeaks)),
-        settledRssMB: { median: round1(median(settled)), max: round1(Math.max(...settled)) },
+        settledRssMB: { median: round1(median(settledRss)), max: round1(Math.max(...settledRss)) },
+        settledResidentMB: { median: round1(median(settledResident)), max: round1(Math.max(...settledResident)) },
         cpuPercent: {
           median: round1(median(cpuValues)),
           max: round1(Math.max(...cpuValues)),
           total: round1(cpuValues.reduce((a, b) => a + b, 0)),
         },
+        memoryLimit,
       },
-      linkLagMs: { median: Math.round(median(lags)), max: Math.round(Math.max(0, ...lags)) },
+      linkLagMs: linkLag(lags),
       failedPosts,
       setupSeconds: round1(setupSeconds),
       replaySeconds: round1(replaySeconds),
     };
   } finally {
+    setPriority(basePriority);
     await Promise.all([...byNode.values()].map((n) => n.stop().catch(() => undefined)));
     await net.destroy();
+    await removeCgroups(run.cgroups);
     active.delete(run);
     await rm(dataRoot, { recursive: true, force: true });
   }
+}
+
+/** Removes the devices' cgroups once their processes have gone. */
+export async function removeCgroups(cgroups: MemoryCgroup[]): Promise<void> {
+  await Promise.all(cgroups.splice(0).map((c) => c.remove().catch(() => undefined)));
 }
 
 function round3(n: number): number {

@@ -1,5 +1,6 @@
 // The results in the three forms the folder holds: the JSON (the contract), a Markdown table, and an SVG
 // chart of the fraction of deliverable posts delivered within a given delay above the limit.
+import { describeLag } from './lag.js';
 import type { ReplayResult } from './replay.js';
 import type { Summary } from './summary.js';
 
@@ -36,7 +37,7 @@ export function markdown(report: TownReport): string {
       `${report.minContact} s; shortest ${fmt(report.shortestContact, 0)} s = ${fmt(report.shortestContact / speed)} real s), ` +
       `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}.`,
     '',
-    '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak RSS per device (SSB peer alone) | settled RSS (median / max) | CPU per device (median / max) |',
+    '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak resident per device (RSS added up; SSB peer alone) | settled resident (median / max) | CPU per device (median / max) |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const key of ['smallworld', 'ssbServer'] as const) {
@@ -46,7 +47,8 @@ export function markdown(report: TownReport): string {
     lines.push(
       `| ${LABELS[key]} | ${s.delivered} / ${s.deliverable} | ${s.ratio === null ? '–' : `${(s.ratio * 100).toFixed(1)} %`} | ` +
         `${fmt(d.median)} / ${fmt(d.p90)} / ${fmt(d.max)} | ${d.median === null ? '–' : fmt(d.median / speed, 2)} | ` +
-        `${fmt(s.resources.peakRssMB)} MB (${fmt(s.resources.peakPeerRssMB)}) | ${fmt(s.resources.settledRssMB.median)} / ${fmt(s.resources.settledRssMB.max)} MB | ` +
+        `${fmt(s.resources.peakResidentMB)} MB (${fmt(s.resources.peakRssMB)}; ${fmt(s.resources.peakPeerRssMB)}) | ` +
+        `${fmt(s.resources.settledResidentMB.median)} / ${fmt(s.resources.settledResidentMB.max)} MB | ` +
         `${fmt(s.resources.cpuPercent.median)} / ${fmt(s.resources.cpuPercent.max)} % |`,
     );
   }
@@ -69,9 +71,13 @@ export function markdown(report: TownReport): string {
     const s = report.systems[key];
     if (!s) continue;
     lines.push(
-      `- ${LABELS[key]}: setup ${s.setupSeconds} s, replay ${s.replaySeconds} s; link changes late by ${s.linkLagMs.median} ms ` +
-        `(median), ${s.linkLagMs.max} ms (max); ${s.failedPosts.length} posts failed to publish; ` +
-        `${s.impossible} arrivals before their limit (lab faults: should be 0).`,
+      `- ${LABELS[key]}: setup ${s.setupSeconds} s, replay ${s.replaySeconds} s; ${describeLag(s.linkLagMs)}; ` +
+        `${s.failedPosts.length} posts failed to publish; ` +
+        `${s.impossible} arrivals before their limit (lab faults: should be 0); ` +
+        (s.resources.memoryLimit === null
+          ? 'no memory limit.'
+          : `each device in a ${s.resources.memoryLimit.mb} MB memory cgroup: highest charge ` +
+            `${fmt(s.resources.memoryLimit.cgroupPeakMB)} MB, ${s.resources.memoryLimit.oomKills} OOM kills.`),
     );
   }
   if (report.warnings.length > 0) {

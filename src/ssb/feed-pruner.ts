@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pull from 'pull-stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LogSink } from '../log/logger.js';
 import type { StorageState } from '../storage/budget.js';
 import {

@@ -221,8 +221,11 @@ export class RealWifi {
    */
   private async stationScan(): Promise<ScanReport> {
     if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
-    await this.wpaCtrl.request('BSS_FLUSH 0');
     for (let attempt = 1; ; attempt++) {
+      // Before every attempt: a scan of wpa_supplicant's own that made ours FAIL-BUSY adds the kernel's cached
+      // entries to its table when it ends (seen in the radio lab: a host stopped 4 s earlier, still "in
+      // push-button mode"), and SCAN_RESULTS lists that table.
+      await this.wpaCtrl.request('BSS_FLUSH 0');
       const end = this.nextStationEvent('CTRL-EVENT-SCAN-RESULTS', STATION_SCAN_TIMEOUT_MS);
       try {
         // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseTownArgs } from '../../lab/town/args.js';
 import { followEdges, parseFollowGraph, parseFollowMode } from '../../lab/town/follow.js';
+import { describeLag, linkLag } from '../../lab/town/lag.js';
 import { adjacency, foremost } from '../../lab/town/limit.js';
 import { contractJson, prepare } from '../../lab/town/main.js';
 import { postSchedule } from '../../lab/town/schedule.js';
@@ -151,6 +152,20 @@ test('args: the contract flags, defaults and clear errors', () => {
   assert.throws(() => parseTownArgs(['--trace', 't', '--speed', '0']), /--speed: "0"/);
   assert.throws(() => parseTownArgs(['--trace', 't', '--start', '20', '--end', '10']), /empty/);
   assert.throws(() => parseTownArgs(['--trace', 't', '--bogus']), TraceError);
+  assert.equal(d.memoryLimitMB, 320, 'a device is a board: 320 MB for programs by default');
+  assert.equal(parseTownArgs(['--trace', 't', '--memory-limit', '0']).memoryLimitMB, 0);
+  assert.throws(() => parseTownArgs(['--trace', 't', '--memory-limit', '10']), /--memory-limit: "10"/);
+});
+
+test('link lag: median, p90, max in real ms, and whether the lab kept up', () => {
+  assert.deepEqual(linkLag([]), { changes: 0, median: 0, p90: 0, max: 0, keptUp: true });
+  const steady = linkLag([5, 7, 9, 12, 20, 30, 40, 50, 60, 900.4]);
+  assert.deepEqual(steady, { changes: 10, median: 20, p90: 60, max: 900, keptUp: true });
+  const behind = linkLag([...Array(8).fill(10), 1500, 260_000]);
+  assert.equal(behind.keptUp, false);
+  assert.equal(behind.p90, 1500);
+  assert.match(describeLag(behind), /fell behind/);
+  assert.match(describeLag(steady), /median 20 ms, p90 60 ms, max 900 ms over 10: kept up/);
 });
 
 test('summary: ratio, delay over the limit, impossible arrivals, and the contract JSON', () => {
@@ -184,7 +199,7 @@ test('summary: ratio, delay over the limit, impossible arrivals, and the contrac
     ...s,
     posts,
     resources: {} as never,
-    linkLagMs: { median: 0, max: 0 },
+    linkLagMs: linkLag([]),
     failedPosts: [],
     setupSeconds: 0,
     replaySeconds: 0,
