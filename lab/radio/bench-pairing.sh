@@ -6,6 +6,28 @@
 # pairing (AP press, its LED on, then WPS on both). Prints the "BENCH" lines (median and 90th percentile,
 # second press to authorised association, both ways) and leaves figures.json in the run directory.
 set -euo pipefail
+usage() {
+	cat <<-EOF
+		usage: lab/radio/bench-pairing.sh   (root; npm run build first)
+
+		One-press against two-button pairing on real hostapd and wpa_supplicant in the radio lab's VM; prints
+		the BENCH lines (median and 90th percentile, second press to authorised association).
+		Environment: PAIRING_BENCH_RUNS (rounds, default 6), PAIRING_BENCH_BUDGET_S (default 900),
+		LAB_TIMEOUT (the VM's bound, seconds), VERBOSE=1 (the lab's whole output).
+	EOF
+}
+case "${1:-}" in
+'') ;;
+-h | --help)
+	usage
+	exit 0
+	;;
+*)
+	echo "bench-pairing.sh: unknown argument: $1" >&2
+	usage >&2
+	exit 2
+	;;
+esac
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PAIRING_BENCH_RUNS=${PAIRING_BENCH_RUNS:-6}
 export PAIRING_BENCH_BUDGET_S=${PAIRING_BENCH_BUDGET_S:-900}

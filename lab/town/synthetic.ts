@@ -5,6 +5,7 @@
 // so contacts are long and come in groups, as in the Bluetooth traces of people at a conference.
 // Usage: node dist/lab/town/synthetic.js [--nodes 10] [--places 3] [--duration 1200] [--seed 7] > trace.txt
 import { parseArgs } from 'node:util';
+import { CommandLineError, commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
 import { random } from './schedule.js';
 
 export interface SyntheticOptions {
@@ -52,21 +53,43 @@ export function synthesize(options: SyntheticOptions): string {
   return `${events.map((e) => e.line).join('\n')}\n`;
 }
 
+const USAGE = `usage: node dist/lab/town/synthetic.js [--nodes 10] [--places 3] [--duration 1200] [--seed 7] > trace.txt
+
+A synthetic contact trace in the ONE simulator's format (the town lab's CI trace), on stdout.
+  --nodes N      people (default 10)
+  --places N     places they move between (default 3)
+  --duration S   trace seconds (default 1200)
+  --seed N       the random seed (default 7)`;
+
+/** A whole number of at least `min`, or a usage error naming the flag. */
+function wholeNumber(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new CommandLineError(`--${flag} takes a whole number >= ${min}, not "${text}"`);
+  return value;
+}
+
 if (process.argv[1]?.endsWith('synthetic.js')) {
-  const { values } = parseArgs({
-    options: {
-      nodes: { type: 'string', default: '10' },
-      places: { type: 'string', default: '3' },
-      duration: { type: 'string', default: '1200' },
-      seed: { type: 'string', default: '7' },
-    },
+  const { values } = commandLine(USAGE, () => {
+    const parsed = parseArgs({
+      options: {
+        ...HELP_OPTION,
+        nodes: { type: 'string', default: '10' },
+        places: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '1200' },
+        seed: { type: 'string', default: '7' },
+      },
+      strict: true,
+    });
+    return {
+      values: {
+        help: parsed.values.help,
+        nodes: wholeNumber('nodes', parsed.values.nodes, 2),
+        places: wholeNumber('places', parsed.values.places, 1),
+        duration: wholeNumber('duration', parsed.values.duration, 1),
+        seed: wholeNumber('seed', parsed.values.seed, 0),
+      },
+    };
   });
-  process.stdout.write(
-    synthesize({
-      nodes: Number(values.nodes),
-      places: Number(values.places),
-      duration: Number(values.duration),
-      seed: Number(values.seed),
-    }),
-  );
+  process.stdout.write(synthesize(values));
 }

@@ -18,6 +18,7 @@ import {
   loadPolicyOverride,
   withPolicyChange,
 } from './auto-follow.js';
+import { ensureBlobDirectories } from './blob-directories.js';
 import { BlobEvictor } from './blob-eviction.js';
 import { BlobGuard, guardBlobReads } from './blob-guard.js';
 import { BlobWants, mentionedBlobs } from './blob-wants.js';
@@ -233,6 +234,11 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   // leaves only a temporary file, which goes now.
   const stale = await removeStaleTempFiles(dataDir);
   if (stale.length > 0) logger.log('info', 'removed temporary files of interrupted writes', { files: stale });
+  // Every blob directory made now, while there is space, not when a photo arrives on a full card.
+  void ensureBlobDirectories(dataDir).then(({ failed, error }) => {
+    if (failed > 0)
+      logger.log('warn', 'cannot create the blob directories; trying again at next start', { failed, error });
+  });
   const keys = await loadOrCreateKeys(join(dataDir, 'secret'), logger);
   const caps = options.caps ?? loadMainNetworkCaps();
   const wildcard = isWildcardHost(options.host);

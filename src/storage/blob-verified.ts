@@ -76,8 +76,10 @@ export function parseVerifiedRecord(text: string): Map<string, VerifiedEntry> {
 }
 
 export function serializeVerifiedRecord(record: ReadonlyMap<string, VerifiedEntry>): string {
-  const blobs: Record<string, number[]> = {};
-  for (const [id, e] of record) blobs[id] = [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.verifiedAt];
+  // fromEntries defines each key as its own property (an assignment to "__proto__" would set the prototype).
+  const blobs = Object.fromEntries(
+    [...record].map(([id, e]) => [id, [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.verifiedAt]]),
+  );
   return JSON.stringify({ version: VERSION, blobs });
 }
 
