@@ -61,8 +61,9 @@ export class WpaCtrl {
     this.retryMs = options.retryMs ?? 1_000;
   }
 
+  /** Attached: answered PING and ATTACH (not while an attach is still in progress). */
   get isUp(): boolean {
-    return this.up;
+    return this.up && !this.connecting;
   }
 
   /** Starts connecting in the background; health changes arrive through `onHealth`. */
@@ -114,10 +115,16 @@ export class WpaCtrl {
     this.up = false;
   }
 
-  private async send(command: string, timeoutMs: number): Promise<string> {
+  /**
+   * One request on the command socket, which has one reply slot. While attaching, only the attach's own PING
+   * (`attaching`) may go out: a caller's request then would take its reply, and the attach would time out.
+   */
+  private async send(command: string, timeoutMs: number, attaching = false): Promise<string> {
     await this.recycling;
     const cmd = this.cmd;
-    if (!this.up || cmd === null) throw new CtrlError(`${this.options.name} is not reachable`);
+    if (!this.up || cmd === null || (this.connecting && !attaching)) {
+      throw new CtrlError(`${this.options.name} is not reachable`);
+    }
     const reply = new Promise<string>((resolve, reject) => {
       const cancel = this.options.clock.after(timeoutMs, () => {
         this.inFlight = null;
@@ -165,7 +172,7 @@ export class WpaCtrl {
       this.cmd = await this.options.transports(this.options.socketPath);
       this.cmd.onMessage((text) => this.onCommandReply(text));
       this.up = true; // provisionally, so the PING below can go out
-      const pong = (await this.send('PING', this.timeoutMs)).trim();
+      const pong = (await this.send('PING', this.timeoutMs, true)).trim();
       if (pong !== 'PONG') throw new CtrlError(`unexpected answer to PING: ${describeReply(pong)}`);
       this.mon = await this.options.transports(this.options.socketPath);
       this.mon.onMessage((text) => this.onMonitorMessage(text));
