@@ -5,7 +5,7 @@
 // A directory costs a block, so the peer makes all 256 of them while it starts (nothing when they exist);
 // afterwards a blob's move never needs new space for its directory. (Reported upstream in spirit: multiblob's
 // index.js `mkdirp(path.dirname(p)).then(...)` has no catch.)
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The 256 two-hex-digit directories multiblob puts sha256 blobs in. */
@@ -14,21 +14,24 @@ export function blobPrefixes(): string[] {
 }
 
 /**
- * Creates every prefix directory under `<ssbDir>/blobs/sha256` that is missing. Returns how many could not be
- * made (a full card at start): those are tried again at the next start.
+ * Creates every prefix directory under `<ssbDir>/blobs/sha256` that is missing (one directory read when all
+ * are there). Returns how many could not be made (a full card at start): those are tried again at next start.
  */
 export async function ensureBlobDirectories(ssbDir: string): Promise<{ failed: number; error: string | null }> {
   const root = join(ssbDir, 'blobs', 'sha256');
   let failed = 0;
   let error: string | null = null;
   await mkdir(root, { recursive: true }).catch(() => undefined);
+  const present = new Set(await readdir(root).catch(() => [] as string[]));
   await Promise.all(
-    blobPrefixes().map((prefix) =>
-      mkdir(join(root, prefix), { recursive: true }).catch((e: Error) => {
-        failed++;
-        error ??= e.message;
-      }),
-    ),
+    blobPrefixes()
+      .filter((prefix) => !present.has(prefix))
+      .map((prefix) =>
+        mkdir(join(root, prefix), { recursive: true }).catch((e: Error) => {
+          failed++;
+          error ??= e.message;
+        }),
+      ),
   );
   return { failed, error };
 }
