@@ -31,6 +31,7 @@ const execFileAsync = promisify(execFile);
 
 /** A station scan across all channels takes a few seconds; one that never reports is given up. */
 const STATION_SCAN_TIMEOUT_MS = 15_000;
+const STATION_STOPPED = 'wpa_supplicant stopped for the access point';
 /** wpa_supplicant's own scans may hold the radio; ours is retried after them this many times. */
 const STATION_SCAN_ATTEMPTS = 3;
 /**
@@ -228,12 +229,14 @@ export class RealWifi {
 
   /** Flushes wpa_supplicant's BSS table and scans our channel, up to `attempts` times while it is busy. */
   private async scanOwnChannel(attempts: number): Promise<void> {
-    if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
     for (let attempt = 1; ; attempt++) {
+      if (!this.stationWanted) throw new Error(STATION_STOPPED);
+      if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
       // Before every attempt: a scan of wpa_supplicant's own that made ours FAIL-BUSY adds the kernel's cached
       // entries to its table when it ends (seen in the radio lab: a host stopped 4 s earlier, still "in
       // push-button mode"), and SCAN_RESULTS lists that table.
       await this.wpaCtrl.request('BSS_FLUSH 0');
+      if (!this.stationWanted) throw new Error(STATION_STOPPED);
       const end = this.nextStationEvent('CTRL-EVENT-SCAN-RESULTS', STATION_SCAN_TIMEOUT_MS);
       try {
         // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
@@ -277,6 +280,10 @@ export class RealWifi {
     let waiter: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
     let cancelTimeout = () => {};
     const done = new Promise<void>((resolve, reject) => {
+      // A scan that was under way when the station was stopped comes here after stopStation rejected the
+      // waiters then: its event will never come, and the scan lane (the access point's watch scans queue behind
+      // it) must not wait out the timeout (seen in the radio lab: 15 s of a registrar not watching).
+      if (!this.stationWanted) return reject(new Error(STATION_STOPPED));
       waiter = { name, resolve, reject };
       this.stationWaiters.add(waiter);
       cancelTimeout = this.options.clock.after(timeoutMs, () =>
@@ -348,7 +355,7 @@ export class RealWifi {
     const wasWanted = this.stationWanted;
     this.stationWanted = false;
     // A scan in flight will never report now: end it at once rather than at its timeout.
-    for (const waiter of this.stationWaiters) waiter.reject(new Error('wpa_supplicant stopped for the access point'));
+    for (const waiter of this.stationWaiters) waiter.reject(new Error(STATION_STOPPED));
     await this.wpaCtrl.close();
     await this.wpa.stop();
     if (wasWanted) this.options.emit({ type: 'WifiDaemonStopped', daemon: 'station' });

@@ -113,6 +113,10 @@ export class WpaCtrl {
     this.closed = true;
     this.cancelPing?.();
     this.cancelRetry?.();
+    // A request in flight gets no answer from a socket being torn down: it fails now, not at its timeout.
+    this.inFlight?.cancel();
+    this.inFlight?.reject(new CtrlError(`${this.options.name} closed`));
+    this.inFlight = null;
     if (this.mon && this.up) await this.mon.send('DETACH').catch(() => undefined);
     await this.teardown();
     this.up = false;
