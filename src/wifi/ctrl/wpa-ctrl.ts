@@ -129,7 +129,7 @@ export class WpaCtrl {
   private async send(command: string, timeoutMs: number, attaching = false): Promise<string> {
     await this.recycling;
     const cmd = this.cmd;
-    if (!this.up || cmd === null || (this.connecting && !attaching)) {
+    if (this.closed || !this.up || cmd === null || (this.connecting && !attaching)) {
       throw new CtrlError(`${this.options.name} is not reachable`);
     }
     const reply = new Promise<string>((resolve, reject) => {
@@ -141,6 +141,10 @@ export class WpaCtrl {
       });
       this.inFlight = { resolve, reject, cancel };
     });
+    // It can be rejected (closed, restarted, timed out) while the datagram is still being sent, before the return
+    // below awaits it: never an unhandled rejection (one crashed the daemon in the radio lab). The caller still
+    // gets the rejection.
+    reply.catch(() => undefined);
     try {
       await cmd.send(command);
     } catch (error) {
