@@ -124,8 +124,7 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
       else if (text === 'STATUS') {
         statusAsked++;
         return; // never answers
-      }
-      else reply('OK\n');
+      } else reply('OK\n');
     });
     const events: string[] = [];
     const ctrl = new WpaCtrl({
