@@ -11,6 +11,7 @@ import { ControlClient, RemoteError, SocketUnreachableError, socketPathFor } fro
 import type { Command, ControlReplies, Request } from '../control/protocol.js';
 import type { FullStatus } from '../device/status.js';
 import { createLogger, parseLevel } from '../log/logger.js';
+import { forkPeer, wantsPeer } from '../peer/fork-peer.js';
 import { peerSocketPathFor } from '../peer/paths.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
 import type { PublishedMessage } from '../ssb/peer-api.js';
@@ -191,20 +192,33 @@ async function start(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
   });
+  const dataDir = resolveDataDir(values.data);
+  const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
+  // The peer starts loading its libraries on the other core while the daemon's own code loads (cold start);
+  // not beside a daemon that already answers for this data: that one has its peer, and this one stops at
+  // the socket.
+  const forkedPeer =
+    wantsPeer(settings) && !(await daemonAnswers(socketPathFor(dataDir))) ? forkPeer(peerOptions) : undefined;
   const { Daemon } = await import('../device/daemon.js');
-  const daemon = new Daemon({
-    dataDir: resolveDataDir(values.data),
-    sim: values.sim,
-    config,
-    web: settings.web,
-    ssb: settings.ssb,
-    configPath: values.config,
-    logLevel: values['log-level'],
-    logger,
-  });
-  await daemon.start();
+  const daemon = new Daemon({ ...peerOptions, sim: values.sim, config, logger, forkedPeer });
+  try {
+    await daemon.start();
+  } catch (error) {
+    forkedPeer?.child.kill('SIGTERM');
+    throw error;
+  }
   await waitForSignal(logger, () => daemon.stop());
   return EXIT.ok;
+}
+
+/** Whether a daemon already answers on this socket. */
+async function daemonAnswers(socketPath: string): Promise<boolean> {
+  try {
+    (await ControlClient.connect(socketPath, 500)).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function peer(args: string[]): Promise<number> {

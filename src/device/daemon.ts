@@ -1,9 +1,8 @@
 // The connectivity daemon: wires the ports to their adapters, runs the device runtime, serves the
 // control socket, and (in development) starts the unprivileged peer process that serves the web page.
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Clock, systemClock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
@@ -14,8 +13,7 @@ import type { ButtonPort, LedPort } from '../gpio/ports.js';
 import { SimButtons, SimLeds } from '../gpio/sim.js';
 import { SysfsLeds } from '../gpio/sysfs-leds.js';
 import type { Logger } from '../log/logger.js';
-import { peerEnvironment } from '../peer/allocator.js';
-import { peerHeapOptions } from '../peer/heap-limit.js';
+import { type ForkedPeer, forkPeer, wantsPeer } from '../peer/fork-peer.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
 import { decideRestart, isFailure } from '../peer/restart-policy.js';
 import type { StorageReport } from '../storage/budget.js';
@@ -61,6 +59,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
   spawnPeer?: boolean;
+  /** The peer process, already forked by the command line before the daemon loaded (peer/fork-peer.ts). */
+  forkedPeer?: ForkedPeer;
 }
 
 /** How often the storage figures are read again between status requests. */
@@ -168,8 +168,7 @@ export class Daemon {
         if (removed.length > 0)
           this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
       }
-      const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
-      if (this.options.spawnPeer !== false && wantsPeer) this.startPeer();
+      if (this.options.spawnPeer !== false && wantsPeer(this.options)) this.startPeer(this.options.forkedPeer);
       await this.startDevice();
       this.started?.resolve();
     } catch (error) {
@@ -287,34 +286,14 @@ export class Daemon {
     };
   }
 
-  private startPeer(): void {
-    const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-    const { web, ssb, configPath, logLevel } = this.options;
-    const args = ['peer', '--data', this.options.dataDir];
-    if (configPath) args.push('--config', configPath);
-    if (logLevel) args.push('--log-level', logLevel);
-    args.push(
-      '--web-host',
-      web.host,
-      '--web-port',
-      String(web.port),
-      '--ssb-host',
-      ssb.host,
-      '--ssb-port',
-      String(ssb.port),
-    );
-    if (!ssb.autoFollow.enabled) args.push('--no-auto-follow');
-    const { env, allocator } = peerEnvironment(process.env);
-    // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
-    // The heap limit follows the board's memory (peer/heap-limit.ts).
-    const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
-    const child = fork(cli, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv });
+  private startPeer(forked: ForkedPeer = forkPeer(this.options)): void {
+    const { child, allocator } = forked;
     this.options.logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
     if (this.peerStarts.length === 0) this.peerStarts = [Date.now()];
     // Under memory pressure the kernel should take the peer, not the daemon (as the installed units say).
     if (child.pid !== undefined) void writeFile(`/proc/${child.pid}/oom_score_adj`, '500').catch(() => undefined);
-    child.on('exit', (code, signal) => {
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.peer === child) this.peer = null;
       this.webUrl = null;
       if (this.stopping) return;
@@ -331,7 +310,11 @@ export class Daemon {
         this.peerRestart = null;
         if (!this.stopping) this.startPeer();
       }, decision.delayMs);
-    });
+    };
+    // A peer forked before the daemon loaded may already have gone.
+    if (child.exitCode !== null || child.signalCode !== null)
+      queueMicrotask(() => exited(child.exitCode, child.signalCode));
+    else child.on('exit', exited);
   }
 
   /** The control socket's commands, each answering with its reply type in control/protocol.ts. */

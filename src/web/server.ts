@@ -17,7 +17,6 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { ControlClient, DaemonNotRunningError, RemoteError } from '../control/client.js';
 import {
   type ArgsParameters,
@@ -456,6 +455,8 @@ export async function startWebServer(options: WebOptions): Promise<WebServer> {
 
   app.get('/api/wifi/qr.svg', async (_request, reply) => {
     const wifi = await daemon('wifi.get');
+    // Loaded on the first QR code asked for, not at every start (cold start).
+    const { default: QRCode } = await import('qrcode');
     const svg = await QRCode.toString(wifi.qr, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return reply.type('image/svg+xml').send(svg);
   });
