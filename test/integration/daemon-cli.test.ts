@@ -135,7 +135,12 @@ describe('crash recovery', { timeout: 60_000 }, () => {
       await writeFile(join(dir, 'state.json'), '\u0000\u0000garbage');
       daemon = await DaemonProcess.start(dir);
       assert.equal(status(dir).mode, 'client');
-      assert.match(daemon.output(), /unreadable.*restored the previous state/);
+      // The CLI runs synchronously: the daemon's log line is read once this test yields to the event loop.
+      const logged = /unreadable.*restored the previous state/;
+      for (let waited = 0; waited < 5_000 && !logged.test(daemon.output()); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.match(daemon.output(), logged);
     } finally {
       await daemon.stop('SIGKILL');
       await removeDir(dir);
