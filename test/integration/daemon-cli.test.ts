@@ -135,12 +135,8 @@ describe('crash recovery', { timeout: 60_000 }, () => {
       await writeFile(join(dir, 'state.json'), '\u0000\u0000garbage');
       daemon = await DaemonProcess.start(dir);
       assert.equal(status(dir).mode, 'client');
-      // The CLI runs synchronously: the daemon's log line is read once this test yields to the event loop.
-      const logged = /unreadable.*restored the previous state/;
-      for (let waited = 0; waited < 5_000 && !logged.test(daemon.output()); waited += 100) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.match(daemon.output(), logged);
+      const restored = /unreadable.*restored the previous state/;
+      assert.match(await daemon.outputMatching(restored), restored);
     } finally {
       await daemon.stop('SIGKILL');
       await removeDir(dir);
