@@ -8,6 +8,7 @@ import { findMemoryHierarchy, type MemoryHierarchy } from '../../bench/ssb/cgrou
 import { isAlive } from '../../bench/ssb/procs.js';
 import { killEverything } from '../../bench/ssb/systems.js';
 import { parseTownArgs, type SystemName, type TownOptions, USAGE } from './args.js';
+import { describeDiagnosis, diagnoseRun } from './diagnose.js';
 import { followEdges } from './follow.js';
 import { removeStaleNamespaces } from './links.js';
 import { active, removeCgroups, replay } from './replay.js';
@@ -149,6 +150,19 @@ async function main(argv: string[]): Promise<number> {
     // A delivery stamped earlier than the limit by more than the link's setup time means the lab leaked.
     const summary = summarize(result.posts, options.speed * 0.5);
     const s: SystemReport = { ...summary, ...result };
+    if (system === 'smallworld') {
+      const { list, ...diagnosis } = await diagnoseRun({
+        ...result,
+        contacts,
+        start,
+        end,
+        speed: options.speed,
+        logDir: join(out, 'logs', system),
+      });
+      await writeFile(join(out, 'diagnosis-smallworld.json'), `${JSON.stringify({ ...diagnosis, list }, null, 2)}\n`);
+      s.diagnosis = diagnosis;
+      progress(`${system}: ${describeDiagnosis({ ...diagnosis, list })}`);
+    }
     report.systems[key(system)] = s;
     progress(
       `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ` +
@@ -227,6 +241,8 @@ export function contractJson(report: TownReport): Record<string, unknown> {
           linkLagMs: s.linkLagMs,
           setupSeconds: s.setupSeconds,
           replaySeconds: s.replaySeconds,
+          windowStartedAtMs: s.windowStartedAtMs,
+          ...(s.diagnosis ? { diagnosis: s.diagnosis } : {}),
         };
   return {
     trace: report.trace,

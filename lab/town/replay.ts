@@ -65,6 +65,8 @@ export interface ReplayResult {
   failedPosts: Array<{ author: string; at: number; error: string }>;
   setupSeconds: number;
   replaySeconds: number;
+  /** When the window's start happened, real ms since the epoch (to place the devices' log lines on the trace). */
+  windowStartedAtMs: number;
 }
 
 /** The devices of the run in progress, so an interrupted run can stop them (and then remove their cgroups). */
@@ -335,6 +337,7 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       failedPosts,
       setupSeconds: round1(setupSeconds),
       replaySeconds: round1(replaySeconds),
+      windowStartedAtMs: t0,
     };
   } finally {
     setPriority(basePriority);

@@ -1,11 +1,13 @@
 // The results in the three forms the folder holds: the JSON (the contract), a Markdown table, and an SVG
 // chart of the fraction of deliverable posts delivered within a given delay above the limit.
+import { describeDiagnosis } from './diagnose.js';
 import { describeLag } from './lag.js';
+import type { Diagnosis } from './misses.js';
 import type { ReplayResult } from './replay.js';
 import type { Summary } from './summary.js';
 
 /** One system's part of the report: what the replay measured and its summary against the limit. */
-export type SystemReport = Summary & ReplayResult;
+export type SystemReport = Summary & ReplayResult & { diagnosis?: Omit<Diagnosis, 'list'> };
 
 export interface TownReport {
   trace: string;
@@ -51,6 +53,11 @@ export function markdown(report: TownReport): string {
         `${fmt(s.resources.settledResidentMB.median)} / ${fmt(s.resources.settledResidentMB.max)} MB | ` +
         `${fmt(s.resources.cpuPercent.median)} / ${fmt(s.resources.cpuPercent.max)} % |`,
     );
+  }
+  const diagnosis = report.systems.smallworld?.diagnosis;
+  if (diagnosis) {
+    lines.push('', '## Where Smallworld lost deliveries (last hop of each miss; diagnosis-smallworld.json)', '');
+    lines.push(describeDiagnosis({ ...diagnosis, list: [] }));
   }
   lines.push('', '## Delay over the limit by length of the last contact', '');
   lines.push('| contact length (trace s) | system | delivered / deliverable | delay median / p90 / max (trace s) |');

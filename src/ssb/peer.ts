@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type pull from 'pull-stream';
+import type SecretStack from 'secret-stack';
 import type { LogSink as PeerLogger } from '../log/logger.js';
 import type { FeedPruningPolicy } from '../storage/feed-pruning.js';
 import { removeStaleTempFiles } from '../store/atomic-file.js';
@@ -23,6 +24,7 @@ import { BlobEvictor } from './blob-eviction.js';
 import { BlobGuard, guardBlobReads } from './blob-guard.js';
 import { BlobWants, mentionedBlobs } from './blob-wants.js';
 import { CollectAfterBurst, exposedGc } from './collect-after-burst.js';
+import { logConnections } from './connection-log.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { FeedPruner, type FeedPrunerSchedule } from './feed-pruner.js';
 import { FollowGraph } from './follow-graph.js';
@@ -39,6 +41,7 @@ import {
   type SsbServer,
   ssbLanBroadcastDestination,
 } from './libraries.js';
+import { watchLostNetworks } from './lost-networks.js';
 import { boardMemoryBytes, PressureCollector, softLimitFor } from './memory-pressure.js';
 import { MentionIndex } from './mention-index.js';
 import { useModulePathsOnce } from './module-paths.js';
@@ -298,6 +301,12 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
     peerWillRedial: (key) => dialer.holdOff(key),
     logger,
   });
+  const onRpcConnect = (listener: (rpc: SecretStack.Rpc, isClient: boolean) => void) => {
+    ssb.on('rpc:connect', listener);
+    return () => ssb.removeListener('rpc:connect', listener);
+  };
+  const unlogConnections = logConnections({ self: ssb.id, onRpcConnect, logger });
+  const lostNetworks = watchLostNetworks({ ssb, logger });
   const discovery = await startLanDiscovery({
     ssb,
     lan,
@@ -411,6 +420,8 @@ export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
       dialer.stop();
       await blobWants.close();
       duplicates.stop();
+      lostNetworks.stop();
+      unlogConnections();
       await follower.close();
       await discovery.close();
       graph.close();

@@ -203,6 +203,7 @@ test('summary: ratio, delay over the limit, impossible arrivals, and the contrac
     failedPosts: [],
     setupSeconds: 0,
     replaySeconds: 0,
+    windowStartedAtMs: 0,
   };
   const json = contractJson({
     trace: 'x',
