@@ -15,6 +15,8 @@ export interface TownReport {
   end: number;
   speed: number;
   minContact: number;
+  /** Trace seconds of contacts replayed before the window (--warm-up). */
+  warmUp: number;
   follow: string;
   seed: number;
   nodes: number;
@@ -37,7 +39,10 @@ export function markdown(report: TownReport): string {
     '',
     `Window [${report.start}, ${report.end}) s, ${report.nodes} devices, ${report.contacts} contacts (each at least ` +
       `${report.minContact} s; shortest ${fmt(report.shortestContact, 0)} s = ${fmt(report.shortestContact / speed)} real s), ` +
-      `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}.`,
+      `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}` +
+      (report.warmUp > 0
+        ? `; the contacts of the ${report.warmUp} s before the window replayed first (--warm-up).`
+        : '.'),
     '',
     '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak resident per device (RSS added up; SSB peer alone) | settled resident (median / max) | CPU per device (median / max) |',
     '|---|---|---|---|---|---|---|---|',
