@@ -3,6 +3,7 @@
 import { ControlError } from '../control/protocol.js';
 import type { Handlers } from '../control/server.js';
 import type { SsbPeer } from './peer-api.js';
+import { postPhoto } from './photo-post.js';
 import type { PeerProtocol } from './protocol.js';
 
 export function peerHandlers(peer: SsbPeer): Handlers<PeerProtocol> {
@@ -21,13 +22,7 @@ export function peerHandlers(peer: SsbPeer): Handlers<PeerProtocol> {
     'ssb.photo': async (request) => {
       const bytes = Buffer.from(request.data, 'base64');
       if (bytes.length === 0) throw new ControlError('bad_request', 'the photo is empty');
-      const blob = await peer.addBlob(bytes);
-      const name = request.name ?? 'photo';
-      const text = request.text ? `${request.text}\n\n![${name}](${blob})` : `![${name}](${blob})`;
-      const mention: Record<string, unknown> = { link: blob, name, size: bytes.length };
-      if (request.mime) mention.type = request.mime;
-      const message = await peer.publish({ type: 'post', text, mentions: [mention] });
-      return { ...message, blob };
+      return postPhoto(peer, { bytes, name: request.name ?? 'photo', text: request.text ?? '', type: request.mime });
     },
     'ssb.follow': async (request) => {
       await peer.follow(request.feed);

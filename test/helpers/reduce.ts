@@ -12,7 +12,7 @@ export function run(
   let at = 1_000;
   for (const body of events) {
     at = 'at' in body ? body.at : at + 10;
-    const [next, effects] = reduce(state, { ...body, at } as never);
+    const [next, effects] = reduce(state, { ...body, at });
     state = next;
     perEvent.push(effects);
   }

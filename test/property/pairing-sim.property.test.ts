@@ -75,7 +75,7 @@ class SimDevice {
   }
 
   deliver(event: EventBody): void {
-    const [next, effects] = reduce(this.state, { ...event, at: this.sim.now } as never);
+    const [next, effects] = reduce(this.state, { ...event, at: this.sim.now });
     this.state = next;
     this.apply(effects);
   }

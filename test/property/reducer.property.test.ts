@@ -239,7 +239,7 @@ function runSteps(persisted: PersistedState | null, steps: Step[]) {
     }
     at += 100;
     const before = state;
-    const [after, effects] = reduce(before, { ...event, at } as never);
+    const [after, effects] = reduce(before, { ...event, at });
     applyTimerAndLedEffects(effects);
     oracle.observe(before, event, after);
 
@@ -342,7 +342,7 @@ test('cancel and timeout always terminate a search', { timeout: 120_000 }, () =>
               : ending === 'ap'
                 ? { type: 'ButtonPressed', button: 'ap' }
                 : { type: 'TimerFired', key: 'wps-backstop', gen: timers.get('wps-backstop') ?? -1 };
-        const [after, effects] = reduce(state, { ...event, at: 1e9 } as never);
+        const [after, effects] = reduce(state, { ...event, at: 1e9 });
         const wps = state.wps;
         assert.equal(after.wps.phase, 'idle');
         assert.notEqual(ledsOf(after).connection, 'blink');
