@@ -8,7 +8,7 @@
 // Then it records where Node finds each module of the SSB libraries (src/ssb/module-paths.ts) into
 // dist/module-paths.json, by loading them as the peer does in a child process of the same Node.js.
 //
-// What is bundled: our own code and the pure-JS packages in BUNDLED. Every other package stays an import from
+// What is bundled: our own code and the pure-JS packages in BUNDLED (the web server's among them). Every other package stays an import from
 // node_modules, loaded by Node as before: the SSB libraries, because src/ssb/patches/ changes their modules by
 // path in the CommonJS cache before they load, and the native ones (sodium-native, leveldown) with them.
 // Lazy imports stay lazy: each dynamic import() becomes a chunk loaded when it runs. `import.meta.url` in our
@@ -25,8 +25,8 @@ import { commandLine } from './lib/command-line.js';
 
 commandLine(`usage: node scripts/bundle.js   (the second half of npm run build, after tsc)
 
-Bundles src/cli/main.ts into dist/src/cli/main.js and its chunks (our code, zod, pino, pull-stream; the
-other packages stay in node_modules), then records where the SSB libraries' modules are
+Bundles src/cli/main.ts into dist/src/cli/main.js and its chunks (our code, zod, pino, pull-stream,
+fastify, @fastify/multipart, qrcode; the other packages stay in node_modules), then records where the SSB libraries' modules are
 (dist/module-paths.json).
 
   --help    this text`);
@@ -36,8 +36,12 @@ const ENTRY = join(ROOT, 'src/cli/main.ts');
 const OUT_DIR = join(ROOT, 'dist/src/cli');
 const CHUNK_PREFIX = 'main.chunk-';
 
-/** Packages bundled (with what they require): pure JS, no patches, nothing found by path at run time. */
-const BUNDLED = new Set(['zod', 'pino', 'pull-stream']);
+/**
+ * Packages bundled (with what they require): pure JS, no patches, nothing found by path at run time. The web
+ * server's (fastify with @fastify/multipart, qrcode) are ~300 CommonJS modules that Node otherwise resolves,
+ * reads and compiles one by one when the peer starts its web page.
+ */
+const BUNDLED = new Set(['zod', 'pino', 'pull-stream', 'fastify', '@fastify/multipart', 'qrcode']);
 
 /** `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
 function packageOf(specifier) {

@@ -19,6 +19,8 @@ export interface FigureDef {
   /** Multiplies the raw measurement for display (e.g. a fraction as %). */
   scale?: number;
   decimals: number;
+  /** Measured for Smallworld only (ssb-server has no such part): its target is checked without a ratio. */
+  smallworldOnly?: boolean;
   /** The target for Smallworld, as text and as a check of the medians. */
   target?: { text: string; met(smallworld: number, ssbServer: number): boolean };
 }
@@ -82,7 +84,8 @@ export function figures(defs: FigureDef[], raw: Raw): Figure[] {
         ssbServer: ssb,
         ratio,
         target: def.target?.text ?? null,
-        met: def.target && sw && ssb ? def.target.met(sw.median, ssb.median) : null,
+        met:
+          def.target && sw && (ssb || def.smallworldOnly) ? def.target.met(sw.median, ssb?.median ?? Number.NaN) : null,
       };
     });
 }

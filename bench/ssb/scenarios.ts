@@ -129,7 +129,7 @@ async function start(
   started: BenchNode[],
   device: string,
   dataDir: string,
-  options: { template?: string; autoFollow: boolean; launcher?: string[] },
+  options: { template?: string; autoFollow: boolean; launcher?: string[]; probeReady?: boolean },
 ): Promise<BenchNode> {
   if (options.template !== undefined) {
     const from = ctx.templates[options.template]?.[system];
@@ -149,6 +149,7 @@ async function start(
     env: system === 'smallworld' ? { ...ctx.env, ...ctx.smallworldEnv } : ctx.env,
     ...(ctx.smallworldLogLevel ? { logLevel: ctx.smallworldLogLevel } : {}),
     ...(options.launcher ? { launcher: options.launcher } : {}),
+    ...(options.probeReady ? { probeReady: true } : {}),
   });
   started.push(node);
   return node;
@@ -194,13 +195,21 @@ async function waitForClock(
 }
 
 /**
- * Cold start: one fresh device (empty store) and nothing else running, from spawning its process to its local
- * API answering `whoami` (Smallworld: the daemon, which forks the peer; ssb-server: its one process).
+ * Cold start: one fresh device (empty store) and nothing else running, from spawning its process until
+ * everything a user meets answers: its local API (`whoami`), its SSB port and, for Smallworld, its web page
+ * (the daemon forks the peer, which serves both; ssb-server is one process with no web page). Also when
+ * Smallworld's control socket first answered (`status`).
  */
 export function coldStart(ctx: Context, system: SystemName): Promise<Measurements> {
   return onLan(ctx, system, ['cold'], async (lan, dirs, started) => {
-    const node = await start(ctx, system, lan, started, 'cold', dirs.cold ?? '', { autoFollow: false });
-    return { coldStartMs: node.coldStartMs };
+    const node = await start(ctx, system, lan, started, 'cold', dirs.cold ?? '', {
+      autoFollow: false,
+      probeReady: true,
+    });
+    return {
+      coldStartMs: node.coldStartMs,
+      ...(node.controlSocketMs === undefined ? {} : { controlSocketMs: node.controlSocketMs }),
+    };
   });
 }
 

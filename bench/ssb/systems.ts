@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { callDaemon, socketPathFor } from '../../src/control/client.js';
 import { PeerClient } from '../../src/ssb/peer-client.js';
 import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { blobPath, type Keys, type Template } from './fixtures.js';
@@ -28,7 +29,10 @@ const SETUP_DB2 = here('./setup-db2.js');
 const SETUP_SSB_DB = here('./setup-ssb-db.js');
 const READ_DB2 = here('./read-db2.js');
 const AUTOFOLLOW = here('./ssb-server-autofollow.js');
+const READY_PROBE = here('./ready-probe.js');
 const SSB_PORT = 8008;
+/** Smallworld's web page, on the device's address, when the start is probed (`probeReady`). */
+const WEB_PORT = 8300;
 /** Start-up limits are multiplied by SW_BENCH_SLOW (e.g. 5 on an emulated CPU, where Node.js takes 5 s to start). */
 export const SLOW = Math.max(1, Number(process.env.SW_BENCH_SLOW ?? 1) || 1);
 
@@ -91,8 +95,13 @@ export interface BenchNode {
   readonly id: string;
   /** `net:IP:8008~shs:KEY`. */
   readonly address: string;
-  /** From spawning the process to its local API answering `whoami`. */
+  /**
+   * From spawning the process to its local API answering `whoami` (with `probeReady`: and its SSB port, and
+   * for Smallworld its web page, answering from inside the device's namespace).
+   */
   readonly coldStartMs: number;
+  /** Smallworld with `probeReady`: from spawning the daemon to its control socket answering `status`. */
+  readonly controlSocketMs?: number;
   readonly blobsDir: string;
   /** The SSB peer's own process (for Smallworld the peer child, not the connectivity daemon). */
   ssbPid(): number;
@@ -144,6 +153,57 @@ export interface StartOptions {
   launcher?: string[];
   /** How long its local API may take to answer after the spawn (default 60 s, times SW_BENCH_SLOW). */
   readyTimeoutMs?: number;
+  /**
+   * Ready means every port a user meets answers too (the cold start scenario): the SSB port, and Smallworld's
+   * web page (then served on the device's address), polled from inside the namespace (ready-probe.ts).
+   */
+  probeReady?: boolean;
+}
+
+/** A ready probe started in the device's namespace: when each target first answered (ms since the epoch). */
+async function startReadyProbe(
+  lan: NamespaceHost,
+  device: string,
+  targets: string[],
+  timeoutMs: number,
+): Promise<{ answered: Promise<number>; stop(): void }> {
+  const child = lan.spawn(device, [process.execPath, READY_PROBE, String(timeoutMs), ...targets], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(child);
+  const times = new Map<string, number>();
+  let probing: () => void = () => undefined;
+  let answered: (at: number) => void = () => undefined;
+  let failed: (error: Error) => void = () => undefined;
+  const started = new Promise<void>((resolve) => {
+    probing = resolve;
+  });
+  const all = new Promise<number>((resolve, reject) => {
+    answered = resolve;
+    failed = reject;
+  });
+  all.catch(() => undefined);
+  let buffered = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = JSON.parse(buffered.slice(0, nl)) as { probing?: true; target?: string; at?: number };
+      buffered = buffered.slice(nl + 1);
+      if (line.probing) probing();
+      if (line.target !== undefined && line.at !== undefined) times.set(line.target, line.at);
+      if (line.target !== undefined && line.at === undefined) failed(new Error(`${line.target} never answered`));
+      if (times.size === targets.length) answered(Math.max(...times.values()));
+    }
+  });
+  child.once('exit', (code) => failed(new Error(`the ready probe exited (${code}) before every port answered`)));
+  await Promise.race([started, all]);
+  return {
+    answered: all,
+    stop() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 function addressOf(host: string, id: string): string {
@@ -206,6 +266,7 @@ class SmallworldNode implements BenchNode {
     readonly address: string,
     readonly coldStartMs: number,
     readonly logFile: string,
+    readonly controlSocketMs?: number,
   ) {}
 
   get blobsDir(): string {
@@ -223,8 +284,9 @@ class SmallworldNode implements BenchNode {
       '--sim',
       '--data',
       dataDir,
-      '--web-port',
-      '0',
+      ...(options.probeReady
+        ? ['--web-host', lan.device(device).address, '--web-port', String(WEB_PORT)]
+        : ['--web-port', '0']),
       '--ssb-host',
       '0.0.0.0',
       '--ssb-port',
@@ -232,9 +294,28 @@ class SmallworldNode implements BenchNode {
     ];
     if (!options.autoFollow) argv.push('--no-auto-follow');
     if (options.logLevel) argv.push('--log-level', options.logLevel);
+    const readyTimeoutMs = (options.readyTimeoutMs ?? 60_000) * SLOW;
+    const address = lan.device(device).address;
+    const probe = options.probeReady
+      ? await startReadyProbe(
+          lan,
+          device,
+          [`tcp:${address}:${SSB_PORT}`, `http:http://${address}:${WEB_PORT}/`],
+          readyTimeoutMs,
+        )
+      : null;
     const spawnedAt = Date.now();
     const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     const socket = join(dataDir, 'peer', 'peer.sock');
+    // Polled beside the peer's socket: the daemon's own socket answers long before the peer's.
+    const controlAnswered = options.probeReady
+      ? until(`smallworld ${device} control socket`, readyTimeoutMs, 5, async () => {
+          if (!existsSync(socketPathFor(dataDir))) return null;
+          await callDaemon(socketPathFor(dataDir), 'status');
+          return Date.now();
+        })
+      : Promise.resolve(Number.NaN);
+    controlAnswered.catch(() => undefined);
     let client: PeerClient | null = null;
     try {
       const { c, id } = await until(
@@ -256,7 +337,11 @@ class SmallworldNode implements BenchNode {
         },
       );
       client = c;
-      const coldStartMs = Date.now() - spawnedAt;
+      const whoamiAt = Date.now();
+      const portsAt = probe ? await probe.answered : whoamiAt;
+      const coldStartMs = Math.max(whoamiAt, portsAt) - spawnedAt;
+      const controlSocketMs = (await controlAnswered) - spawnedAt;
+      probe?.stop();
       const daemonPid = daemon.pid ?? -1;
       const peerPid = await until(`smallworld ${device} peer process`, 5000 * SLOW, 50, async () => {
         const children = await childrenOf(daemonPid);
@@ -270,11 +355,13 @@ class SmallworldNode implements BenchNode {
         peerPid,
         c,
         id,
-        addressOf(lan.device(device).address, id),
+        addressOf(address, id),
         coldStartMs,
         logFile,
+        Number.isNaN(controlSocketMs) ? undefined : controlSocketMs,
       );
     } catch (error) {
+      probe?.stop();
       client?.close();
       await stopPids([daemon.pid ?? -1, ...(await childrenOf(daemon.pid ?? -1))], 3000);
       throw error;
@@ -404,6 +491,9 @@ class SsbServerNode implements BenchNode {
       '--port',
       '8008',
     ];
+    const probe = options.probeReady
+      ? await startReadyProbe(lan, device, [`tcp:${host}:${SSB_PORT}`], (options.readyTimeoutMs ?? 60_000) * SLOW)
+      : null;
     const spawnedAt = Date.now();
     const server = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     let client: SsbServerClient | null = null;
@@ -427,7 +517,10 @@ class SsbServerNode implements BenchNode {
         },
       );
       client = ready.c;
-      const coldStartMs = Date.now() - spawnedAt;
+      const whoamiAt = Date.now();
+      const portsAt = probe ? await probe.answered : whoamiAt;
+      const coldStartMs = Math.max(whoamiAt, portsAt) - spawnedAt;
+      probe?.stop();
       if (options.autoFollow) {
         const follower = spawnLogged(
           lan,
@@ -461,6 +554,7 @@ class SsbServerNode implements BenchNode {
         logFile,
       );
     } catch (error) {
+      probe?.stop();
       await client?.close().catch(() => undefined);
       await stopPids(
         [server.pid ?? -1, autoFollower?.pid ?? -1].filter((p) => p > 0),

@@ -9,6 +9,7 @@
 #   SMALLWORLD_ARM64_TESTS="dist/test/..."   # test files to run instead of the default set (paths under dist/)
 #   SMALLWORLD_ARM64_NPM=host ...            # install node_modules with this machine's npm and --cpu (faster)
 #   SMALLWORLD_ARM64_REFRESH=1 ...           # resolve the Debian packages again (security updates)
+#   SMALLWORLD_ARM64_COLD_STARTS=2 ...       # cold starts of each system measured after the tests (0: none)
 #   SMALLWORLD_ARM64_NODE=debian|npm:PKG@VER # Node.js from Debian's nodejs package (arm64 default) or from an npm
 #                                            # package of the official binary (armhf default, see below)
 #
@@ -24,6 +25,10 @@
 #   The TypeScript is compiled by the host: tsc's output is the same JavaScript on every CPU.
 # - probe.js (run on both CPUs) and device.test.js prove that the arm64 process loaded the linux-arm64
 #   prebuilds of sodium-native and leveldown; the run fails otherwise.
+# - After the tests, the benchmark's cold start (`--only start`: until the web page, the SSB port and the
+#   local API answer) of Smallworld and of stock ssb-server 16 (reference/ssb-server, installed for the
+#   target by this machine's npm with --cpu: its native parts are prebuilds), both on the emulated CPU, side
+#   by side; the summary gives the medians and their ratio. A measurement: it does not fail the run.
 #
 # Needs root (binfmt_misc, the cache) and: apt-get install -y qemu-user-static
 # Prints a summary and a closing "arm64: N passed, N failed" line; exits non-zero on any failure.
@@ -302,6 +307,29 @@ if [ "$(cat "$APP/node_modules/.smallworld-install" 2>/dev/null)" != "$install_k
 	echo "$install_key" >"$APP/node_modules/.smallworld-install"
 	say "installed node_modules in $((SECONDS - t))s"
 fi
+# Stock ssb-server for the cold start comparison: its native parts (sodium-native, leveldown) are prebuilds
+# chosen when they load, so this machine's npm installs it for the target with --cpu.
+COLD_STARTS=${SMALLWORLD_ARM64_COLD_STARTS:-2}
+REF="$APP/reference/ssb-server"
+if [ "$COLD_STARTS" != 0 ] && [ "$EXPECT_NATIVE" = 1 ]; then
+	mkdir -p "$REF"
+	cp "$ROOT/reference/ssb-server/package.json" "$ROOT/reference/ssb-server/package-lock.json" "$REF/"
+	ref_key=$({
+		cat "$REF/package-lock.json"
+		echo "$ARCH"
+	} | sha256sum | cut -c1-16)
+	if [ "$(cat "$REF/node_modules/.smallworld-install" 2>/dev/null)" != "$ref_key" ]; then
+		rm -rf "$REF/node_modules"
+		say "npm ci --cpu=$NODE_ARCH --os=linux in reference/ssb-server (host npm)"
+		if (cd "$REF" && PATH="${PATH#"$WORK/bin:"}" timeout "$(left)" npm ci --no-audit --no-fund --cpu="$NODE_ARCH" --os=linux) \
+			>"$WORK/npm-ssb-server.log" 2>&1; then
+			echo "$ref_key" >"$REF/node_modules/.smallworld-install"
+		else
+			tail -n 20 "$WORK/npm-ssb-server.log" >&2
+			say "ssb-server not installed for $ARCH: no cold start comparison"
+		fi
+	fi
+fi
 # Type errors are the build's business (npm test and CI's lint catch them); tsc still writes the JavaScript,
 # and this run is about the CPU. So they are shown, and the run goes on if the output is there.
 tsc_note=
@@ -381,6 +409,33 @@ passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0} cancelled=${cancel
 [ "$test_rc" = 124 ] && say "the tests ran out of time"
 if [ "$test_rc" != 0 ] && [ "$failed" = 0 ] && [ "$cancelled" = 0 ]; then failed=1; fi
 
+# --- 6. Cold start, Smallworld and ssb-server side by side on the emulated CPU ----------------------------
+cold_start="not measured (SMALLWORLD_ARM64_COLD_STARTS=0, or no native crypto)"
+if [ "$COLD_STARTS" != 0 ] && [ "$EXPECT_NATIVE" = 1 ]; then
+	if [ ! -f "$REF/node_modules/.smallworld-install" ]; then
+		cold_start="not measured (ssb-server not installed: $WORK/npm-ssb-server.log)"
+	elif [ "$(left)" -lt 300 ]; then
+		cold_start="not measured (less than 300 s of the budget left; SMALLWORLD_ARM64_BUDGET raises it)"
+	else
+		say "cold start: $COLD_STARTS of each system (the benchmark's start scenario, emulated)"
+		# Node.js takes seconds to start under qemu: the bench's start-up limits are stretched (SW_BENCH_SLOW).
+		if (cd "$APP" && exec env TMPDIR="$WORK/tmp" SW_BENCH_SLOW=10 timeout --kill-after=20 "$(left)" "$NODE" \
+			dist/bench/ssb-bench.js --only start --runs "$COLD_STARTS" --json --time-limit 10) \
+			>"$WORK/cold-start.json" 2>"$WORK/cold-start.log"; then
+			cold_start=$("$HOST_NODE" -e '
+				const figs = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).figures;
+				const f = (id) => figs.find((x) => x.id === id);
+				const c = f("coldStart"), k = f("controlSocket");
+				const runs = (s) => s ? s.runs.join(", ") : "?";
+				console.log(`Smallworld ${c.smallworld?.median ?? "?"} ms (${runs(c.smallworld)}), ssb-server ${c.ssbServer?.median ?? "?"} ms (${runs(c.ssbServer)}): ${c.ratio ?? "?"}x; control socket ${k?.smallworld?.median ?? "?"} ms`);
+			' "$WORK/cold-start.json" 2>&1) || cold_start="not read: $cold_start"
+		else
+			tail -n 20 "$WORK/cold-start.log" >&2
+			cold_start="failed (see $WORK/cold-start.log)"
+		fi
+	fi
+fi
+
 peer_vps=$("$HOST_NODE" -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.peer?.verifiesPerSecond ?? "?", r.whoamiMs ?? "?", r.publishMs ?? "?") } catch { console.log("? ? ?") }' "$WORK/device.json")
 read -r peer_vps whoami_ms publish_ms <<<"$peer_vps"
 
@@ -391,6 +446,7 @@ echo "native crypto: $([ "$t_native" = true ] && echo loaded || echo NOT loaded)
 echo "leveldown:     $t_level"
 echo "verify/s:      $ARCH (emulated) $t_vps in the probe, $peer_vps in the device's peer process; $h_arch (this host) $h_vps"
 echo "CLI latency:   ssb whoami ${whoami_ms} ms, ssb publish ${publish_ms} ms (emulated)"
+echo "cold start:    $cold_start (emulated, median of the benchmark's start scenario)"
 echo "tests:         $passed passed, $failed failed, $skipped skipped, $cancelled cancelled, in ${test_secs}s"
 echo "time:          $((SECONDS - STARTED))s in all (budget ${BUDGET}s)$tsc_note"
 echo "$ARCH: $passed passed, $((failed + cancelled)) failed"

@@ -3,8 +3,10 @@
 // runs (cold start), and both stop cleanly on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig, resolveDataDir } from '../config/config.js';
+import { ControlClient, socketPathFor } from '../control/client.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
+import { forkPeer, wantsPeer } from '../peer/peer-supervisor.js';
 import { common, EXIT, parsePort } from './arguments.js';
 
 const peerFlags = {
@@ -61,20 +63,33 @@ export async function start(args: string[]): Promise<number> {
     level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
     base: { proc: 'daemon' },
   });
+  const dataDir = resolveDataDir(values.data);
+  const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
+  // The peer starts loading its libraries on the other core while the daemon's own code loads (cold start);
+  // not beside a daemon that already answers for this data: that one has its peer, and this one stops at
+  // the socket.
+  const forkedPeer =
+    wantsPeer(settings) && !(await daemonAnswers(socketPathFor(dataDir))) ? forkPeer(peerOptions) : undefined;
   const { Daemon } = await import('../device/daemon.js');
-  const daemon = new Daemon({
-    dataDir: resolveDataDir(values.data),
-    sim: values.sim,
-    config,
-    web: settings.web,
-    ssb: settings.ssb,
-    configPath: values.config,
-    logLevel: values['log-level'],
-    logger,
-  });
-  await daemon.start();
+  const daemon = new Daemon({ ...peerOptions, sim: values.sim, config, logger, forkedPeer });
+  try {
+    await daemon.start();
+  } catch (error) {
+    forkedPeer?.child.kill('SIGTERM');
+    throw error;
+  }
   await waitForSignal(logger, () => daemon.stop());
   return EXIT.ok;
+}
+
+/** Whether a daemon already answers on this socket. */
+async function daemonAnswers(socketPath: string): Promise<boolean> {
+  try {
+    (await ControlClient.connect(socketPath, 500)).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function peer(args: string[]): Promise<number> {

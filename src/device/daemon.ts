@@ -11,7 +11,7 @@ import { ControlServer } from '../control/server.js';
 import type { ButtonPort } from '../gpio/ports.js';
 import type { Logger } from '../log/logger.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
-import { PeerSupervisor } from '../peer/peer-supervisor.js';
+import { type ForkedPeer, PeerSupervisor, wantsPeer } from '../peer/peer-supervisor.js';
 import { removeStaleTempFiles } from '../store/atomic-file.js';
 import { FileStateStore } from '../store/state-store.js';
 import { type NetworkPlan, networkPlanFor } from '../wifi/config-gen.js';
@@ -41,6 +41,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Start the peer process (web page) as a child; off when systemd runs it as its own unit. */
   spawnPeer?: boolean;
+  /** The peer process, already forked by the command line before the daemon loaded (peer-supervisor.ts). */
+  forkedPeer?: ForkedPeer | undefined;
 }
 
 export class Daemon {
@@ -130,8 +132,7 @@ export class Daemon {
         if (removed.length > 0)
           this.options.logger.log('info', 'removed files of interrupted writes', { dir, removed });
       }
-      const wantsPeer = this.options.web.port !== 0 || this.options.ssb.port !== 0;
-      if (this.options.spawnPeer !== false && wantsPeer) this.peer.start();
+      if (this.options.spawnPeer !== false && wantsPeer(this.options)) this.peer.start(this.options.forkedPeer);
       await this.startDevice();
       this.started?.resolve();
     } catch (error) {

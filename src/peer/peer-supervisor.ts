@@ -1,6 +1,7 @@
 // The development daemon's peer process (`smallworld start` forks it; on a device systemd runs it as its own
 // unit): started with the daemon's options, restarted after a failure as systemd would (restart-policy.ts),
-// and stopped with the daemon.
+// and stopped with the daemon. The first one is forked by the command line before the daemon's own code
+// loads (`forkPeer`, cold start: the two start side by side, each on a core, as under systemd) and adopted.
 import { type ChildProcess, fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ export interface PeerSupervisorOptions {
 const STOP_GRACE_MS = 5_000;
 
 /** The `peer` command line the daemon's options make. */
-export function peerArguments(options: PeerSupervisorOptions): string[] {
+export function peerArguments(options: Omit<PeerSupervisorOptions, 'logger' | 'exited'>): string[] {
   const { web, ssb, configPath, logLevel } = options;
   const args = ['peer', '--data', options.dataDir];
   if (configPath) args.push('--config', configPath);
@@ -44,6 +45,31 @@ export function peerArguments(options: PeerSupervisorOptions): string[] {
   return args;
 }
 
+/** Whether a daemon with these settings runs a peer at all (no web page and no SSB peer: none). */
+export function wantsPeer(options: Pick<PeerSupervisorOptions, 'web' | 'ssb'>): boolean {
+  return options.web.port !== 0 || options.ssb.port !== 0;
+}
+
+export interface ForkedPeer {
+  child: ChildProcess;
+  allocator: 'jemalloc' | 'system';
+}
+
+/** `smallworld peer` with the daemon's settings, as a child with an IPC channel (it exits when we go). */
+export function forkPeer(options: Omit<PeerSupervisorOptions, 'logger' | 'exited'>): ForkedPeer {
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const { env, allocator } = peerEnvironment(process.env);
+  // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
+  // The heap limit follows the board's memory (heap-limit.ts).
+  const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
+  const child = fork(cli, peerArguments(options), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env,
+    execArgv,
+  });
+  return { child, allocator };
+}
+
 export class PeerSupervisor {
   private peer: ChildProcess | null = null;
   private stopping = false;
@@ -53,24 +79,16 @@ export class PeerSupervisor {
 
   constructor(private readonly options: PeerSupervisorOptions) {}
 
-  start(): void {
-    const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-    const { env, allocator } = peerEnvironment(process.env);
-    // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
-    // The heap limit follows the board's memory (heap-limit.ts).
-    const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
-    const child = fork(cli, peerArguments(this.options), {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env,
-      execArgv,
-    });
+  /** Starts the peer, or adopts one already forked (by the command line, before the daemon loaded). */
+  start(forked: ForkedPeer = forkPeer(this.options)): void {
+    const { child, allocator } = forked;
     const { logger } = this.options;
     logger.log('info', 'peer process started', { pid: child.pid, allocator });
     this.peer = child;
     if (this.starts.length === 0) this.starts = [Date.now()];
     // Under memory pressure the kernel should take the peer, not the daemon (as the installed units say).
     if (child.pid !== undefined) void writeFile(`/proc/${child.pid}/oom_score_adj`, '500').catch(() => undefined);
-    child.on('exit', (code, signal) => {
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.peer === child) this.peer = null;
       this.options.exited?.();
       if (this.stopping) return;
@@ -87,7 +105,11 @@ export class PeerSupervisor {
         this.restart = null;
         if (!this.stopping) this.start();
       }, decision.delayMs);
-    });
+    };
+    // A peer forked before the daemon loaded may already have gone.
+    if (child.exitCode !== null || child.signalCode !== null)
+      queueMicrotask(() => exited(child.exitCode, child.signalCode));
+    else child.on('exit', exited);
   }
 
   /** Stops the peer (SIGTERM, then SIGKILL after a grace period) and any restart to come. */

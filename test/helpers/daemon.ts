@@ -69,6 +69,16 @@ export class DaemonProcess {
     return this.logs.join('');
   }
 
+  /**
+   * The output once it matches `pattern` (or as it is after `timeoutMs`): lines the daemon wrote while this
+   * process was blocked in a synchronous CLI call are only read when its event loop turns again.
+   */
+  async outputMatching(pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return this.output();
+  }
+
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child.exitCode === null && this.child.pid !== undefined) process.kill(this.child.pid, signal);
   }

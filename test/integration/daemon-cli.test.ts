@@ -135,7 +135,8 @@ describe('crash recovery', { timeout: 60_000 }, () => {
       await writeFile(join(dir, 'state.json'), '\u0000\u0000garbage');
       daemon = await DaemonProcess.start(dir);
       assert.equal(status(dir).mode, 'client');
-      assert.match(daemon.output(), /unreadable.*restored the previous state/);
+      const restored = /unreadable.*restored the previous state/;
+      assert.match(await daemon.outputMatching(restored), restored);
     } finally {
       await daemon.stop('SIGKILL');
       await removeDir(dir);

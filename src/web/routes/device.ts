@@ -1,7 +1,6 @@
 // The Device page's API: the daemon's status (once, and as a live event stream), the buttons pressed from the
 // page, the simulator's other devices, the SSB peer's overview and the access point's QR code.
 import type { FastifyInstance } from 'fastify';
-import QRCode from 'qrcode';
 import { ControlClient } from '../../control/client.js';
 import type { DaemonCalls } from '../daemon-calls.js';
 import { objectBody } from '../inputs.js';
@@ -59,6 +58,8 @@ export function deviceRoutes(app: FastifyInstance, parts: DaemonCalls & { ssb: S
 
   app.get('/api/wifi/qr.svg', async (_request, reply) => {
     const wifi = await daemon('wifi.get');
+    // Loaded on the first QR code asked for, not at every start (cold start).
+    const { default: QRCode } = await import('qrcode');
     const svg = await QRCode.toString(wifi.qr, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     return reply.type('image/svg+xml').send(svg);
   });
