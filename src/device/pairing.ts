@@ -43,8 +43,8 @@ export function pbcPeers(own: string | null, peers: readonly PeerAp[]): string[]
 
 /**
  * The search window for a draw in [0, 1) and this device's access point bring-up estimate (null: none
- * measured yet). The draw picks one of SEARCH_SLOTS slots and a little jitter within it; slots are one
- * and a half bring-ups (and a scan's margin) apart. Two devices pressed together that draw different
+ * measured yet). The draw picks one of SEARCH_SLOTS slots and a little jitter within it; slots are a
+ * bring-up and a quarter (and a scan's margin) apart. Two devices pressed together that draw different
  * slots decide far enough apart that the later one's scan sees the earlier one's beacons and enrolls
  * (the fast path: one bring-up, no station restart); the same slot (1 in SEARCH_SLOTS) means both host
  * and the tie-break sends one back. A draw outside [0, 1) (or not a number) counts as the middle.

@@ -5,12 +5,6 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const IP = '/usr/sbin/ip';
 
-interface IpAddrInfo {
-  ifname: string;
-  operstate?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
-}
-
 export async function interfaceExists(name: string): Promise<boolean> {
   try {
     await run(IP, ['-j', 'link', 'show', 'dev', name]);
@@ -18,14 +12,6 @@ export async function interfaceExists(name: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export async function addressesOf(name: string): Promise<string[]> {
-  const { stdout } = await run(IP, ['-j', 'addr', 'show', 'dev', name]);
-  const parsed = JSON.parse(stdout) as IpAddrInfo[];
-  return parsed.flatMap((i) =>
-    (i.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
-  );
 }
 
 /**
@@ -38,7 +24,24 @@ export async function ensureAddress(name: string, cidr: string): Promise<void> {
   await run(IP, ['link', 'set', 'dev', name, 'up']);
 }
 
+/**
+ * Sets `cidr` as one of the interface's IPv4 addresses and nothing else: for an interface whose daemon brings
+ * the link up itself (hostapd), so this can run while it does.
+ */
+export async function replaceAddress(name: string, cidr: string): Promise<void> {
+  await run(IP, ['addr', 'replace', cidr, 'dev', name]);
+}
+
+/**
+ * Removes `cidr` from the interface; an interface or address that is not there is already the wanted state.
+ * One `ip` (no look first: each is a process start, and this lies on the way back from AP to client mode).
+ */
 export async function removeAddress(name: string, cidr: string): Promise<void> {
-  if (!(await interfaceExists(name))) return;
-  if ((await addressesOf(name)).includes(cidr)) await run(IP, ['addr', 'del', cidr, 'dev', name]);
+  try {
+    await run(IP, ['addr', 'del', cidr, 'dev', name]);
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+    if (/Cannot assign requested address|Cannot find device|does not exist/i.test(stderr)) return;
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 // The web page's request checks as small pure functions: which local addresses it answers on, which Host
-// names it accepts (DNS rebinding), cookies, CSRF tokens and same-origin. The Fastify wiring in server.ts
+// names it accepts (DNS rebinding), cookies, CSRF tokens and same-origin. The Fastify wiring in request-checks.ts
 // only calls these.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';

@@ -28,6 +28,7 @@ import { daemonCalls } from './daemon-calls.js';
 import { answerErrors } from './errors.js';
 import { GuestAccess, registerGuestRoutes } from './guest/routes.js';
 import { GUEST_VIEW_FILE, GuestViewSetting } from './guest/setting.js';
+import { NO_ROUTE_SCHEMAS } from './no-route-schemas.js';
 import { FailureLimiter } from './rate-limit.js';
 import { checkEveryRequest } from './request-checks.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -97,7 +98,12 @@ declare module 'fastify' {
 export async function startWebServer(options: WebOptions): Promise<WebServer> {
   const { logger } = options;
   // forceCloseConnections: open event streams must not hold up a shutdown.
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 16 * 1024,
+    forceCloseConnections: true,
+    schemaController: NO_ROUTE_SCHEMAS,
+  });
   const secret = randomBytes(32);
   const sessions = new SessionStore();
   const password = new AdminPassword(join(options.stateDir, PASSWORD_FILE), options.scrypt);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Clock } from '../clock/clock.js';
 import type { EventBody } from '../device/model.js';
 import type { Logger } from '../log/logger.js';
-import { ensureAddress, interfaceExists, removeAddress } from '../net/addresses.js';
+import { ensureAddress, interfaceExists, removeAddress, replaceAddress } from '../net/addresses.js';
 import { Supervised } from '../process/supervised.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import {
@@ -31,6 +31,7 @@ const execFileAsync = promisify(execFile);
 
 /** A station scan across all channels takes a few seconds; one that never reports is given up. */
 const STATION_SCAN_TIMEOUT_MS = 15_000;
+const STATION_STOPPED = 'wpa_supplicant stopped for the access point';
 /** wpa_supplicant's own scans may hold the radio; ours is retried after them this many times. */
 const STATION_SCAN_ATTEMPTS = 3;
 /**
@@ -96,6 +97,8 @@ export interface RealWifiOptions {
 
 /** How long hostapd gets to bring its control interface up after being started. */
 const AP_START_TIMEOUT_MS = 20_000;
+/** How often startAp looks whether that happened (a flag; the registrar's WPS_PBC waits for it). */
+const AP_UP_POLL_MS = 25;
 
 const apCidr = (plan: NetworkPlan) => `${plan.apAddress}/24`;
 const USB_CHECK_MS = 5_000;
@@ -177,11 +180,7 @@ export class RealWifi {
 
     this.station = {
       configure: (networks) => (networks === 'known' ? this.startStation() : this.stopStation()),
-      wpsStart: (bssid) => {
-        const target = bssid === undefined ? null : normalizeMac(bssid);
-        if (bssid !== undefined && target === null) return Promise.reject(new Error(`not a BSSID: ${bssid}`));
-        return this.wpaCtrl.command(target === null ? 'WPS_PBC' : `WPS_PBC ${target}`);
-      },
+      wpsStart: (bssid) => this.stationWpsStart(bssid),
       wpsCancel: () => this.wpaCtrl.command('WPS_CANCEL'),
       scan: () => this.stationScan(),
       association: async () => {
@@ -220,12 +219,24 @@ export class RealWifi {
    * a press would try to enroll with an access point that is gone.
    */
   private async stationScan(): Promise<ScanReport> {
-    if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
+    await this.scanOwnChannel(STATION_SCAN_ATTEMPTS);
+    const [results, status] = await Promise.all([
+      this.wpaCtrl.request('SCAN_RESULTS', 5_000),
+      this.wpaCtrl.request('STATUS'),
+    ]);
+    return { own: normalizeMac(parseKeyValues(status).address), peers: parseWpaScanResults(results) };
+  }
+
+  /** Flushes wpa_supplicant's BSS table and scans our channel, up to `attempts` times while it is busy. */
+  private async scanOwnChannel(attempts: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      if (!this.stationWanted) throw new Error(STATION_STOPPED);
+      if (!this.wpaCtrl.isUp) throw new Error('wpa_supplicant is not running');
       // Before every attempt: a scan of wpa_supplicant's own that made ours FAIL-BUSY adds the kernel's cached
       // entries to its table when it ends (seen in the radio lab: a host stopped 4 s earlier, still "in
       // push-button mode"), and SCAN_RESULTS lists that table.
       await this.wpaCtrl.request('BSS_FLUSH 0');
+      if (!this.stationWanted) throw new Error(STATION_STOPPED);
       const end = this.nextStationEvent('CTRL-EVENT-SCAN-RESULTS', STATION_SCAN_TIMEOUT_MS);
       try {
         // Our own channel only: a Smallworld registrar hosts on the configured channel (all devices share
@@ -237,16 +248,31 @@ export class RealWifi {
         await end.done;
         // FAIL-BUSY: wpa_supplicant's own scan was running, which kept the kernel's cache; once it has ended,
         // ours flushes it. A radio that stays busy gets that scan's results after a few tries.
-        if (reply === 'OK' || attempt >= STATION_SCAN_ATTEMPTS) break;
+        if (reply === 'OK' || attempt >= attempts) return;
       } finally {
         end.cancel();
       }
     }
-    const [results, status] = await Promise.all([
-      this.wpaCtrl.request('SCAN_RESULTS', 5_000),
-      this.wpaCtrl.request('STATUS'),
-    ]);
-    return { own: normalizeMac(parseKeyValues(status).address), peers: parseWpaScanResults(results) };
+  }
+
+  /**
+   * Push-button enrollment. With a target, wpa_supplicant joins at once if its BSS table holds that access point
+   * (its scan before joining covers that one frequency); if not, it first scans every channel, over 5 s in the radio
+   * lab and on a 2.4+5 GHz chip alike. A station restarted to enroll (a registrar stepping down) has an empty table,
+   * so it scans our channel first, as the search does: then WPS_PBC finds the registrar there. A scan that fails
+   * or finds nothing costs nothing more: wpa_supplicant then scans as it would have.
+   */
+  private async stationWpsStart(bssid?: string): Promise<void> {
+    const target = bssid === undefined ? null : normalizeMac(bssid);
+    if (bssid !== undefined && target === null) throw new Error(`not a BSSID: ${bssid}`);
+    if (target === null) return this.wpaCtrl.command('WPS_PBC');
+    const known = await this.wpaCtrl.request(`BSS ${target}`).catch(() => '');
+    if (!new RegExp(`^bssid=${target}$`, 'im').test(known)) {
+      await this.scanOwnChannel(1).catch((error: Error) =>
+        this.options.logger.log('warn', 'scan before enrolling failed', { bssid: target, error: error.message }),
+      );
+    }
+    return this.wpaCtrl.command(`WPS_PBC ${target}`);
   }
 
   /** The next wpa_supplicant event of that name; rejected after the timeout or when the station stops. */
@@ -254,6 +280,10 @@ export class RealWifi {
     let waiter: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
     let cancelTimeout = () => {};
     const done = new Promise<void>((resolve, reject) => {
+      // A scan that was under way when the station was stopped comes here after stopStation rejected the
+      // waiters then: its event will never come, and the scan lane (the access point's watch scans queue behind
+      // it) must not wait out the timeout (seen in the radio lab: 15 s of a registrar not watching).
+      if (!this.stationWanted) return reject(new Error(STATION_STOPPED));
       waiter = { name, resolve, reject };
       this.stationWaiters.add(waiter);
       cancelTimeout = this.options.clock.after(timeoutMs, () =>
@@ -325,7 +355,7 @@ export class RealWifi {
     const wasWanted = this.stationWanted;
     this.stationWanted = false;
     // A scan in flight will never report now: end it at once rather than at its timeout.
-    for (const waiter of this.stationWaiters) waiter.reject(new Error('wpa_supplicant stopped for the access point'));
+    for (const waiter of this.stationWaiters) waiter.reject(new Error(STATION_STOPPED));
     await this.wpaCtrl.close();
     await this.wpa.stop();
     if (wasWanted) this.options.emit({ type: 'WifiDaemonStopped', daemon: 'station' });
@@ -377,9 +407,10 @@ export class RealWifi {
     if (this.apWanted || this.hostapdCtrl !== null) await this.stopAp();
     else await this.hostapd.stop();
     this.apWanted = true;
-    await writeFileAtomic(files.hostapdConf, hostapdConf(this.options.settings().ap, plan, files));
-    await ensurePskFile(files.pskFile);
-    await ensureAddress(plan.wifiInterface, apCidr(plan));
+    await Promise.all([
+      writeFileAtomic(files.hostapdConf, hostapdConf(this.options.settings().ap, plan, files)),
+      ensurePskFile(files.pskFile),
+    ]);
     const ctrl = new WpaCtrl({
       name: 'hostapd',
       socketPath: join(files.hostapdCtrlDir, plan.wifiInterface),
@@ -396,12 +427,20 @@ export class RealWifi {
     this.hostapdCtrl = ctrl;
     await this.hostapd.start();
     ctrl.start();
+    // hostapd brings the link up itself; the address is set while it starts (an `ip` is a process start, up to
+    // 0.7 s in the radio lab), not before it: it lay on the bring-up path that one-press pairing waits out.
+    await Promise.all([replaceAddress(plan.wifiInterface, apCidr(plan)), this.untilUp(ctrl)]);
+  }
+
+  /** Waits for hostapd's control interface, which it opens once the access point is set up. */
+  private async untilUp(ctrl: WpaCtrl): Promise<void> {
+    const { clock, plan } = this.options;
     const deadline = clock.now() + AP_START_TIMEOUT_MS;
     while (!ctrl.isUp) {
       if (clock.now() > deadline || !this.apWanted) {
         throw new Error(`hostapd did not bring up ${plan.wifiInterface} within ${AP_START_TIMEOUT_MS / 1000} s`);
       }
-      await new Promise<void>((resolve) => clock.after(100, resolve));
+      await new Promise<void>((resolve) => clock.after(AP_UP_POLL_MS, resolve));
     }
   }
 

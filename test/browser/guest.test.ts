@@ -66,10 +66,9 @@ before(
         timeout: 30_000,
       },
     );
-    selfId = ((await peerCall(dataDir, 'ssb.whoami')) as { id: string }).id;
+    selfId = (await peerCall(dataDir, 'ssb.whoami')).id;
     const avatar = makePng(64, 64, [60, 140, 220]).toString('base64');
-    const avatarBlob = (await peerCall(dataDir, 'ssb.blob.add', { data: avatar })) as string | { id: string };
-    const avatarId = typeof avatarBlob === 'string' ? avatarBlob : avatarBlob.id;
+    const avatarId = (await peerCall(dataDir, 'ssb.blob.add', { data: avatar })).id;
     await peerCall(dataDir, 'ssb.publish', {
       content: { type: 'about', about: selfId, name: 'Alice’s device', image: avatarId },
     });

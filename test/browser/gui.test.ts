@@ -51,19 +51,12 @@ const started = () => {
   return daemon;
 };
 const at = (path: string) => new URL(path, started().url).href;
-const graph = async () =>
-  (await peerCall(started().dataDir, 'ssb.graph')) as { following: string[]; followers: string[]; blocked: string[] };
-const wifiGet = async () =>
-  (await daemonCall(started().dataDir, 'wifi.get')) as {
-    ap: { ssid: string; passphrase: string };
-    knownNetworks: Array<{ ssid: string }>;
-    qr: string;
-    files: { hostapd: string };
-  };
+const graph = async () => peerCall(started().dataDir, 'ssb.graph');
+const wifiGet = async () => daemonCall(started().dataDir, 'wifi.get');
 const status = async () => daemonCall(started().dataDir, 'status');
 const ownSequence = async () => {
-  const id = ((await peerCall(started().dataDir, 'ssb.whoami')) as { id: string }).id;
-  const feeds = (await peerCall(started().dataDir, 'ssb.feeds')) as Array<{ id: string; sequence: number }>;
+  const { id } = await peerCall(started().dataDir, 'ssb.whoami');
+  const feeds = await peerCall(started().dataDir, 'ssb.feeds');
   return feeds.find((f) => f.id === id)?.sequence ?? 0;
 };
 const message = () => page.locator('#message');
@@ -258,7 +251,7 @@ test(
     const avatar = await alice.addBlob(picture);
     await alice.publish({ type: 'about', about: alice.id, name: hostileName, image: avatar });
     await alice.publish({ type: 'post', text: 'Hello from Alice' });
-    const device = (await peerCall(started().dataDir, 'ssb.status')) as { address: string };
+    const device = await peerCall(started().dataDir, 'ssb.status');
     await alice.connect(device.address);
 
     await page.goto(at('/people'));
@@ -336,7 +329,7 @@ test('Feed: a photo posted from the browser is published and shown inline; marku
   assert.equal(await article.locator('p.text').textContent(), text, 'the text is shown as typed');
   assert.equal(await page.evaluate('window.pwned'), undefined, 'the script in the post did not run');
   assert.equal(await ownSequence(), before + 1, 'one message was published');
-  const stored = (await peerCall(started().dataDir, 'ssb.blob.get', { blob })) as { data: string };
+  const stored = await peerCall(started().dataDir, 'ssb.blob.get', { blob });
   assert.deepEqual(Buffer.from(stored.data, 'base64'), photo, 'the blob holds the photo');
 
   const served = await rawRequest(at(`/blob?id=${encodeURIComponent(blob)}`), { headers: admin.headers() });

@@ -81,7 +81,7 @@ test('the Device page shows storage; a full card refuses a photo from the post f
   await saveScreenshot(page, 'storage-full-device.png');
 
   const sequence = async () => {
-    const feeds = (await peerCall(started().dataDir, 'ssb.feeds')) as Array<{ sequence: number }>;
+    const feeds = await peerCall(started().dataDir, 'ssb.feeds');
     return feeds[0]?.sequence ?? 0;
   };
   const before = await sequence();

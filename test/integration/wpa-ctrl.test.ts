@@ -112,6 +112,7 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
     // The fake daemon is a datagram socket of its own, bound where the daemon's would be.
     const server = await bridge.transport('', serverPath);
     const attached: string[] = [];
+    let statusAsked = 0;
     server.onMessage((text, from) => {
       const reply = (answer: string) => void server.sendTo(answer, from);
       if (text === 'PING') reply('PONG\n');
@@ -120,9 +121,10 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
         reply('OK\n');
       } else if (text === 'WPS_PBC') reply('\u00ff\u0000A');
       else if (text === 'WPS_CANCEL') reply('O');
-      else if (text === 'STATUS')
+      else if (text === 'STATUS') {
+        statusAsked++;
         return; // never answers
-      else reply('OK\n');
+      } else reply('OK\n');
     });
     const events: string[] = [];
     const ctrl = new WpaCtrl({
@@ -149,6 +151,23 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
       await server.sendTo('<3>AP-STA-CONNECTED 02:00:00:00:00:01\n<3>WPS-SUCCESS ', monitor);
       await until(() => events.length === 2, 2_000, 'events');
       assert.deepEqual(events, ['<3>AP-STA-CONNECTED 02:00:00:00:00:01', '<3>WPS-SUCCESS ']);
+      // Closed with a request in flight (the station stopped for the access point mid-scan): the request
+      // fails at once rather than at its timeout, and nothing is left to reject unhandled (which ends Node).
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const pending = ctrl.request('STATUS', 10_000);
+        await until(() => statusAsked === 2, 2_000, 'the request to reach the daemon');
+        const started = Date.now();
+        await ctrl.close();
+        await assert.rejects(pending, /hostapd closed/);
+        assert.ok(Date.now() - started < 2_000, 'the request waited for its timeout');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
     } finally {
       await ctrl.close();
       await server.close();

@@ -110,13 +110,13 @@ test('3,000 hostile web form submissions: a clear 4xx each, nothing changed, not
   const daemon = await startDaemon(dataDir, 60_000, true);
   try {
     const admin = await setUpAdmin(daemon);
-    const wifiBefore = (await daemonCall(dataDir, 'wifi.get')) as { files: { hostapd: string } };
+    const wifiBefore = await daemonCall(dataDir, 'wifi.get');
     const snapshot = async () => ({
       hostapd: await readFile(wifiBefore.files.hostapd, 'utf8'),
       wifiJson: await readFile(`${dataDir}/wifi.json`, 'utf8'),
       graph: await peerCall(dataDir, 'ssb.graph'),
       feeds: await peerCall(dataDir, 'ssb.feeds'),
-      status: ((await daemonCall(dataDir, 'status')) as { mode: string }).mode,
+      status: (await daemonCall(dataDir, 'status')).mode,
     });
     const before = await snapshot();
     const logBefore = daemon.output().length;

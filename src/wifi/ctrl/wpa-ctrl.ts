@@ -6,6 +6,9 @@ import type { CancelTimer, Clock } from '../../clock/clock.js';
 import type { Logger } from '../../log/logger.js';
 import type { CtrlTransport, TransportFactory } from './transport.js';
 
+/** Retries at a tenth of the period after a (re)start: 3 s of them at the default period (see scheduleRetry). */
+const FAST_RETRIES = 30;
+
 export interface WpaCtrlOptions {
   /** For messages: "wpa_supplicant" or "hostapd". */
   name: string;
@@ -110,6 +113,10 @@ export class WpaCtrl {
     this.closed = true;
     this.cancelPing?.();
     this.cancelRetry?.();
+    // A request in flight gets no answer from a socket being torn down: it fails now, not at its timeout.
+    this.inFlight?.cancel();
+    this.inFlight?.reject(new CtrlError(`${this.options.name} closed`));
+    this.inFlight = null;
     if (this.mon && this.up) await this.mon.send('DETACH').catch(() => undefined);
     await this.teardown();
     this.up = false;
@@ -122,7 +129,7 @@ export class WpaCtrl {
   private async send(command: string, timeoutMs: number, attaching = false): Promise<string> {
     await this.recycling;
     const cmd = this.cmd;
-    if (!this.up || cmd === null || (this.connecting && !attaching)) {
+    if (this.closed || !this.up || cmd === null || (this.connecting && !attaching)) {
       throw new CtrlError(`${this.options.name} is not reachable`);
     }
     const reply = new Promise<string>((resolve, reject) => {
@@ -134,6 +141,10 @@ export class WpaCtrl {
       });
       this.inFlight = { resolve, reject, cancel };
     });
+    // It can be rejected (closed, restarted, timed out) while the datagram is still being sent, before the return
+    // below awaits it: never an unhandled rejection (one crashed the daemon in the radio lab). The caller still
+    // gets the rejection.
+    reply.catch(() => undefined);
     try {
       await cmd.send(command);
     } catch (error) {
@@ -228,14 +239,15 @@ export class WpaCtrl {
   }
 
   /**
-   * A daemon just started creates its socket a moment later (0.1-1 s, several under load): the first
-   * retries come after 1/8, 1/4 and 1/2 of `retryMs`, so attaching (and, for hostapd, the access point's
-   * bring-up as the device sees it) does not wait a whole period for a socket that is already there.
+   * A daemon just started creates its socket a moment later (0.1-1 s, several under load; hostapd only once
+   * the access point is set up): the first FAST_RETRIES retries come every tenth of `retryMs`, so attaching
+   * (and, for hostapd, the access point's bring-up as the device sees it) does not wait most of a period for
+   * a socket that is already there. A missing socket costs one failed connect, so this is cheap.
    */
   private scheduleRetry(): void {
     if (this.closed) return;
     this.cancelRetry?.();
-    const delay = Math.max(1, Math.round(this.retryMs / 2 ** Math.max(0, 3 - this.failedAttempts)));
+    const delay = Math.max(1, Math.round(this.failedAttempts < FAST_RETRIES ? this.retryMs / 10 : this.retryMs));
     this.failedAttempts++;
     this.cancelRetry = this.options.clock.after(delay, () => void this.connect());
   }
