@@ -12,6 +12,8 @@ export interface TownOptions {
   end: number | null;
   speed: number;
   minContact: number;
+  /** Trace seconds before the window whose contacts are replayed too, with nothing published (0: none). */
+  warmUp: number;
   follow: FollowMode;
   followText: string;
   seed: number;
@@ -39,6 +41,8 @@ its own network namespace, and reports how close replication comes to the foremo
   --start S, --end E    the window [S, E) in trace seconds (default: the whole trace)
   --speed K             trace seconds per real second (default 10)
   --min-contact M       every contact lasts at least M trace seconds (default 120: one Bluetooth scan)
+  --warm-up W           also replay the contacts of [S - W, S), publishing nothing (default 0): the devices
+                        meet as the trace says before the window, rather than all of S's contacts at once
   --follow all|auto|FILE  everyone follows everyone (default), auto-follow as shipped, or a follow graph
                         ("<follower> <followed>" a line)
   --seed N              seeds the post schedule (default 1)
@@ -71,6 +75,7 @@ export function parseTownArgs(argv: readonly string[]): TownOptions {
         end: { type: 'string' },
         speed: { type: 'string' },
         'min-contact': { type: 'string' },
+        'warm-up': { type: 'string' },
         follow: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
@@ -108,6 +113,7 @@ export function parseTownArgs(argv: readonly string[]): TownOptions {
     end,
     speed: number(str('speed'), 'speed', 10, (n) => n > 0 && n <= 10_000),
     minContact: number(str('min-contact'), 'min-contact', 120, (n) => n >= 0 && n <= 86_400),
+    warmUp: number(str('warm-up'), 'warm-up', 0, (n) => n >= 0 && n <= 86_400),
     follow: parseFollowMode(followText),
     followText,
     seed: number(str('seed'), 'seed', 1, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32),

@@ -10,6 +10,8 @@ export interface Reach {
   time: number;
   /** Length of the contact over which it arrives (the last hop), or 0 at the source. */
   lastContactLength: number;
+  /** The last hop: the node it comes from and that contact (absent at the source). */
+  via?: { node: string; start: number; end: number };
 }
 
 export type Adjacency = Map<string, Contact[]>;
@@ -53,7 +55,13 @@ export function foremost(graph: Adjacency, source: string, at: number, end: numb
       const leave = Math.max(time, c.start) + handshake;
       if (leave > c.end || (handshake === 0 && leave === c.end) || leave >= end) continue;
       const known = best.get(other);
-      if (!known || leave < known.time) best.set(other, { time: leave, lastContactLength: c.end - c.start });
+      if (!known || leave < known.time) {
+        best.set(other, {
+          time: leave,
+          lastContactLength: c.end - c.start,
+          via: { node, start: c.start, end: c.end },
+        });
+      }
     }
   }
 }

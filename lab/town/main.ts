@@ -8,6 +8,7 @@ import { findMemoryHierarchy, type MemoryHierarchy } from '../../bench/ssb/cgrou
 import { isAlive } from '../../bench/ssb/procs.js';
 import { killEverything } from '../../bench/ssb/systems.js';
 import { parseTownArgs, type SystemName, type TownOptions, USAGE } from './args.js';
+import { describeDiagnosis, diagnoseRun } from './diagnose.js';
 import { followEdges } from './follow.js';
 import { removeStaleNamespaces } from './links.js';
 import { active, removeCgroups, replay } from './replay.js';
@@ -107,7 +108,12 @@ async function main(argv: string[]): Promise<number> {
 
   // Bounded in time: setup, the window, the settle time and the read-back, with a generous margin.
   const perSystem =
-    60 + nodes.length * 20 + follows.length * 0.2 + (end - start) / options.speed + options.settle + nodes.length * 10;
+    60 +
+    nodes.length * 20 +
+    follows.length * 0.2 +
+    (end - plan.replayFrom) / options.speed +
+    options.settle +
+    nodes.length * 10;
   const budgetMs = (perSystem * options.systems.length + 60) * 1000;
   const watchdog = setTimeout(() => {
     progress(`giving up after ${Math.round(budgetMs / 1000)} s (the run's time bound); cleaning up`);
@@ -121,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     end,
     speed: options.speed,
     minContact: options.minContact,
+    warmUp: plan.start - plan.replayFrom,
     follow: options.followText,
     seed: options.seed,
     nodes: nodes.length,
@@ -134,6 +141,8 @@ async function main(argv: string[]): Promise<number> {
       system,
       nodes,
       contacts,
+      linkContacts: plan.linkContacts,
+      replayFrom: plan.replayFrom,
       posts,
       follows,
       autoFollow: options.follow.kind === 'auto',
@@ -149,6 +158,19 @@ async function main(argv: string[]): Promise<number> {
     // A delivery stamped earlier than the limit by more than the link's setup time means the lab leaked.
     const summary = summarize(result.posts, options.speed * 0.5);
     const s: SystemReport = { ...summary, ...result };
+    if (system === 'smallworld') {
+      const { list, ...diagnosis } = await diagnoseRun({
+        ...result,
+        contacts,
+        start,
+        end,
+        speed: options.speed,
+        logDir: join(out, 'logs', system),
+      });
+      await writeFile(join(out, 'diagnosis-smallworld.json'), `${JSON.stringify({ ...diagnosis, list }, null, 2)}\n`);
+      s.diagnosis = diagnosis;
+      progress(`${system}: ${describeDiagnosis({ ...diagnosis, list })}`);
+    }
     report.systems[key(system)] = s;
     progress(
       `${system}: ${s.delivered} / ${s.deliverable} delivered, delay over the limit median ` +
@@ -202,7 +224,25 @@ export function prepare(options: TownOptions, text: string, followText?: string)
     photos: options.photos,
   });
   const follows = followEdges(options.follow, nodes, followText);
-  return { start, end, contacts, nodes, posts, follows, warnings: trace.warnings.map((w) => w.message) };
+  const replayFrom = Math.max(0, start - options.warmUp);
+  const inWindow = new Set(nodes);
+  const linkContacts =
+    replayFrom < start
+      ? windowContacts(trace.contacts, { start: replayFrom, end, minContact: options.minContact }).filter(
+          (c) => inWindow.has(c.a) && inWindow.has(c.b),
+        )
+      : contacts;
+  return {
+    start,
+    end,
+    contacts,
+    linkContacts,
+    replayFrom,
+    nodes,
+    posts,
+    follows,
+    warnings: trace.warnings.map((w) => w.message),
+  };
 }
 
 /** The results JSON: the contract's fields first, per-delivery entries exactly {node, limit, delivered}. */
@@ -227,6 +267,8 @@ export function contractJson(report: TownReport): Record<string, unknown> {
           linkLagMs: s.linkLagMs,
           setupSeconds: s.setupSeconds,
           replaySeconds: s.replaySeconds,
+          windowStartedAtMs: s.windowStartedAtMs,
+          ...(s.diagnosis ? { diagnosis: s.diagnosis } : {}),
         };
   return {
     trace: report.trace,
@@ -234,6 +276,7 @@ export function contractJson(report: TownReport): Record<string, unknown> {
     end: report.end,
     speed: report.speed,
     minContact: report.minContact,
+    warmUp: report.warmUp,
     follow: report.follow,
     seed: report.seed,
     nodes: report.nodes,

@@ -22,7 +22,12 @@ import type { Contact } from './trace.js';
 export interface ReplayPlan {
   system: SystemName;
   nodes: string[];
+  /** The window's contacts (the limit is computed from these). */
   contacts: Contact[];
+  /** The contacts replayed as links: the window's, or from the warm-up's start (--warm-up). */
+  linkContacts: Contact[];
+  /** Trace time when the replay starts: the window's start, or earlier by the warm-up. */
+  replayFrom: number;
   posts: ScheduledPost[];
   follows: FollowEdges;
   autoFollow: boolean;
@@ -65,6 +70,8 @@ export interface ReplayResult {
   failedPosts: Array<{ author: string; at: number; error: string }>;
   setupSeconds: number;
   replaySeconds: number;
+  /** When the window's start happened, real ms since the epoch (to place the devices' log lines on the trace). */
+  windowStartedAtMs: number;
 }
 
 /** The devices of the run in progress, so an interrupted run can stop them (and then remove their cgroups). */
@@ -146,8 +153,9 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     // The clock: trace time `t` happens at real time t0 + (t - start) / speed; t0 is set once everything
     // else is ready, just before the first action.
     let t0 = Number.NaN;
-    const realAt = (t: number) => t0 + ((t - start) / speed) * 1000;
-    const traceAt = (ms: number) => start + ((ms - t0) / 1000) * speed;
+    const from = plan.replayFrom;
+    const realAt = (t: number) => t0 + ((t - from) / speed) * 1000;
+    const traceAt = (ms: number) => from + ((ms - t0) / 1000) * speed;
     /** `at` in trace seconds. */
     type Action = { at: number; run: () => Promise<void> };
     const actions: Action[] = [];
@@ -162,7 +170,7 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       pairQueues.set(pair, queued);
       return Promise.resolve();
     };
-    for (const c of plan.contacts) {
+    for (const c of plan.linkContacts) {
       const pair = `${c.a} ${c.b}`;
       actions.push({ at: c.start, run: () => linkOp(pair, c.start, () => net.linkUp(c.a, c.b)) });
       if (c.end < end) actions.push({ at: c.end, run: () => linkOp(pair, c.end, () => net.linkDown(c.a, c.b)) });
@@ -228,7 +236,10 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
     }
     t0 = Date.now() + 1000;
     const endAt = realAt(end);
-    plan.progress(`${system}: replaying [${start}, ${end}) at ${speed}x: ${Math.round((endAt - Date.now()) / 1000)} s`);
+    plan.progress(
+      `${system}: replaying [${from}, ${end})${from < start ? ` (the window from ${start})` : ''} at ${speed}x: ` +
+        `${Math.round((endAt - Date.now()) / 1000)} s`,
+    );
     let nextReport = 0.1;
     for (const action of actions) {
       const wait = realAt(action.at) - Date.now();
@@ -335,6 +346,7 @@ export async function replay(plan: ReplayPlan): Promise<ReplayResult> {
       failedPosts,
       setupSeconds: round1(setupSeconds),
       replaySeconds: round1(replaySeconds),
+      windowStartedAtMs: realAt(start),
     };
   } finally {
     setPriority(basePriority);

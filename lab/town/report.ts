@@ -1,11 +1,13 @@
 // The results in the three forms the folder holds: the JSON (the contract), a Markdown table, and an SVG
 // chart of the fraction of deliverable posts delivered within a given delay above the limit.
+import { describeDiagnosis } from './diagnose.js';
 import { describeLag } from './lag.js';
+import type { Diagnosis } from './misses.js';
 import type { ReplayResult } from './replay.js';
 import type { Summary } from './summary.js';
 
 /** One system's part of the report: what the replay measured and its summary against the limit. */
-export type SystemReport = Summary & ReplayResult;
+export type SystemReport = Summary & ReplayResult & { diagnosis?: Omit<Diagnosis, 'list'> };
 
 export interface TownReport {
   trace: string;
@@ -13,6 +15,8 @@ export interface TownReport {
   end: number;
   speed: number;
   minContact: number;
+  /** Trace seconds of contacts replayed before the window (--warm-up). */
+  warmUp: number;
   follow: string;
   seed: number;
   nodes: number;
@@ -35,7 +39,10 @@ export function markdown(report: TownReport): string {
     '',
     `Window [${report.start}, ${report.end}) s, ${report.nodes} devices, ${report.contacts} contacts (each at least ` +
       `${report.minContact} s; shortest ${fmt(report.shortestContact, 0)} s = ${fmt(report.shortestContact / speed)} real s), ` +
-      `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}.`,
+      `speed ${speed} trace s per real s, follow ${report.follow}, seed ${report.seed}` +
+      (report.warmUp > 0
+        ? `; the contacts of the ${report.warmUp} s before the window replayed first (--warm-up).`
+        : '.'),
     '',
     '| | delivered / deliverable | ratio | delay over limit, median / p90 / max (trace s) | median in real s | peak resident per device (RSS added up; SSB peer alone) | settled resident (median / max) | CPU per device (median / max) |',
     '|---|---|---|---|---|---|---|---|',
@@ -51,6 +58,11 @@ export function markdown(report: TownReport): string {
         `${fmt(s.resources.settledResidentMB.median)} / ${fmt(s.resources.settledResidentMB.max)} MB | ` +
         `${fmt(s.resources.cpuPercent.median)} / ${fmt(s.resources.cpuPercent.max)} % |`,
     );
+  }
+  const diagnosis = report.systems.smallworld?.diagnosis;
+  if (diagnosis) {
+    lines.push('', '## Where Smallworld lost deliveries (last hop of each miss; diagnosis-smallworld.json)', '');
+    lines.push(describeDiagnosis({ ...diagnosis, list: [] }));
   }
   lines.push('', '## Delay over the limit by length of the last contact', '');
   lines.push('| contact length (trace s) | system | delivered / deliverable | delay median / p90 / max (trace s) |');

@@ -1,14 +1,18 @@
 // How the peer meets others: the follow graph, LAN discovery and dialling (lan-discovery.ts, lan-dialer.ts,
 // lan-dial-policy.ts), auto-follow of the devices met, and the second connection two peers dialling each other
-// at once make (duplicate-connections.ts). Started together because each needs the others.
+// at once make (duplicate-connections.ts), the connections a lost network takes with it (lost-networks.ts), and a
+// log line per connection (connection-log.ts). Started together because each needs the others.
 import { join } from 'node:path';
+import type SecretStack from 'secret-stack';
 import type { LogSink } from '../log/logger.js';
 import { AutoFollower, type AutoFollowPolicy, loadPolicyOverride, withPolicyChange } from './auto-follow.js';
+import { logConnections } from './connection-log.js';
 import { watchDuplicateConnections } from './duplicate-connections.js';
 import { FollowGraph } from './follow-graph.js';
 import { LanDialer } from './lan-dialer.js';
 import { type LanDiscovery, startLanDiscovery } from './lan-discovery.js';
 import type { SsbServer } from './libraries.js';
+import { watchLostNetworks } from './lost-networks.js';
 import type { LanSettings } from './peer-options.js';
 
 export interface Meetings {
@@ -46,12 +50,15 @@ export async function startMeetings(options: {
     logger,
   });
   graph.onOwnEdges((edges) => follower.setOwnEdges(edges));
+  const onRpcConnect = (listener: (rpc: SecretStack.Rpc, isClient: boolean) => void) => {
+    ssb.on('rpc:connect', listener);
+    return () => ssb.removeListener('rpc:connect', listener);
+  };
+  const unlogConnections = logConnections({ self: ssb.id, onRpcConnect, logger });
+  const lostNetworks = watchLostNetworks({ ssb, logger });
   const duplicates = watchDuplicateConnections({
     self: ssb.id,
-    onRpcConnect(listener) {
-      ssb.on('rpc:connect', listener);
-      return () => ssb.removeListener('rpc:connect', listener);
-    },
+    onRpcConnect,
     dial(address) {
       ssb.conn.connect(address, {}, (err) => {
         if (err) logger.log('info', 'redial after duplicate connection failed', { address, error: err.message });
@@ -78,6 +85,8 @@ export async function startMeetings(options: {
     async close() {
       dialer.stop();
       duplicates.stop();
+      lostNetworks.stop();
+      unlogConnections();
       await follower.close();
       await discovery.close();
       graph.close();

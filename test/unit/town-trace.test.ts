@@ -195,6 +195,19 @@ test('summary: ratio, delay over the limit, impossible arrivals, and the contrac
   const options = parseTownArgs(['--trace', 'x', '--posts', '1', '--photos', '0']);
   const plan = prepare(options, '0 CONN 1 2 up\n300 CONN 1 2 down\n');
   assert.deepEqual(plan.nodes, ['1', '2']);
+  assert.equal(plan.replayFrom, 0);
+  assert.equal(plan.linkContacts, plan.contacts);
+
+  // --warm-up: the contacts before the window are replayed (from their own start), among the window's devices only.
+  const warm = prepare(
+    parseTownArgs(['--trace', 'x', '--start', '1000', '--end', '2000', '--warm-up', '600', '--min-contact', '0']),
+    '300 CONN 1 3 up\n500 CONN 1 3 down\n500 CONN 1 2 up\n900 CONN 1 4 up\n950 CONN 1 4 down\n1200 CONN 1 2 down\n',
+  );
+  assert.equal(warm.replayFrom, 400);
+  assert.deepEqual(warm.nodes, ['1', '2']);
+  assert.deepEqual(warm.contacts, [{ a: '1', b: '2', start: 1000, end: 1200 }]);
+  assert.deepEqual(warm.linkContacts, [{ a: '1', b: '2', start: 500, end: 1200 }]);
+  assert.throws(() => parseTownArgs(['--trace', 't', '--warm-up=-1']), /--warm-up: "-1"/);
   const system = {
     ...s,
     posts,
@@ -203,6 +216,7 @@ test('summary: ratio, delay over the limit, impossible arrivals, and the contrac
     failedPosts: [],
     setupSeconds: 0,
     replaySeconds: 0,
+    windowStartedAtMs: 0,
   };
   const json = contractJson({
     trace: 'x',
@@ -210,6 +224,7 @@ test('summary: ratio, delay over the limit, impossible arrivals, and the contrac
     end: 300,
     speed: 1,
     minContact: 120,
+    warmUp: 0,
     follow: 'all',
     seed: 1,
     nodes: 2,

@@ -12,6 +12,7 @@ import { boxStreamInboundGate } from './box-stream-inbound-gate.js';
 import { classicMsgIdMemo } from './classic-msg-id-memo.js';
 import { classicValidateBatch } from './classic-validate-batch.js';
 import { connNetworkReset } from './conn-network-reset.js';
+import { connSchedulerLan } from './conn-scheduler-lan.js';
 import { db2AppendQueue } from './db2-append-queue.js';
 import { db2OnceWhen } from './db2-once-when.js';
 import { ebtReadAhead } from './ebt-read-ahead.js';
@@ -33,6 +34,7 @@ export const MODULE_PATCHES: ReadonlyArray<LibraryPatch<{ logger: LogSink }>> = 
   classicMsgIdMemo,
   logBlockCache,
   connNetworkReset,
+  connSchedulerLan,
   boxStreamBatching,
   boxStreamInboundGate,
   classicValidateBatch,
