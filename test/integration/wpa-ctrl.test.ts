@@ -114,7 +114,8 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
     const attached: string[] = [];
     let statusAsked = 0;
     server.onMessage((text, from) => {
-      const reply = (answer: string) => void server.sendTo(answer, from);
+      // A real daemon drops a reply whose client has gone (closed its socket, e.g. right after DETACH).
+      const reply = (answer: string) => void server.sendTo(answer, from).catch(() => undefined);
       if (text === 'PING') reply('PONG\n');
       else if (text === 'ATTACH') {
         attached.push(from);
@@ -171,6 +172,27 @@ describe('against a misbehaving daemon', { timeout: 30_000 }, () => {
     } finally {
       await ctrl.close();
       await server.close();
+      await bridge.stop();
+      await removeDir(dir);
+    }
+  });
+});
+
+describe('the datagram bridge', { timeout: 30_000 }, () => {
+  test('stopped while a socket is opening: the open fails and no new bridge process starts', async () => {
+    const dir = await tempDir('sw-bridge-');
+    const bridge = new DgramBridge(join(dir, 'client'));
+    try {
+      const first = await bridge.transport(join(dir, 'daemon'));
+      const opening = bridge.open(); // a reconnect under way when the daemon shuts down
+      opening.catch(() => undefined); // asserted below, after the stop it races
+      await bridge.stop();
+      await assert.rejects(opening, /bridge is stopped/);
+      await assert.rejects(bridge.open(), /bridge is stopped/);
+      await assert.rejects(first.send('PING'), /bridge is stopped/);
+      await first.close();
+      // Had a new bridge process started, this test file would never exit (node --test waits for it).
+    } finally {
       await bridge.stop();
       await removeDir(dir);
     }

@@ -39,6 +39,8 @@ interface BridgeSocket {
 /** One bridge process, shared by every socket of the daemon. */
 export class DgramBridge {
   private child: ChildProcess | null = null;
+  /** Stopped for good (the daemon is shutting down): nothing may start a new bridge process after that. */
+  private stopped = false;
   private nextId = 1;
   private nextSeq = 1;
   private readonly sockets = new Map<number, BridgeSocket>();
@@ -51,6 +53,7 @@ export class DgramBridge {
   ) {}
 
   private ensure(): ChildProcess {
+    if (this.stopped) throw new Error('the datagram bridge is stopped');
     if (this.child && this.child.exitCode === null) return this.child;
     const child = spawn(this.python, [this.script], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
@@ -119,10 +122,15 @@ export class DgramBridge {
     const path = bindPath ?? join(this.localDir, `ctrl-${process.pid}-${id}`);
     const socket: BridgeSocket = { listeners: [], opened: null };
     this.sockets.set(id, socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.opened = { resolve, reject };
-      this.write({ op: 'open', id, bind: path });
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.opened = { resolve, reject };
+        this.write({ op: 'open', id, bind: path });
+      });
+    } catch (error) {
+      this.sockets.delete(id);
+      throw error;
+    }
     return { id, path };
   }
 
@@ -130,7 +138,12 @@ export class DgramBridge {
     const seq = this.nextSeq++;
     return new Promise((resolve, reject) => {
       this.sends.set(seq, { resolve, reject });
-      this.write({ op: 'send', id, seq, to, data: Buffer.from(text, 'utf8').toString('base64') });
+      try {
+        this.write({ op: 'send', id, seq, to, data: Buffer.from(text, 'utf8').toString('base64') });
+      } catch (error) {
+        this.sends.delete(seq);
+        reject(error);
+      }
     });
   }
 
@@ -146,8 +159,16 @@ export class DgramBridge {
 
   /** Ends the bridge process (its sockets are closed and unlinked by it). */
   async stop(): Promise<void> {
+    this.stopped = true;
     const child = this.child;
     this.child = null;
+    // A reconnect still opening its socket (or a send) must not wait for a bridge that will never answer,
+    // nor start a new one: that process would outlive us and keep the daemon from exiting.
+    const error = new Error('the datagram bridge is stopped');
+    for (const socket of this.sockets.values()) socket.opened?.reject(error);
+    for (const pending of this.sends.values()) pending.reject(error);
+    this.sockets.clear();
+    this.sends.clear();
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.stdin?.end();
