@@ -74,13 +74,22 @@ export const WATCH_MAX_FAILURES = 5;
 /** How often an auto-role registrar scans for another registrar while nobody has come to enroll. */
 export const WATCH_INTERVAL_MS = 1_000;
 /**
+ * The access point's own brief scan (nl80211's AP scan flag): one channel's dwell, well under a second on an
+ * idle radio, but a loaded machine took 7–8 s in the radio lab, and a watch that gives up after a few failed
+ * scans must not take slowness for a driver that cannot scan. Some scans never answer at all (seen in the lab
+ * right after a device came up, also on a quiet machine): waiting 20 s for those delayed the tie-break by as
+ * much, so such a scan is given up after this long, and WATCH_MAX_FAILURES allows for a few.
+ */
+export const AP_SCAN_LIMIT_MS = 12_000;
+/**
  * An auto-role registrar that keeps seeing the same one other registrar for this long steps down to it,
  * whatever the tie-break says: the other is evidently not going to (an owner pressed AP and then WPS, or
- * its scans cannot see us). Long enough that of two auto-role registrars the tie-break's loser has
- * always stepped down first (it does at its first sight of the winner: one watch scan, 0.3–1.5 s in the
- * lab, plus at most WATCH_INTERVAL_MS), so patience never makes both step down.
+ * its scans cannot see us). It must outlast the tie-break's loser's first sight of the winner, or both step
+ * down and neither hosts: that sight can wait for a watch scan that never answered (given up after
+ * AP_SCAN_LIMIT_MS), the interval, and one more scan (0.3–1.5 s in the lab, a few seconds under load). With
+ * 10 s, one such scan made both step down (radio lab, 1 round in 12, load average 3–5).
  */
-export const WATCH_PATIENCE_MS = 10_000;
+export const WATCH_PATIENCE_MS = AP_SCAN_LIMIT_MS + WATCH_INTERVAL_MS + 3_000;
 /**
  * A registrar that one watch scan missed is still the same rival (a beacon lost in one scan's dwell); missed
  * by this many working scans in a row, it is forgotten. A failed scan is no evidence either way.

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock } from '../clock/clock.js';
-import type { EventBody } from '../device/model.js';
+import { AP_SCAN_LIMIT_MS, type EventBody } from '../device/model.js';
 import type { Logger } from '../log/logger.js';
 import { ensureAddress, interfaceExists, removeAddress, replaceAddress } from '../net/addresses.js';
 import { Supervised } from '../process/supervised.js';
@@ -34,14 +34,6 @@ const STATION_SCAN_TIMEOUT_MS = 15_000;
 const STATION_STOPPED = 'wpa_supplicant stopped for the access point';
 /** wpa_supplicant's own scans may hold the radio; ours is retried after them this many times. */
 const STATION_SCAN_ATTEMPTS = 3;
-/**
- * The access point's own brief scan (iw, nl80211's AP scan flag): one channel's dwell, well under a second on an
- * idle radio, but a loaded machine took 7–8 s in the radio lab, and a watch that gives up after a few failed
- * scans must not take slowness for a driver that cannot scan. Some scans in the lab never answered at all (both
- * devices' first scans right after coming up, at load average 20–30): 20 s of waiting for those delayed the
- * tie-break by as much, so 12 s, and WATCH_MAX_FAILURES allows for a few.
- */
-const AP_SCAN_TIMEOUT_MS = 12_000;
 
 export interface DaemonFiles extends Paths {
   hostapdConf: string;
@@ -313,10 +305,9 @@ export class RealWifi {
     const { stdout } = await execFileAsync(
       this.options.binaries.iw,
       ['dev', this.options.plan.wifiInterface, 'scan', ...freq, 'flush', 'ap-force'],
-      { timeout: AP_SCAN_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
+      { timeout: AP_SCAN_LIMIT_MS, encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 },
     ).catch((error: { killed?: boolean; stderr?: string }) => {
-      if (error.killed)
-        throw new Error(`the access point's scan gave no results within ${AP_SCAN_TIMEOUT_MS / 1000} s`);
+      if (error.killed) throw new Error(`the access point's scan gave no results within ${AP_SCAN_LIMIT_MS / 1000} s`);
       const why = (error.stderr ?? '').trim().slice(0, 200);
       throw new Error(`the access point's scan failed${why ? `: ${why}` : ''}`);
     });

@@ -8,6 +8,7 @@ import {
   AP_BRINGUP_MAX_MS,
   AP_BRINGUP_MIN_MS,
   AP_BRINGUP_MS,
+  AP_SCAN_LIMIT_MS,
   type DeviceState,
   type EventBody,
   HOST_CHECK_MS,
@@ -278,6 +279,13 @@ describe('pairing decisions', () => {
     ],
     ['nobody at all', HIGHER, [], null, 3_000, { kind: 'keep-hosting', rival: null }],
   ];
+  test('the patience of the winner outlasts the slowest first sight of the loser: a scan that never answered, then one more', () => {
+    // Both registrars scan on their own clocks; the loser steps down at its first working scan that sees the
+    // winner. That scan may come only after one given up at AP_SCAN_LIMIT_MS (seen in the radio lab), the
+    // watch interval and a scan of up to 2.5 s: had the winner's patience run out first, both step down.
+    const slowestFirstSight = AP_SCAN_LIMIT_MS + WATCH_INTERVAL_MS + 2_500;
+    assert.ok(WATCH_PATIENCE_MS > slowestFirstSight, `patience ${WATCH_PATIENCE_MS} ms <= ${slowestFirstSight} ms`);
+  });
   for (const [name, own, peers, rival, at, expected] of patienceTable) {
     test(`watching with patience: ${name}`, () => assert.deepEqual(decideWatch(own, peers, rival, at), expected));
   }
@@ -641,10 +649,17 @@ describe('auto role: hosting', () => {
   test('patience: a failed watch scan is no evidence, the clock runs on (seen in the lab: a 10 s scan timeout)', () => {
     const seenOnce = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 }], hosting());
     const failed = run(
-      [{ type: 'EffectFailed', effect: 'Scan', error: 'iw dev wlan0 scan: timed out after 10 s', at: 32_000 }],
+      [
+        {
+          type: 'EffectFailed',
+          effect: 'Scan',
+          error: 'iw dev wlan0 scan: timed out after 10 s',
+          at: 20_000 + WATCH_PATIENCE_MS - 3_000,
+        },
+      ],
       seenOnce.state,
     );
-    const down = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 35_000 }], failed.state);
+    const down = run([{ ...scan('ap', [pbc(LOWER)], HIGHER), at: 20_000 + WATCH_PATIENCE_MS }], failed.state);
     assert.equal(phase(down.state), 'enrollee');
     assert.equal(down.state.mode, 'client');
   });
