@@ -276,10 +276,9 @@ if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	(cd "$ROOT" && tar -cf - package.json package-lock.json tsconfig.json src test scripts lab bench) | tar -xf - -C "$APP"
 fi
-install_key=$({
-	cat "$APP/package-lock.json"
-	echo "$ARCH $NPM_MODE $node_deb $SODIUM"
-} | sha256sum | cut -c1-16)
+# The key a node_modules is installed under: its lockfile and whatever else chose its packages.
+lockfile_key() { { cat "$1"; echo "$2"; } | sha256sum | cut -c1-16; }
+install_key=$(lockfile_key "$APP/package-lock.json" "$ARCH $NPM_MODE $node_deb $SODIUM")
 if [ "$(cat "$APP/node_modules/.smallworld-install" 2>/dev/null)" != "$install_key" ]; then
 	rm -rf "$APP/node_modules"
 	t=$SECONDS
@@ -314,10 +313,7 @@ REF="$APP/reference/ssb-server"
 if [ "$COLD_STARTS" != 0 ] && [ "$EXPECT_NATIVE" = 1 ]; then
 	mkdir -p "$REF"
 	cp "$ROOT/reference/ssb-server/package.json" "$ROOT/reference/ssb-server/package-lock.json" "$REF/"
-	ref_key=$({
-		cat "$REF/package-lock.json"
-		echo "$ARCH"
-	} | sha256sum | cut -c1-16)
+	ref_key=$(lockfile_key "$REF/package-lock.json" "$ARCH")
 	if [ "$(cat "$REF/node_modules/.smallworld-install" 2>/dev/null)" != "$ref_key" ]; then
 		rm -rf "$REF/node_modules"
 		say "npm ci --cpu=$NODE_ARCH --os=linux in reference/ssb-server (host npm)"
