@@ -238,15 +238,13 @@ function wpsStartEffect(role: WpsRole, target: string | null): Effect {
   return target === null ? { type: 'WpsStart', role } : { type: 'WpsStart', role, bssid: target };
 }
 
-/** A press (or a direct request) when no search is active. */
-function beginWps(state: DeviceState, at: number): ReducerResult {
-  const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
-  const base: ActiveWps = {
+/** A session in the role of the device's mode, as a press starts it or as the daemon already runs it. */
+function newSession(state: DeviceState, at: number, known: Pick<ActiveWps, 'confirmed' | 'started'>): ActiveWps {
+  return {
     phase: 'active',
     role: roleOf(state.mode),
     since: at,
-    confirmed: false,
-    started: false,
+    ...known,
     auto: false,
     returnTo: state.mode,
     target: null,
@@ -256,6 +254,12 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     hostSeenAt: null,
     search: { atStart: null, newcomerAt: null, extended: false },
   };
+}
+
+/** A press (or a direct request) when no search is active. */
+function beginWps(state: DeviceState, at: number): ReducerResult {
+  const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
+  const base = newSession(state, at, { confirmed: false, started: false });
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
     return [
@@ -593,21 +597,7 @@ function wpsEventApplies(state: DeviceState, source: WifiSource): boolean {
 /** Someone started PBC on the daemon directly: the LED still tells the truth. */
 function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
   const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
-  const wps: ActiveWps = {
-    phase: 'active',
-    role: roleOf(state.mode),
-    since: at,
-    confirmed: true,
-    started: true,
-    auto: false,
-    returnTo: state.mode,
-    target: null,
-    watching: false,
-    scanFailures: 0,
-    rival: null,
-    hostSeenAt: null,
-    search: { atStart: null, newcomerAt: null, extended: false },
-  };
+  const wps = newSession(state, at, { confirmed: true, started: true });
   return [{ ...timed, wps }, [timer]];
 }
 
