@@ -112,4 +112,14 @@ describe('EBT feed sources (the patched reducer)', () => {
     assert.equal(sent(state, 'A'), stock.note(5, false), 'the silent source let go');
     assert.equal(sent(state, 'B'), stock.note(5, true), 'an equally far peer asked');
   });
+
+  it('patched: a feed whose messages wait to be appended is not asked again', () => {
+    const events = withFeedSources(stock);
+    let state = connectedToTwo(events);
+    state = events.timeout(state, { ts: 1_000 });
+    state.receive.push({ value: { author: FEED } });
+    state = events.timeout(state, { ts: 1_000 + STALL_MS });
+    assert.equal(sent(state, 'A'), undefined);
+    assert.equal(sent(state, 'B'), undefined);
+  });
 });

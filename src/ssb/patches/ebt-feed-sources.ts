@@ -5,7 +5,8 @@
 // every peer's "send this to them" flag on the way. So its pure event reducer is wrapped:
 // - on a disconnect, each feed the gone peer was sending is asked of the connected peer furthest ahead;
 // - on its 3 s tick, a feed asked of nobody who is ahead is asked of the furthest, and a feed that has not
-//   grown for STALL_MS although a peer offers more is asked again (of another equally far peer if any).
+//   grown for STALL_MS although a peer offers more, and has none waiting to be appended, is asked again (of
+//   another equally far peer if any).
 // The choice is sourceChange's; this file only reads EBT's state and writes the notes it would have written.
 import { type FeedSource, sourceChange } from '../feed-sources.js';
 import { type FeedClocks, StallWatch } from '../progress.js';
@@ -33,6 +34,8 @@ export interface EbtState {
   follows: Record<string, boolean>;
   blocks: Record<string, Record<string, boolean> | undefined>;
   peers: Record<string, PeerState>;
+  /** Messages received and not yet appended (EBT appends one per update). */
+  receive: Array<{ value: { author?: unknown } }>;
 }
 
 /** The reducer's events this patch uses; the others pass through unchanged. */
@@ -110,7 +113,9 @@ export function withFeedSources<E extends EbtEvents>(events: E, stallMs = STALL_
         const remote = Object.fromEntries(feedSources.map((s) => [s.peer, s.has]));
         wanted.set(feed, { local: next.clock[feed] ?? 0, remote });
       }
-      const stalled = new Set(watch.check(wanted, event.ts));
+      // A feed whose messages wait in EBT's append queue is arriving, not stalled (its clock moves on append).
+      const arriving = new Set(next.receive.map((received) => received.value.author));
+      const stalled = new Set(watch.check(wanted, event.ts).filter((feed) => !arriving.has(feed)));
       for (const [feed, feedSources] of sources) rechoose(events, next, feed, feedSources, stalled.has(feed));
       return next;
     },
