@@ -1,8 +1,9 @@
-// Loading the SSB libraries for the peer, in the order that matters: where each module is (from the build,
-// module-paths.ts), the native crypto check, the patches (patches/), then the libraries themselves; each step
+// Loading the SSB libraries for the peer, in the order that matters: where each module is and the modules
+// themselves (from the build, module-paths.ts and module-pack.ts), the native crypto check, the patches (patches/), then the libraries themselves; each step
 // logged, and a failure said in words (sodium-native not loading is the usual cause).
 import type { LogSink } from '../log/logger.js';
 import { loadSsbLibraries, type SsbLibraries } from './libraries.js';
+import { useModulePackOnce } from './module-pack.js';
 import { useModulePathsOnce } from './module-paths.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { patchLibraries } from './patches/index.js';
@@ -52,6 +53,7 @@ async function patchAndLoad(logger: LogSink, nativeCrypto: NativeCryptoReport) {
 export async function loadPatchedLibraries(logger: LogSink): Promise<LoadedLibraries> {
   // Where each library module is, from the build (module-paths.ts): before anything below requires one.
   const modulePaths = useModulePathsOnce();
+  const modulePack = useModulePackOnce();
   const nativeCrypto = checkNativeCrypto();
   logNativeCrypto(logger, nativeCrypto);
   const { patched, libs } = await patchAndLoad(logger, nativeCrypto);
@@ -61,6 +63,13 @@ export async function loadPatchedLibraries(logger: LogSink): Promise<LoadedLibra
     modulePaths.use
       ? { pathsFromBuild: modulePaths.entries, answered: modulePaths.use.hits, askedNode: modulePaths.use.misses }
       : { pathsFromBuild: 0, why: modulePaths.why },
+  );
+  logger.log(
+    'info',
+    'library modules from the pack',
+    modulePack.use
+      ? { packed: modulePack.use.modules, used: modulePack.use.used, codeCache: modulePack.use.cached }
+      : { packed: 0, why: modulePack.why },
   );
   return { libs, patched, nativeCrypto };
 }
