@@ -23,10 +23,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Module } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Script } from 'node:vm';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { fingerprint, PROJECT_ROOT } from './module-paths.js';
 
 export const MODULE_PACK_FILE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.js');
 export const MODULE_PACK_CACHE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.cache');
+/** The peer's own code cache of the pack, in its SSB directory (keepOwnCodeCache). */
+export const OWN_CODE_CACHE_FILE = 'ssb-modules.pack.cache';
 
 type Wrapper = (
   this: unknown,
@@ -109,8 +112,8 @@ export interface ModulePackUse {
   /** Modules taken from the pack, and the pack's size. */
   used: number;
   modules: number;
-  /** Whether V8 took the build's code cache (false: the pack was compiled here). */
-  cached: boolean;
+  /** The code cache V8 took (false: none, or it was refused and the pack was compiled here). */
+  cached: string | false;
   /** The compiled pack's code cache, now (the build keeps it once the libraries have loaded). */
   codeCache(): Buffer;
   stop(): void;
@@ -135,7 +138,7 @@ function requireFor(module: Module): NodeJS.Require {
  */
 export function useModulePack(
   file: string = MODULE_PACK_FILE,
-  cacheFile: string = MODULE_PACK_CACHE,
+  cacheFiles: readonly string[] = [MODULE_PACK_CACHE],
   root: string = PROJECT_ROOT,
 ): { use: ModulePackUse } | { use: null; why: string } {
   let text: string;
@@ -148,14 +151,26 @@ export function useModulePack(
   if (firstLine !== `${FINGERPRINT_LINE}${fingerprint(root)}`) {
     return { use: null, why: 'packed for another install or Node.js' };
   }
+  // The first cache there is: V8 checks it (the source, V8's version and flags) and compiles without it if not.
   let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
+  let cacheFile: string | undefined;
+  for (const candidate of cacheFiles) {
+    try {
+      cachedData = readFileSync(candidate);
+      cacheFile = candidate;
+      break;
+    } catch {
+      // the next one
+    }
   }
-  const script = new Script(text, { filename: join(root, PACK_SCRIPT_NAME), ...(cachedData ? { cachedData } : {}) });
-  const list = script.runInThisContext() as unknown[];
+  let script: Script;
+  let list: unknown[];
+  try {
+    script = new Script(text, { filename: join(root, PACK_SCRIPT_NAME), ...(cachedData ? { cachedData } : {}) });
+    list = script.runInThisContext() as unknown[];
+  } catch (error) {
+    return { use: null, why: `the pack does not compile (${String(error).split('\n')[0]})` };
+  }
   const wrappers = new Map<string, Wrapper>();
   for (let i = 0; i + 1 < list.length; i += 2) wrappers.set(list[i] as string, list[i + 1] as Wrapper);
   const jsLoader = loader._extensions['.js'];
@@ -163,7 +178,7 @@ export function useModulePack(
   const use: ModulePackUse = {
     used: 0,
     modules: wrappers.size,
-    cached: cachedData !== undefined && !script.cachedDataRejected,
+    cached: cacheFile !== undefined && !script.cachedDataRejected ? cacheFile : false,
     codeCache: () => script.createCachedData(),
     stop() {
       if (loader._extensions['.js'] === fromPack) loader._extensions['.js'] = jsLoader;
@@ -182,10 +197,24 @@ export function useModulePack(
 
 let inProcess: ReturnType<typeof useModulePack> | null = null;
 
-/** useModulePack with the build's pack, once per process (every peer started in it shares it). */
-export function useModulePackOnce(): ReturnType<typeof useModulePack> {
-  inProcess ??= useModulePack();
+/**
+ * useModulePack with the build's pack, once per process (every peer started in it shares it). The code cache
+ * is the peer's own (`ownCache`, see keepOwnCodeCache) if there is one, else the build's.
+ */
+export function useModulePackOnce(ownCache: string): ReturnType<typeof useModulePack> {
+  inProcess ??= useModulePack(MODULE_PACK_FILE, [ownCache, MODULE_PACK_CACHE]);
   return inProcess;
+}
+
+/**
+ * V8 takes a code cache only from a process started with the same Node options: the build's is made with
+ * those `smallworld start` gives the peer it forks, and a peer started otherwise (the installed service) had
+ * none. Such a peer keeps its own, made once it has started, for its next start.
+ */
+export async function keepOwnCodeCache(use: ModulePackUse, ownCache: string): Promise<boolean> {
+  if (use.cached !== false) return false;
+  await writeFileAtomic(ownCache, use.codeCache());
+  return true;
 }
 
 /** Writes the pack (the build's first pass). */

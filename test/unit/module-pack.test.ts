@@ -65,7 +65,7 @@ test('packed modules run from the pack as Node would run their files', async () 
     await writeFile(file, packText(modules, fingerprint(root)));
 
     forget(req, root);
-    const used = useModulePack(file, join(root, 'no-cache'), root);
+    const used = useModulePack(file, [join(root, 'no-cache')], root);
     assert.ok(used.use, 'the pack is used');
     try {
       const again = req('pkg-a') as Record<string, unknown>;
@@ -92,13 +92,13 @@ test('packed modules run from the pack as Node would run their files', async () 
 test('a pack for another install or Node.js, or none, is not used', async () => {
   await withProject(async (root) => {
     const file = join(root, 'pack.js');
-    const missing = useModulePack(file, file, root);
+    const missing = useModulePack(file, [file], root);
     assert.equal(missing.use, null);
     await writeFile(
       file,
       packText(new Map([['node_modules/pkg-b/index.js', 'module.exports = 1;']]), 'v0 x64 elsewhere'),
     );
-    const other = useModulePack(file, file, root);
+    const other = useModulePack(file, [file], root);
     assert.equal(other.use, null);
     if (other.use === null) assert.match(other.why, /another install or Node\.js/);
   });
