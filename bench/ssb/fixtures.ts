@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssbKeys from 'ssb-keys';
+import { seededRandom } from '../../test/helpers/seeded.js';
 
 export interface Keys {
   curve: 'ed25519';
@@ -21,18 +22,6 @@ export interface MsgValue {
   hash: 'sha256';
   content: Record<string, unknown>;
   signature: string;
-}
-
-/** A small seeded PRNG (mulberry32): the same fixtures on every run and machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function keysFor(name: string): Keys {
@@ -75,7 +64,7 @@ export interface FeedSpec {
 
 /** A feed of `count` signed messages: about 70 % posts (some replies, some with a mention), 30 % votes. */
 export function generateFeed(spec: FeedSpec, seed: number, startTime: number): MsgValue[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const msgs: MsgValue[] = [];
   const ids: string[] = [];
   let previous: string | null = null;

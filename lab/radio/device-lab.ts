@@ -4,7 +4,7 @@
 // seconds under emulation. Each scenario is asserted from the daemons' own state (hostapd_cli/wpa_cli,
 // the PSK file, DHCP leases) and from the Smallworld daemon's status. Prints "PASS name (Ns)" or
 // "FAIL name (Ns): why" per scenario and writes figures to $LAB_OUT/figures.json.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
@@ -22,6 +22,7 @@ import {
   sh,
   waitFor,
 } from './lab-devices.js';
+import { ScenarioResults } from './scenario-results.js';
 
 const { positionals: only } = commandLine(
   `usage: node dist/lab/radio/device-lab.js [SCENARIO...]   (inside the radio lab's VM: lab/radio/scenarios/smallworld.sh)
@@ -34,7 +35,7 @@ only those named. Prints PASS/FAIL per scenario; figures go to $LAB_OUT/figures.
 // ---- the lab ----
 
 const figures: Record<string, unknown> = {};
-const results: Array<{ name: string; ok: boolean; seconds: number; error?: string }> = [];
+const results = new ScenarioResults();
 const A = new Device('a', 'swa');
 const B = new Device('b', 'swb');
 const phone = new Phone('swp');
@@ -54,19 +55,7 @@ async function setupRadios(): Promise<void> {
 
 async function scenario(name: string, fn: () => Promise<void>): Promise<void> {
   if (only.length > 0 && !only.includes(name)) return;
-  const started = Date.now();
-  log(`--- ${name}`);
-  try {
-    await fn();
-    const seconds = (Date.now() - started) / 1000;
-    results.push({ name, ok: true, seconds });
-    console.log(`PASS ${name} (${seconds.toFixed(1)}s)`);
-  } catch (error) {
-    const seconds = (Date.now() - started) / 1000;
-    const message = (error as Error).message;
-    results.push({ name, ok: false, seconds, error: message });
-    console.log(`FAIL ${name} (${seconds.toFixed(1)}s): ${message}`);
-  }
+  await results.run(name, fn);
 }
 
 async function main(): Promise<void> {
@@ -338,13 +327,7 @@ async function main(): Promise<void> {
   await A.kill('SIGTERM');
   await B.kill('SIGTERM');
   writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
-  const failed = results.filter((r) => !r.ok);
-  appendFileSync(
-    join(OUT, 'summary'),
-    `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`,
-  );
-  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
-  process.exitCode = failed.length === 0 ? 0 : 1;
+  results.finish(OUT);
 }
 
 main().then(

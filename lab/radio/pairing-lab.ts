@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { FullStatus } from '../../src/device/status.js';
 import { assert, Device, inNs, keyValues, log, OUT, ROOT, sh, waitFor } from './lab-devices.js';
 import { type DevicePhases, describePhases, devicePhases } from './pairing-phases.js';
+import { ScenarioResults } from './scenario-results.js';
 
 const argv = process.argv.slice(2);
 const slow = argv.includes('--slow');
@@ -22,7 +23,7 @@ const TRIALS = Number(process.env.PAIRING_TRIALS ?? 20);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const figures: Record<string, unknown> = {};
-const results: Array<{ name: string; ok: boolean; seconds: number; error?: string }> = [];
+const results = new ScenarioResults();
 const A = new Device('a', 'swa');
 const B = new Device('b', 'swb');
 const C = new Device('c', 'swc');
@@ -42,19 +43,7 @@ async function setupRadios(devices: Device[]): Promise<void> {
 
 async function scenario(name: string, fn: () => Promise<void>, isSlow = false): Promise<void> {
   if (only.length > 0 ? !only.includes(name) : isSlow && !slow) return;
-  const started = Date.now();
-  log(`--- ${name}`);
-  try {
-    await fn();
-    const seconds = (Date.now() - started) / 1000;
-    results.push({ name, ok: true, seconds });
-    console.log(`PASS ${name} (${seconds.toFixed(1)}s)`);
-  } catch (error) {
-    const seconds = (Date.now() - started) / 1000;
-    const message = (error as Error).message;
-    results.push({ name, ok: false, seconds, error: message });
-    console.log(`FAIL ${name} (${seconds.toFixed(1)}s): ${message}`);
-  }
+  await results.run(name, fn);
 }
 
 const brief = (s: FullStatus) =>
@@ -234,13 +223,7 @@ async function main(): Promise<void> {
 
   for (const d of devices) await d.kill('SIGTERM');
   writeFileSync(join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
-  const failed = results.filter((r) => !r.ok);
-  appendFileSync(
-    join(OUT, 'summary'),
-    `${results.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)}s)${r.error ? `: ${r.error}` : ''}`).join('\n')}\n`,
-  );
-  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
-  process.exitCode = failed.length === 0 ? 0 : 1;
+  results.finish(OUT);
 }
 
 async function scenarios(): Promise<void> {
@@ -589,7 +572,7 @@ async function bench(runs: number): Promise<void> {
   for (const l of lines) console.log(l);
   // The summary is what the host prints of a run that passed.
   appendFileSync(join(OUT, 'summary'), `${lines.join('\n')}\n`);
-  results.push({
+  results.record({
     name: 'bench',
     ok: failures === 0 && onePress.length > 0 && twoButton.length > 0,
     seconds: (Date.now() - started) / 1000,

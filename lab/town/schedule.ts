@@ -1,5 +1,6 @@
 // Who publishes what and when: every node publishes `postsPerNode` posts at seeded uniform times in the
 // window, and `photos` of all the posts (chosen with the same seed) carry a photo. Same seed, same schedule.
+import { seededRandom } from '../../test/helpers/seeded.js';
 
 export interface ScheduledPost {
   author: string;
@@ -8,18 +9,6 @@ export interface ScheduledPost {
   /** Index of the post among its author's, from 0. */
   index: number;
   photo: boolean;
-}
-
-/** mulberry32: a small, well-mixed 32-bit generator; enough for schedules, not for secrets. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface ScheduleOptions {
@@ -33,7 +22,7 @@ export interface ScheduleOptions {
 
 export function postSchedule(options: ScheduleOptions): ScheduledPost[] {
   const { nodes, start, end, seed, postsPerNode, photos } = options;
-  const next = random(seed);
+  const next = seededRandom(seed);
   const posts: ScheduledPost[] = [];
   for (const author of nodes) {
     const times: number[] = [];
@@ -60,7 +49,7 @@ export function postSchedule(options: ScheduleOptions): ScheduledPost[] {
 export function photoBytes(seed: number, author: string, index: number, size = 40_000): Buffer {
   let mix = seed >>> 0;
   for (const ch of `${author}/${index}`) mix = Math.imul(mix ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  const next = random(mix);
+  const next = seededRandom(mix);
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i++) bytes[i] = Math.floor(next() * 256);
   return bytes;

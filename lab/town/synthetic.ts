@@ -6,7 +6,7 @@
 // Usage: node dist/lab/town/synthetic.js [--nodes 10] [--places 3] [--duration 1200] [--seed 7] > trace.txt
 import { parseArgs } from 'node:util';
 import { CommandLineError, commandLine, HELP_OPTION } from '../../src/cli/command-line.js';
-import { random } from './schedule.js';
+import { seededRandom } from '../../test/helpers/seeded.js';
 
 export interface SyntheticOptions {
   nodes: number;
@@ -23,7 +23,7 @@ interface Stay {
 }
 
 export function synthesize(options: SyntheticOptions): string {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const stays: Stay[] = [];
   for (let person = 0; person < options.nodes; person++) {
     let t = 0;

@@ -238,15 +238,13 @@ function wpsStartEffect(role: WpsRole, target: string | null): Effect {
   return target === null ? { type: 'WpsStart', role } : { type: 'WpsStart', role, bssid: target };
 }
 
-/** A press (or a direct request) when no search is active. */
-function beginWps(state: DeviceState, at: number): ReducerResult {
-  const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
-  const base: ActiveWps = {
+/** A session in the role of the device's mode, as a press starts it or as the daemon already runs it. */
+function newSession(state: DeviceState, at: number, known: Pick<ActiveWps, 'confirmed' | 'started'>): ActiveWps {
+  return {
     phase: 'active',
     role: roleOf(state.mode),
     since: at,
-    confirmed: false,
-    started: false,
+    ...known,
     auto: false,
     returnTo: state.mode,
     target: null,
@@ -256,6 +254,12 @@ function beginWps(state: DeviceState, at: number): ReducerResult {
     hostSeenAt: null,
     search: { atStart: null, newcomerAt: null, extended: false },
   };
+}
+
+/** A press (or a direct request) when no search is active. */
+function beginWps(state: DeviceState, at: number): ReducerResult {
+  const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
+  const base = newSession(state, at, { confirmed: false, started: false });
   if (state.mode === 'client' && state.autoRole) {
     // Auto role: look for a peer registrar first; the window's length is drawn by the shell.
     return [
@@ -593,21 +597,7 @@ function wpsEventApplies(state: DeviceState, source: WifiSource): boolean {
 /** Someone started PBC on the daemon directly: the LED still tells the truth. */
 function adoptDaemonSession(state: DeviceState, at: number): ReducerResult {
   const [timed, timer] = startTimer(state, 'wps-backstop', WPS_BACKSTOP_MS);
-  const wps: ActiveWps = {
-    phase: 'active',
-    role: roleOf(state.mode),
-    since: at,
-    confirmed: true,
-    started: true,
-    auto: false,
-    returnTo: state.mode,
-    target: null,
-    watching: false,
-    scanFailures: 0,
-    rival: null,
-    hostSeenAt: null,
-    search: { atStart: null, newcomerAt: null, extended: false },
-  };
+  const wps = newSession(state, at, { confirmed: true, started: true });
   return [{ ...timed, wps }, [timer]];
 }
 
@@ -616,276 +606,317 @@ function cancelWps(state: DeviceState, at: number): ReducerResult {
   return endWps(state, at, 'cancelled', true);
 }
 
+type EventOf<T extends DeviceEvent['type']> = Extract<DeviceEvent, { type: T }>;
+
+/** Which handler an event goes to; each case is one line, the handlers below say what happens. */
 function step(state: DeviceState, event: DeviceEvent): ReducerResult {
   const at = event.at;
   switch (event.type) {
     case 'ButtonPressed':
-      if (event.button === 'ap') return switchMode(state, at, state.mode === 'ap' ? 'client' : 'ap');
-      return state.wps.phase === 'active' ? cancelWps(state, at) : beginWps(state, at);
-
+      return buttonPressed(state, at, event.button);
     case 'ApRequested':
       return switchMode(state, at, event.on ? 'ap' : 'client');
-
     case 'WpsRequested':
-      if (event.action === 'cancel') {
-        return state.wps.phase === 'active' ? cancelWps(state, at) : [state, [log('debug', 'no WPS search to cancel')]];
-      }
-      return state.wps.phase === 'active' ? [state, [log('debug', 'WPS search already active')]] : beginWps(state, at);
-
+      return wpsRequested(state, at, event.action);
     case 'StationConnected':
-      return [{ ...state, station: event.bssid }, []];
-
-    case 'StationDisconnected':
-      return [{ ...state, station: null }, []];
-
     case 'StationSnapshot':
       return [{ ...state, station: event.bssid }, []];
-
-    case 'ApStationConnected': {
-      if (state.mode !== 'ap') {
-        return [state, [log('warn', `ignoring AP station ${event.mac} while in client mode`)]];
-      }
-      const next = { ...state, apStations: insert(state.apStations, event.mac) };
-      if (!state.keys.issued.includes(event.mac)) return [next, []];
-      // The first connection with a WPS-issued key: "connect once" means this connection may go on,
-      // but the key must not let the device back in later.
-      const keys = { ...state.keys, issued: remove(state.keys.issued, event.mac) };
-      if (!state.keys.oneTime) {
-        return [{ ...next, keys: { ...keys, trusted: insert(keys.trusted, event.mac) } }, []];
-      }
-      return [
-        { ...next, keys: { ...keys, expiring: insert(keys.expiring, event.mac) } },
-        [{ type: 'ForgetWpsKey', mac: event.mac, now: false }],
-      ];
-    }
-
-    case 'ApStationDisconnected': {
-      const next = { ...state, apStations: remove(state.apStations, event.mac) };
-      if (!state.keys.expiring.includes(event.mac)) return [next, []];
-      return [
-        { ...next, keys: { ...state.keys, expiring: remove(state.keys.expiring, event.mac) } },
-        [{ type: 'ForgetWpsKey', mac: event.mac, now: true }],
-      ];
-    }
-
+    case 'StationDisconnected':
+      return [{ ...state, station: null }, []];
+    case 'ApStationConnected':
+      return apStationConnected(state, event.mac);
+    case 'ApStationDisconnected':
+      return apStationDisconnected(state, event.mac);
     case 'ApSnapshot':
-      if (state.mode !== 'ap') return [{ ...state, apStations: [] }, []];
-      if (event.enabled === true && state.accessPoint.state !== 'enabled') {
-        const [enabled, effects] = apEnabled(state, at);
-        return [{ ...enabled, apStations: [...new Set(event.stations)].sort() }, effects];
-      }
-      return [{ ...state, apStations: [...new Set(event.stations)].sort() }, []];
-
+      return apSnapshot(state, at, event);
     case 'ApEnabled':
       return apEnabled(state, at);
-
     case 'ApDisabled':
       return apLost(state, at, 'hostapd disabled the access point');
-
-    case 'WpsEnrolleeSeen': {
-      const wps = activeWps(state);
-      if (!event.pbc || wps === null || !wps.watching) return [state, []];
-      // Someone in push-button mode is coming to us: we are the host; scans now would only disturb it.
-      const [untimed, effects] = cancelTimer(withWps(state, { watching: false }), 'wps-scan');
-      return [untimed, [...effects, log('info', `enrollee ${event.mac} in push-button mode: hosting it`)]];
-    }
-
+    case 'WpsEnrolleeSeen':
+      return enrolleeSeen(state, event);
     case 'ScanResults':
       return scanned(state, at, event);
-
     case 'HostSighting':
       return hostSighted(state, at, event.bssid, event.seenMsAgo);
-
-    case 'RandomDrawn': {
-      const wps = activeWps(state);
-      if (wps?.role !== 'searching' || state.timers['wps-search'] !== undefined) return [state, []];
-      const [timed, timer] = startTimer(state, 'wps-search', searchWindowMs(event.value, state.apBringup.estimateMs));
-      return [timed, [timer]];
-    }
-
+    case 'RandomDrawn':
+      return randomDrawn(state, event.value);
     case 'AutoRoleSet':
       return [{ ...state, autoRole: event.enabled }, [log('info', `WPS auto role ${event.enabled ? 'on' : 'off'}`)]];
-
     case 'WpsEnrolleeRegistered':
-      if (state.mode !== 'ap') return [state, []];
-      return [{ ...state, keys: { ...state.keys, issued: insert(state.keys.issued, event.mac) } }, []];
-
+      return enrolleeRegistered(state, event.mac);
     case 'WpsPbcActive':
-      if (!wpsEventApplies(state, event.source)) {
-        return [state, [log('debug', `ignoring WPS-PBC-ACTIVE from ${event.source} in ${state.mode} mode`)]];
-      }
-      if (state.wps.phase === 'active') return [withWps(state, { confirmed: true }), []];
-      return adoptDaemonSession(state, at);
-
+      return pbcActive(state, at, event.source);
     case 'WpsSuccess':
     case 'WpsTimeout':
     case 'WpsCancelled':
     case 'WpsFail':
-    case 'WpsOverlap': {
-      if (!wpsEventApplies(state, event.source) || state.wps.phase !== 'active') {
-        return [state, [log('debug', `ignoring ${event.type} from ${event.source}: no search in that role`)]];
-      }
-      switch (event.type) {
-        case 'WpsSuccess':
-          return endWps(state, at, 'success', false);
-        case 'WpsTimeout':
-          return endWps(state, at, 'timeout', false);
-        case 'WpsCancelled':
-          return endWps(state, at, 'cancelled', false);
-        case 'WpsFail':
-          return endWps(state, at, 'fail', true, event.detail);
-        case 'WpsOverlap':
-          return endWps(state, at, 'overlap', true);
-      }
-      break;
-    }
-
-    case 'TimerFired': {
-      if (state.timers[event.key] !== event.gen) return [state, []];
-      const timers = { ...state.timers };
-      delete timers[event.key];
-      const fired = { ...state, timers };
-      switch (event.key) {
-        case 'wps-backstop':
-          // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
-          return endWps(fired, at, 'timeout', true);
-        case 'wps-search':
-          return searchWindowEnded(fired, at);
-        case 'wps-scan': {
-          const wps = activeWps(fired);
-          if (wps?.role === 'searching') return [fired, [{ type: 'Scan', via: 'station' }]];
-          if (wps?.role === 'enrollee' && wps.hostSeenAt !== null && wps.target !== null) {
-            return [fired, [{ type: 'CheckHost', bssid: wps.target }]];
-          }
-          return wps?.watching ? [fired, [{ type: 'Scan', via: 'ap' }]] : [fired, []];
-        }
-        case 'ap-bringup':
-          if (fired.mode !== 'ap' || fired.accessPoint.state === 'enabled') return [fired, []];
-          return apFailed(fired, at, `hostapd did not enable the access point within ${AP_BRINGUP_MS / 1000} s`);
-        case 'persist-retry':
-          return [fired, [{ type: 'PersistState', persisted: persistedOf(fired) }]];
-        case 'replication-flash':
-          break;
-      }
-      return [{ ...fired, replication: fired.replication === 'done' ? 'idle' : fired.replication }, []];
-    }
-
-    case 'WifiDaemonUp': {
-      const daemons = { ...state.daemons, [event.daemon]: { state: 'up' } };
-      const effects: Effect[] = [log('info', `${event.daemon} daemon is up`)];
-      // A daemon that (re)appeared may have lost our configuration: put it back, then read its truth.
-      if (event.daemon === 'station') {
-        effects.push({ type: 'ConfigureStation', networks: state.mode === 'ap' ? 'none' : 'known' });
-      } else if (state.mode === 'client') {
-        effects.push({ type: 'StopAp' });
-      }
-      effects.push({ type: 'Reconcile', daemon: event.daemon });
-      const next: DeviceState = { ...state, daemons };
-      const wps = activeWps(next);
-      if (event.daemon === 'station' && state.mode === 'client' && wps?.role === 'enrollee' && !wps.started) {
-        // The enrollee that waited for its station (after stepping down from hosting) starts now.
-        const [watched, watchEffects] = watchHost(withWps(next, { started: true }), at);
-        return [watched, [...effects, wpsStartEffect('enrollee', wps.target), ...watchEffects]];
-      }
-      return [next, effects];
-    }
-
+    case 'WpsOverlap':
+      return wpsEnded(state, at, event);
+    case 'TimerFired':
+      return timerFired(state, at, event);
+    case 'WifiDaemonUp':
+      return wifiDaemonUp(state, at, event.daemon);
     case 'WifiDaemonDown':
-    case 'WifiDaemonStopped': {
-      const health: DaemonHealth =
-        event.type === 'WifiDaemonDown' ? { state: 'down', reason: event.reason } : { state: 'stopped' };
-      let next: DeviceState = {
-        ...state,
-        daemons: { ...state.daemons, [event.daemon]: health },
-        station: event.daemon === 'station' ? null : state.station,
-        apStations: event.daemon === 'ap' ? [] : state.apStations,
-      };
-      let effects: Effect[] =
-        event.type === 'WifiDaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
-      const wps = activeWps(next);
-      // A session whose daemon went away ends; one still waiting for its daemon to come up does not
-      // care that the old one was stopped on purpose.
-      const waiting = wps !== null && !wps.started && event.type === 'WifiDaemonStopped';
-      if (wps !== null && sourceOf(wps.role) === event.daemon && !waiting) {
-        const [ended, endEffects] = endWps(next, at, 'fail', false, `${event.daemon} daemon went away`);
-        next = ended;
-        effects = [...effects, ...endEffects];
-      }
-      if (event.type === 'WifiDaemonDown' && event.daemon === 'ap') {
-        const [lost, lostEffects] = apLost(next, at, `hostapd is down: ${event.reason}`);
-        return [lost, [...effects, ...lostEffects]];
-      }
-      return [next, effects];
-    }
-
+    case 'WifiDaemonStopped':
+      return wifiDaemonGone(state, at, event);
     case 'EffectFailed':
       return effectFailed(state, at, event.effect, event.error);
-
     case 'UnknownWifiDaemonEvent':
       return [state, [log('debug', `unhandled ${event.source} event: ${event.line.slice(0, 200)}`)]];
-
-    case 'ReplicationChanged': {
-      if (event.replicating) {
-        const [untimed, effects] = cancelTimer(state, 'replication-flash');
-        return [{ ...untimed, replication: 'replicating' }, effects];
-      }
-      if (state.replication !== 'replicating') return [state, []];
-      const [timed, timer] = startTimer(state, 'replication-flash', REPLICATION_FLASH_MS);
-      return [{ ...timed, replication: 'done' }, [timer]];
-    }
-
-    case 'WifiSettingsChanged': {
-      // Only the daemon serving the changed settings needs them now; the other reads them when its mode comes.
-      if (event.scope === 'ap' && state.mode === 'ap') {
-        const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
-        if (ended.mode !== 'ap') return [ended, wpsEffects];
-        // Stations must re-join with the new settings, and their association ends with the restart.
-        const [untimed, cancelEffects] = cancelTimer(ended, 'ap-bringup');
-        const [timed, timer] = startTimer(untimed, 'ap-bringup', AP_BRINGUP_MS);
-        return [
-          {
-            ...timed,
-            apStations: [],
-            keys: { ...ended.keys, issued: [], expiring: [] },
-            accessPoint: { state: 'starting' },
-            apBringup: { ...ended.apBringup, since: at },
-          },
-          [
-            ...wpsEffects,
-            ...cancelEffects,
-            { type: 'StopAp' },
-            { type: 'StartAp' },
-            timer,
-            log('info', 'access point restarted with new settings'),
-          ],
-        ];
-      }
-      if (event.scope === 'known-networks' && state.mode === 'client' && state.wps.phase === 'idle') {
-        return [state, [{ type: 'ConfigureStation', networks: 'known' }]];
-      }
-      return [state, []];
-    }
-
+    case 'ReplicationChanged':
+      return replicationChanged(state, event.replicating);
+    case 'WifiSettingsChanged':
+      return wifiSettingsChanged(state, at, event.scope);
     case 'OneTimeKeysSet':
       return [{ ...state, keys: { ...state.keys, oneTime: event.enabled } }, []];
-
-    case 'DeviceRevoked': {
-      const { trusted, issued, expiring } = state.keys;
-      const known = [trusted, issued, expiring].some((set) => set.includes(event.mac));
-      if (!known) return [state, [log('warn', `no trusted device ${event.mac} to revoke`)]];
-      const keys = {
-        ...state.keys,
-        trusted: remove(trusted, event.mac),
-        issued: remove(issued, event.mac),
-        expiring: remove(expiring, event.mac),
-      };
-      // Revoking is meant to take effect now, even for a device that is connected.
-      return [{ ...state, keys }, [{ type: 'ForgetWpsKey', mac: event.mac, now: true }]];
-    }
-
+    case 'DeviceRevoked':
+      return deviceRevoked(state, event.mac);
     default:
       return ignoreUnknown(state, event);
   }
+}
+
+function buttonPressed(state: DeviceState, at: number, button: EventOf<'ButtonPressed'>['button']): ReducerResult {
+  if (button === 'ap') return switchMode(state, at, state.mode === 'ap' ? 'client' : 'ap');
+  return state.wps.phase === 'active' ? cancelWps(state, at) : beginWps(state, at);
+}
+
+function wpsRequested(state: DeviceState, at: number, action: EventOf<'WpsRequested'>['action']): ReducerResult {
+  if (action === 'cancel') {
+    return state.wps.phase === 'active' ? cancelWps(state, at) : [state, [log('debug', 'no WPS search to cancel')]];
+  }
+  return state.wps.phase === 'active' ? [state, [log('debug', 'WPS search already active')]] : beginWps(state, at);
+}
+
+function apStationConnected(state: DeviceState, mac: string): ReducerResult {
+  if (state.mode !== 'ap') {
+    return [state, [log('warn', `ignoring AP station ${mac} while in client mode`)]];
+  }
+  const next = { ...state, apStations: insert(state.apStations, mac) };
+  if (!state.keys.issued.includes(mac)) return [next, []];
+  // The first connection with a WPS-issued key: "connect once" means this connection may go on,
+  // but the key must not let the device back in later.
+  const keys = { ...state.keys, issued: remove(state.keys.issued, mac) };
+  if (!state.keys.oneTime) {
+    return [{ ...next, keys: { ...keys, trusted: insert(keys.trusted, mac) } }, []];
+  }
+  return [
+    { ...next, keys: { ...keys, expiring: insert(keys.expiring, mac) } },
+    [{ type: 'ForgetWpsKey', mac, now: false }],
+  ];
+}
+
+function apStationDisconnected(state: DeviceState, mac: string): ReducerResult {
+  const next = { ...state, apStations: remove(state.apStations, mac) };
+  if (!state.keys.expiring.includes(mac)) return [next, []];
+  return [
+    { ...next, keys: { ...state.keys, expiring: remove(state.keys.expiring, mac) } },
+    [{ type: 'ForgetWpsKey', mac, now: true }],
+  ];
+}
+
+function apSnapshot(state: DeviceState, at: number, event: EventOf<'ApSnapshot'>): ReducerResult {
+  if (state.mode !== 'ap') return [{ ...state, apStations: [] }, []];
+  const stations = [...new Set(event.stations)].sort();
+  if (event.enabled === true && state.accessPoint.state !== 'enabled') {
+    const [enabled, effects] = apEnabled(state, at);
+    return [{ ...enabled, apStations: stations }, effects];
+  }
+  return [{ ...state, apStations: stations }, []];
+}
+
+function enrolleeSeen(state: DeviceState, event: EventOf<'WpsEnrolleeSeen'>): ReducerResult {
+  const wps = activeWps(state);
+  if (!event.pbc || wps === null || !wps.watching) return [state, []];
+  // Someone in push-button mode is coming to us: we are the host; scans now would only disturb it.
+  const [untimed, effects] = cancelTimer(withWps(state, { watching: false }), 'wps-scan');
+  return [untimed, [...effects, log('info', `enrollee ${event.mac} in push-button mode: hosting it`)]];
+}
+
+function randomDrawn(state: DeviceState, value: number): ReducerResult {
+  const wps = activeWps(state);
+  if (wps?.role !== 'searching' || state.timers['wps-search'] !== undefined) return [state, []];
+  const [timed, timer] = startTimer(state, 'wps-search', searchWindowMs(value, state.apBringup.estimateMs));
+  return [timed, [timer]];
+}
+
+function enrolleeRegistered(state: DeviceState, mac: string): ReducerResult {
+  if (state.mode !== 'ap') return [state, []];
+  return [{ ...state, keys: { ...state.keys, issued: insert(state.keys.issued, mac) } }, []];
+}
+
+function pbcActive(state: DeviceState, at: number, source: WifiSource): ReducerResult {
+  if (!wpsEventApplies(state, source)) {
+    return [state, [log('debug', `ignoring WPS-PBC-ACTIVE from ${source} in ${state.mode} mode`)]];
+  }
+  if (state.wps.phase === 'active') return [withWps(state, { confirmed: true }), []];
+  return adoptDaemonSession(state, at);
+}
+
+type WpsEndEvent = EventOf<'WpsSuccess' | 'WpsTimeout' | 'WpsCancelled' | 'WpsFail' | 'WpsOverlap'>;
+
+function wpsEnded(state: DeviceState, at: number, event: WpsEndEvent): ReducerResult {
+  if (!wpsEventApplies(state, event.source) || state.wps.phase !== 'active') {
+    return [state, [log('debug', `ignoring ${event.type} from ${event.source}: no search in that role`)]];
+  }
+  switch (event.type) {
+    case 'WpsSuccess':
+      return endWps(state, at, 'success', false);
+    case 'WpsTimeout':
+      return endWps(state, at, 'timeout', false);
+    case 'WpsCancelled':
+      return endWps(state, at, 'cancelled', false);
+    case 'WpsFail':
+      return endWps(state, at, 'fail', true, event.detail);
+    case 'WpsOverlap':
+      return endWps(state, at, 'overlap', true);
+  }
+}
+
+function timerFired(state: DeviceState, at: number, event: EventOf<'TimerFired'>): ReducerResult {
+  if (state.timers[event.key] !== event.gen) return [state, []];
+  const timers = { ...state.timers };
+  delete timers[event.key];
+  const fired = { ...state, timers };
+  switch (event.key) {
+    case 'wps-backstop':
+      // Our own walk-time backstop: the daemon never reported an end, so cancel it ourselves.
+      return endWps(fired, at, 'timeout', true);
+    case 'wps-search':
+      return searchWindowEnded(fired, at);
+    case 'wps-scan':
+      return [fired, scanTimerEffects(fired)];
+    case 'ap-bringup':
+      if (fired.mode !== 'ap' || fired.accessPoint.state === 'enabled') return [fired, []];
+      return apFailed(fired, at, `hostapd did not enable the access point within ${AP_BRINGUP_MS / 1000} s`);
+    case 'persist-retry':
+      return [fired, [{ type: 'PersistState', persisted: persistedOf(fired) }]];
+    case 'replication-flash':
+      return [{ ...fired, replication: fired.replication === 'done' ? 'idle' : fired.replication }, []];
+  }
+}
+
+/** What the periodic scan timer does for the session's role: search, check the host, or watch as host. */
+function scanTimerEffects(state: DeviceState): Effect[] {
+  const wps = activeWps(state);
+  if (wps?.role === 'searching') return [{ type: 'Scan', via: 'station' }];
+  if (wps?.role === 'enrollee' && wps.hostSeenAt !== null && wps.target !== null) {
+    return [{ type: 'CheckHost', bssid: wps.target }];
+  }
+  return wps?.watching ? [{ type: 'Scan', via: 'ap' }] : [];
+}
+
+function wifiDaemonUp(state: DeviceState, at: number, daemon: WifiSource): ReducerResult {
+  const effects: Effect[] = [log('info', `${daemon} daemon is up`)];
+  // A daemon that (re)appeared may have lost our configuration: put it back, then read its truth.
+  if (daemon === 'station') {
+    effects.push({ type: 'ConfigureStation', networks: state.mode === 'ap' ? 'none' : 'known' });
+  } else if (state.mode === 'client') {
+    effects.push({ type: 'StopAp' });
+  }
+  effects.push({ type: 'Reconcile', daemon });
+  const next: DeviceState = { ...state, daemons: { ...state.daemons, [daemon]: { state: 'up' } } };
+  const wps = activeWps(next);
+  if (daemon === 'station' && state.mode === 'client' && wps?.role === 'enrollee' && !wps.started) {
+    // The enrollee that waited for its station (after stepping down from hosting) starts now.
+    const [watched, watchEffects] = watchHost(withWps(next, { started: true }), at);
+    return [watched, [...effects, wpsStartEffect('enrollee', wps.target), ...watchEffects]];
+  }
+  return [next, effects];
+}
+
+function wifiDaemonGone(
+  state: DeviceState,
+  at: number,
+  event: EventOf<'WifiDaemonDown' | 'WifiDaemonStopped'>,
+): ReducerResult {
+  const health: DaemonHealth =
+    event.type === 'WifiDaemonDown' ? { state: 'down', reason: event.reason } : { state: 'stopped' };
+  let next: DeviceState = {
+    ...state,
+    daemons: { ...state.daemons, [event.daemon]: health },
+    station: event.daemon === 'station' ? null : state.station,
+    apStations: event.daemon === 'ap' ? [] : state.apStations,
+  };
+  let effects: Effect[] =
+    event.type === 'WifiDaemonDown' ? [log('error', `${event.daemon} daemon is down: ${event.reason}`)] : [];
+  const wps = activeWps(next);
+  // A session whose daemon went away ends; one still waiting for its daemon to come up does not
+  // care that the old one was stopped on purpose.
+  const waiting = wps !== null && !wps.started && event.type === 'WifiDaemonStopped';
+  if (wps !== null && sourceOf(wps.role) === event.daemon && !waiting) {
+    const [ended, endEffects] = endWps(next, at, 'fail', false, `${event.daemon} daemon went away`);
+    next = ended;
+    effects = [...effects, ...endEffects];
+  }
+  if (event.type === 'WifiDaemonDown' && event.daemon === 'ap') {
+    const [lost, lostEffects] = apLost(next, at, `hostapd is down: ${event.reason}`);
+    return [lost, [...effects, ...lostEffects]];
+  }
+  return [next, effects];
+}
+
+function replicationChanged(state: DeviceState, replicating: boolean): ReducerResult {
+  if (replicating) {
+    const [untimed, effects] = cancelTimer(state, 'replication-flash');
+    return [{ ...untimed, replication: 'replicating' }, effects];
+  }
+  if (state.replication !== 'replicating') return [state, []];
+  const [timed, timer] = startTimer(state, 'replication-flash', REPLICATION_FLASH_MS);
+  return [{ ...timed, replication: 'done' }, [timer]];
+}
+
+function wifiSettingsChanged(
+  state: DeviceState,
+  at: number,
+  scope: EventOf<'WifiSettingsChanged'>['scope'],
+): ReducerResult {
+  // Only the daemon serving the changed settings needs them now; the other reads them when its mode comes.
+  if (scope === 'ap' && state.mode === 'ap') return restartAp(state, at);
+  if (scope === 'known-networks' && state.mode === 'client' && state.wps.phase === 'idle') {
+    return [state, [{ type: 'ConfigureStation', networks: 'known' }]];
+  }
+  return [state, []];
+}
+
+/** The access point restarted with new settings; a search under way ends, as do stations' associations. */
+function restartAp(state: DeviceState, at: number): ReducerResult {
+  const [ended, wpsEffects] = endWps(state, at, 'cancelled', true);
+  if (ended.mode !== 'ap') return [ended, wpsEffects];
+  const [untimed, cancelEffects] = cancelTimer(ended, 'ap-bringup');
+  const [timed, timer] = startTimer(untimed, 'ap-bringup', AP_BRINGUP_MS);
+  return [
+    {
+      ...timed,
+      apStations: [],
+      keys: { ...ended.keys, issued: [], expiring: [] },
+      accessPoint: { state: 'starting' },
+      apBringup: { ...ended.apBringup, since: at },
+    },
+    [
+      ...wpsEffects,
+      ...cancelEffects,
+      { type: 'StopAp' },
+      { type: 'StartAp' },
+      timer,
+      log('info', 'access point restarted with new settings'),
+    ],
+  ];
+}
+
+function deviceRevoked(state: DeviceState, mac: string): ReducerResult {
+  const { trusted, issued, expiring } = state.keys;
+  const known = [trusted, issued, expiring].some((set) => set.includes(mac));
+  if (!known) return [state, [log('warn', `no trusted device ${mac} to revoke`)]];
+  const keys = {
+    ...state.keys,
+    trusted: remove(trusted, mac),
+    issued: remove(issued, mac),
+    expiring: remove(expiring, mac),
+  };
+  // Revoking is meant to take effect now, even for a device that is connected.
+  return [{ ...state, keys }, [{ type: 'ForgetWpsKey', mac, now: true }]];
 }
 
 /** The compiler proves every event is handled; at run time a stray value is logged, never thrown. */

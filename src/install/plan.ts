@@ -152,25 +152,51 @@ export function planInstall(probe: TargetProbe, request: InstallRequest, freshSe
   }
 }
 
+/** Where the plan's notes go: `out` for notes, `warn` for what the owner should act on. */
+type Notes = { out: (line: string) => void; warn: (line: string) => void };
+
+/** An edit of a file the target already has (EDITABLE_PATHS), keeping its mode. */
+type Edit = (path: string, change: (text: string) => string, why: string) => Desired;
+
 function planOrRefuse(
   probe: TargetProbe,
   request: InstallRequest,
   freshSettings: WifiSettings,
   notices: Notice[],
 ): InstallPlan {
-  const { root, dataDir } = request;
-  const host = (path: string) => posix.join(root, path);
-  const out = (line: string) => notices.push({ to: 'out', line });
-  const warn = (line: string) => notices.push({ to: 'warn', line });
-
+  const host = (path: string) => posix.join(request.root, path);
+  const notes: Notes = {
+    out: (line) => notices.push({ to: 'out', line }),
+    warn: (line) => notices.push({ to: 'warn', line }),
+  };
   const missing = request.skipPackageCheck ? [] : probe.missingPackages;
   if (missing.length > 0) {
-    warn(
-      `smallworld install: missing ${missing.map((p) => p.binary).join(', ')}${root === '/' ? '' : ` under ${root}`}. Install ${missing.length === 1 ? 'it' : 'them'} with:`,
-    );
-    warn(`apt-get install -y ${missing.map((p) => p.name).join(' ')}`);
+    refuseMissing(missing, request.root, notes.warn);
     return { kind: 'refused', notices };
   }
+  warnAboutHomeDirectories(request, notes.warn);
+  const boot = bootFilesOf(probe, notes.warn);
+  const { config, text: configText } = mergedConfig(probe, request, host, notes.warn);
+  const settings = probe.wifiSettings ?? freshSettings;
+  const interfaces = [config.wifi.interface, config.usb.interface];
+  const edit = editorOf(probe, host);
+  const desired: Desired[] = [
+    ...serviceFiles(probe, request, config, configText, settings, notes.out),
+    ...networkManagerFiles(probe, interfaces, edit, notes.warn),
+    ...phoneAccessFiles(probe, config, interfaces, edit, notes.out),
+    ...bootEdits(boot, config, edit),
+  ];
+  return { kind: 'ready', notices, config, settings, wifiPath: posix.join(request.dataDir, 'wifi.json'), desired };
+}
+
+function refuseMissing(missing: readonly Package[], root: string, warn: Notes['warn']): void {
+  warn(
+    `smallworld install: missing ${missing.map((p) => p.binary).join(', ')}${root === '/' ? '' : ` under ${root}`}. Install ${missing.length === 1 ? 'it' : 'them'} with:`,
+  );
+  warn(`apt-get install -y ${missing.map((p) => p.name).join(' ')}`);
+}
+
+function warnAboutHomeDirectories(request: InstallRequest, warn: Notes['warn']): void {
   for (const [what, path] of [
     ['Node.js', request.node],
     ['Smallworld', request.app],
@@ -180,22 +206,45 @@ function planOrRefuse(
         `warning: ${what} is at ${path}; the services cannot read home directories (ProtectHome=yes, and the peer runs as its own user). Install it under /opt or /usr instead.`,
       );
   }
+}
 
-  const present = (path: string) => (probe.editable.get(path)?.kind ?? 'absent') !== 'absent';
-  const bootDir = BOOT_DIRS.find((dir) => present(posix.join(dir, 'config.txt'))) ?? null;
-  if (bootDir === null)
+const isPresent = (probe: TargetProbe, path: string) => (probe.editable.get(path)?.kind ?? 'absent') !== 'absent';
+
+type BootFiles = { dir: string; cmdline: { path: string; text: string } | null } | null;
+
+/** The boot directory and its cmdline.txt, where the target has them (warned about where not). */
+function bootFilesOf(probe: TargetProbe, warn: Notes['warn']): BootFiles {
+  const dir = BOOT_DIRS.find((candidate) => isPresent(probe, posix.join(candidate, 'config.txt'))) ?? null;
+  if (dir === null) {
     warn('warning: no config.txt in /boot/firmware or /boot: skipping the boot settings (USB gadget, GPIO overlays)');
-  const cmdlinePath = bootDir === null ? null : posix.join(bootDir, 'cmdline.txt');
-  const cmdline = bootDir === null ? null : probe.cmdline;
-  if (bootDir !== null && cmdline === null) warn(`warning: no ${cmdlinePath}: skipping the USB gadget modules`);
-  const dhcpcd = present('/etc/dhcpcd.conf');
+    return null;
+  }
+  const path = posix.join(dir, 'cmdline.txt');
+  if (probe.cmdline === null) warn(`warning: no ${path}: skipping the USB gadget modules`);
+  return { dir, cmdline: probe.cmdline === null ? null : { path, text: probe.cmdline } };
+}
 
-  const { config, text: configText } = mergedConfig(probe, request, host, warn);
+function editorOf(probe: TargetProbe, host: (path: string) => string): Edit {
+  return (path, change, why) => {
+    const state = probe.editable.get(path) ?? { kind: 'absent' };
+    if (state.kind !== 'file') throw new InstallError(`${host(path)} is not a regular file; refusing to edit it`);
+    return { kind: 'file', path, bytes: Buffer.from(change(state.bytes.toString('utf8'))), mode: state.mode, why };
+  };
+}
+
+/** The configuration, the Wi-Fi daemons' files, the two services, their user and data directory. */
+function serviceFiles(
+  probe: TargetProbe,
+  request: InstallRequest,
+  config: Config,
+  configText: string,
+  settings: WifiSettings,
+  out: Notes['out'],
+): Desired[] {
+  const { dataDir } = request;
   const runDir = config.runDir ?? posix.join(dataDir, 'run');
   const plan = networkPlanFor(config);
   const files = daemonFiles(dataDir, runDir);
-  const settings = probe.wifiSettings ?? freshSettings;
-
   const unit: UnitSettings = {
     node: request.node,
     app: request.app,
@@ -207,8 +256,7 @@ function planOrRefuse(
   if (unit.jemalloc === null) {
     out('Note: libjemalloc2 is not installed; the SSB peer will keep more memory (apt-get install -y libjemalloc2).');
   }
-  const interfaces = [config.wifi.interface, config.usb.interface];
-  const desired: Desired[] = [
+  return [
     file(CONFIG_PATH, configText, 0o644, "the daemon's configuration"),
     file(files.hostapdConf, hostapdConf(settings.ap, plan, files), 0o600, 'hostapd configuration'),
     file(files.wpaConf, wpaSupplicantConf(settings.knownNetworks, plan, files), 0o600, 'wpa_supplicant configuration'),
@@ -231,69 +279,83 @@ function planOrRefuse(
       link(`${UNIT_DIR}/${name}`, '/dev/null', `mask ${name}: the daemon runs its own`),
     ),
   ];
-  if (probe.networkManager) {
+}
+
+/** NetworkManager and dhcpcd told to leave the device's own links alone, whichever the target runs. */
+function networkManagerFiles(probe: TargetProbe, interfaces: string[], edit: Edit, warn: Notes['warn']): Desired[] {
+  const links = interfaces.join(' and ');
+  const dhcpcd = isPresent(probe, '/etc/dhcpcd.conf');
+  if (!probe.networkManager && !dhcpcd) {
+    warn(`warning: neither NetworkManager nor dhcpcd found; make sure nothing else manages ${links}`);
+  }
+  return [
+    ...(probe.networkManager
+      ? [
+          file(
+            '/etc/NetworkManager/conf.d/smallworld.conf',
+            networkManagerConf(interfaces),
+            0o644,
+            `NetworkManager leaves ${links} alone`,
+          ),
+        ]
+      : []),
+    ...(dhcpcd
+      ? [
+          edit(
+            '/etc/dhcpcd.conf',
+            (text) => upsertBlock(text, dhcpcdLines(interfaces), 'start'),
+            `dhcpcd leaves ${links} alone`,
+          ),
+        ]
+      : []),
+  ];
+}
+
+/** A phone needs nothing installed (docs/PHONES.md): the name by Avahi, port 80 on the AP and USB links. */
+function phoneAccessFiles(
+  probe: TargetProbe,
+  config: Config,
+  interfaces: string[],
+  edit: Edit,
+  out: Notes['out'],
+): Desired[] {
+  if (config.web.port === 0) return [];
+  const desired: Desired[] = [];
+  if (probe.avahi) {
+    desired.push(file(AVAHI_SERVICE_PATH, avahiService(config.web.port), 0o644, 'announce the web page by mDNS'));
+    if (isPresent(probe, AVAHI_CONF_PATH))
+      desired.push(edit(AVAHI_CONF_PATH, (text) => withAvahiHostName(text), 'the mDNS name smallworld.local'));
+  } else {
+    out(
+      'Note: avahi-daemon is not installed, so the device has no .local name (apt-get install -y avahi-daemon, then install again).',
+    );
+  }
+  if (probe.nft) {
     desired.push(
-      file(
-        '/etc/NetworkManager/conf.d/smallworld.conf',
-        networkManagerConf(interfaces),
-        0o644,
-        `NetworkManager leaves ${interfaces.join(' and ')} alone`,
+      file(PORTAL_NFT_PATH, portalNft(interfaces, config.web.port), 0o644, 'port 80 on the AP and USB links'),
+      file(`${UNIT_DIR}/${PORTAL_UNIT}`, portalUnit(), 0o644, 'load the port 80 rules'),
+      link(
+        `${UNIT_DIR}/multi-user.target.wants/${PORTAL_UNIT}`,
+        `${UNIT_DIR}/${PORTAL_UNIT}`,
+        'load the port 80 rules at boot',
       ),
     );
-  }
-  const edit = (path: string, change: (text: string) => string, why: string) => {
-    const state = probe.editable.get(path) ?? { kind: 'absent' };
-    if (state.kind !== 'file') throw new InstallError(`${host(path)} is not a regular file; refusing to edit it`);
-    desired.push({
-      kind: 'file',
-      path,
-      bytes: Buffer.from(change(state.bytes.toString('utf8'))),
-      mode: state.mode,
-      why,
-    });
-  };
-  // A phone needs nothing installed (docs/PHONES.md): the name by Avahi, port 80 on the AP and USB links.
-  if (config.web.port !== 0) {
-    if (probe.avahi) {
-      desired.push(file(AVAHI_SERVICE_PATH, avahiService(config.web.port), 0o644, 'announce the web page by mDNS'));
-      if (present(AVAHI_CONF_PATH))
-        edit(AVAHI_CONF_PATH, (text) => withAvahiHostName(text), 'the mDNS name smallworld.local');
-    } else
-      out(
-        'Note: avahi-daemon is not installed, so the device has no .local name (apt-get install -y avahi-daemon, then install again).',
-      );
-    if (probe.nft) {
-      desired.push(
-        file(PORTAL_NFT_PATH, portalNft(interfaces, config.web.port), 0o644, 'port 80 on the AP and USB links'),
-        file(`${UNIT_DIR}/${PORTAL_UNIT}`, portalUnit(), 0o644, 'load the port 80 rules'),
-        link(
-          `${UNIT_DIR}/multi-user.target.wants/${PORTAL_UNIT}`,
-          `${UNIT_DIR}/${PORTAL_UNIT}`,
-          'load the port 80 rules at boot',
-        ),
-      );
-    } else
-      out(
-        `Note: nft is not installed, so phones reach the page on port ${config.web.port} only, not 80 (apt-get install -y nftables, then install again).`,
-      );
-  }
-  if (dhcpcd) {
-    edit(
-      '/etc/dhcpcd.conf',
-      (text) => upsertBlock(text, dhcpcdLines(interfaces), 'start'),
-      `dhcpcd leaves ${interfaces.join(' and ')} alone`,
+  } else {
+    out(
+      `Note: nft is not installed, so phones reach the page on port ${config.web.port} only, not 80 (apt-get install -y nftables, then install again).`,
     );
   }
-  if (!probe.networkManager && !dhcpcd)
-    warn(
-      `warning: neither NetworkManager nor dhcpcd found; make sure nothing else manages ${interfaces.join(' and ')}`,
-    );
-  if (bootDir !== null) {
-    const lines = configTxtLines({ keycodes: config.gpio.buttons.keycodes, ledNames: config.gpio.leds.names });
-    edit(posix.join(bootDir, 'config.txt'), (text) => upsertBlock(text, lines, 'end'), 'USB gadget and GPIO overlays');
-    if (cmdline !== null && cmdlinePath !== null) edit(cmdlinePath, withGadgetModules, 'load the USB Ethernet gadget');
-  }
-  return { kind: 'ready', notices, config, settings, wifiPath: posix.join(dataDir, 'wifi.json'), desired };
+  return desired;
+}
+
+/** The USB gadget and the buttons' and LEDs' overlays, in the boot files the target has. */
+function bootEdits(boot: BootFiles, config: Config, edit: Edit): Desired[] {
+  if (boot === null) return [];
+  const lines = configTxtLines({ keycodes: config.gpio.buttons.keycodes, ledNames: config.gpio.leds.names });
+  return [
+    edit(posix.join(boot.dir, 'config.txt'), (text) => upsertBlock(text, lines, 'end'), 'USB gadget and GPIO overlays'),
+    ...(boot.cmdline === null ? [] : [edit(boot.cmdline.path, withGadgetModules, 'load the USB Ethernet gadget')]),
+  ];
 }
 
 type Json = { [key: string]: unknown };

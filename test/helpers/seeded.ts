@@ -1,4 +1,6 @@
-// A small seeded generator (mulberry32) for the reliability suites, so a failing run can be repeated exactly.
+// A small seeded generator (mulberry32): the reliability suites repeat a failing run exactly, the benchmark
+// generates the same fixtures and the town lab the same posting schedule on every run and machine.
+// Enough for those, not for secrets.
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
