@@ -1,15 +1,15 @@
 // Whether we are replicating, and how far along: polled from ssb-ebt's peerStatus for the feeds within our
 // hops, plus a short hangover after the last message from someone else so the LED does not flicker between
-// batches. A feed that stops growing while a connected peer offers more is asked for again (StallWatch).
+// batches. A feed that stops growing while a connected peer offers more is logged (StallWatch); asking again
+// is the EBT patch's (patches/ebt-feed-sources.ts), which can direct the request at the peer that has it.
 import type { LogSink } from '../log/logger.js';
 import type { SsbServer } from './libraries.js';
+import { STALL_MS } from './patches/ebt-feed-sources.js';
 import { computeProgress, type FeedClocks, type ReplicationProgress, StallWatch } from './progress.js';
 
 /** After the last message from someone else, stay "replicating" this long (a steadier LED). */
 const REPLICATION_IDLE_MS = 1000;
 const PROGRESS_POLL_MS = 500;
-/** No growth for this long while a connected peer offers more: ask again (see StallWatch). */
-const STALL_MS = 8000;
 
 export class ReplicationWatch {
   private lastForeignAppend = 0;
@@ -57,7 +57,7 @@ export class ReplicationWatch {
     let now: boolean;
     try {
       const wanted = this.wantedClocks();
-      this.nudge(wanted);
+      this.logStalls(wanted);
       now = this.progressOf(wanted).replicating;
     } catch (error) {
       this.logger.log('warn', 'replication progress failed', { error: String(error) });
@@ -105,17 +105,10 @@ export class ReplicationWatch {
     return { ...computed, replicating: computed.replicating || recent };
   }
 
-  private nudge(wanted: ReadonlyMap<string, FeedClocks>): void {
+  private logStalls(wanted: ReadonlyMap<string, FeedClocks>): void {
     for (const feed of this.stalls.check(wanted, this.now())) {
       const clocks = wanted.get(feed);
-      this.logger.log('warn', 'replication stalled; asking again', {
-        feed,
-        local: clocks?.local,
-        remote: clocks?.remote,
-      });
-      // A fresh note with our sequence makes the remote's EBT resend from there.
-      this.ssb.ebt.request(feed, false);
-      this.ssb.ebt.request(feed, true);
+      this.logger.log('warn', 'replication stalled', { feed, local: clocks?.local, remote: clocks?.remote });
     }
   }
 }

@@ -15,6 +15,7 @@ import { connNetworkReset } from './conn-network-reset.js';
 import { connSchedulerLan } from './conn-scheduler-lan.js';
 import { db2AppendQueue } from './db2-append-queue.js';
 import { db2OnceWhen } from './db2-once-when.js';
+import { ebtFeedSources } from './ebt-feed-sources.js';
 import { ebtReadAhead } from './ebt-read-ahead.js';
 import { logBlockCache } from './log-block-cache.js';
 import { logWriteRetry } from './log-write-retry.js';
@@ -35,6 +36,7 @@ export const MODULE_PATCHES: ReadonlyArray<LibraryPatch<{ logger: LogSink }>> = 
   logBlockCache,
   connNetworkReset,
   connSchedulerLan,
+  ebtFeedSources,
   boxStreamBatching,
   boxStreamInboundGate,
   classicValidateBatch,
