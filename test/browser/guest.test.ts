@@ -78,8 +78,12 @@ before(
       data: Buffer.from('<html><script>alert(1)</script></html>').toString('base64'),
     })) as string | { id: string };
     textBlob = typeof text === 'string' ? text : text.id;
-    const shared = (await rawRequest(at('/api/shared'))).json() as { posts: Array<{ photos: string[] }> };
-    photoBlob = shared.posts.find((p) => p.photos.length > 0)?.photos[0] ?? '';
+    // A post whose "photo" is markup, claimed to be a PNG (as a hostile peer could replicate one).
+    await peerCall(dataDir, 'ssb.publish', {
+      content: { type: 'post', text: 'Not really a photo', mentions: [{ link: textBlob, type: 'image/png' }] },
+    });
+    const shared = (await rawRequest(at('/api/shared'))).json() as { posts: Array<{ text: string; photos: string[] }> };
+    photoBlob = shared.posts.find((p) => p.text === 'Sunset at the lake')?.photos[0] ?? '';
   },
   { timeout: 90_000 },
 );
@@ -512,6 +516,13 @@ test(
         await page.locator('.shared-post').nth(before).waitFor({ timeout: 10_000 });
       }
       await sunset.locator(`.thumb img[src*="${encodeURIComponent(photoBlob)}"]`).waitFor({ state: 'visible' });
+      const fake = page.locator('.shared-post', { hasText: 'Not really a photo' });
+      await fake.locator('.missing').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(
+        await fake.locator('.missing').textContent(),
+        'photo not shown: not on this device yet, or not a photo',
+      );
+      assert.equal(await fake.locator('img').count(), await fake.locator('img.avatar').count(), 'no broken image');
       const hostile = page.locator('.shared-post .text', { hasText: 'onerror' });
       assert.equal(await hostile.textContent(), HOSTILE, 'markup in a post is shown as text');
       assert.equal(await page.locator('img[src="x"]').count(), 0);
