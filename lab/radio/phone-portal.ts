@@ -87,14 +87,23 @@ const get = (host, path, port, hostHeader) => new Promise((resolve, reject) => {
   req.on('error', reject);
 });
 (async () => {
-  const [ap] = process.argv.slice(1);
-  const probes = [['connectivitycheck.gstatic.com', '/generate_204'], ['captive.apple.com', '/hotspot-detect.html'],
-    ['www.msftconnecttest.com', '/connecttest.txt'], ['www.msftncsi.com', '/ncsi.txt'],
-    ['detectportal.firefox.com', '/success.txt'], ['example.org', '/typed']];
+  const [ap, dnsServer] = process.argv.slice(1);
+  const dns = require('node:dns').promises;
+  // What the DNS server the lease named answers (every name: all the device's addresses, in dnsmasq's order) ...
+  const resolver = new dns.Resolver({ timeout: 5000, tries: 2 });
+  resolver.setServers([dnsServer]);
+  const probes = [['connectivitycheck.gstatic.com', '/generate_204'], ['clients3.google.com', '/generate_204'],
+    ['captive.apple.com', '/hotspot-detect.html'], ['www.msftconnecttest.com', '/connecttest.txt'],
+    ['www.msftncsi.com', '/ncsi.txt'], ['detectportal.firefox.com', '/success.txt'], ['example.org', '/typed']];
   const out = { probes: [] };
   for (const [name, path] of probes) {
-    const r = await get(ap, path, 80, name);
-    out.probes.push({ name, path, status: r.status, location: r.location, bodyBytes: r.body.length });
+    const answered = await resolver.resolve4(name);
+    // ... and, as a phone does, the system's resolver (getaddrinfo, with that server in resolv.conf) sorting
+    // them by RFC 6724, unreachable addresses last; the connection goes to the first.
+    const [first] = await dns.lookup(name, { all: true, family: 4 });
+    const r = await get(first.address, path, 80, name);
+    out.probes.push({ name, path, answered, address: first.address, status: r.status, location: r.location,
+      bodyBytes: r.body.length });
   }
   const page = await get(ap, '/shared', 8300, ap + ':8300');
   out.page = { status: page.status, type: page.type, hasPosts: page.body.toString().includes('id="posts"') };
@@ -219,22 +228,28 @@ async function main(): Promise<void> {
     );
   });
 
-  await step('phone: DHCP lease, no default route', async () => {
+  const dnsServer = await step('phone: DHCP lease, no default route, the device as DNS server', async () => {
     const leaseFile = join(WORK, 'phone', 'lease');
     await inNs('phone', dhcpClient('wlan1', leaseFile), 60_000);
     const lease = readFileSync(leaseFile, 'utf8');
     log(`lease: ${lease.trim()}`);
     check(/ip=192\.168\.4\.\d+/.test(lease), `no lease in the AP range: ${lease}`);
+    const dns = /dns=(\S*)/.exec(lease)?.[1] ?? '';
+    check(dns === plan.apAddress, `the lease names DNS server ${JSON.stringify(dns)}, not the device`);
     check(
       /router= /.test(lease) || /router=$/.test(lease.trim()) || /router=\s/.test(lease),
       `a default route was handed out: ${lease}`,
     );
     check(!(await inNs('phone', ['ip', 'route'])).includes('default'), 'the phone has a default route');
+    // The phone's resolver uses the server its lease named (`ip netns exec` puts this file in place).
+    mkdirSync('/etc/netns/phone', { recursive: true });
+    writeFileSync('/etc/netns/phone/resolv.conf', `nameserver ${dns}\n`);
+    return dns;
   });
 
   await step('phone: DNS for the probe names is answered with the AP address', async () => {
     for (const name of ['connectivitycheck.gstatic.com', 'captive.apple.com']) {
-      const answer = await inNs('phone', ['busybox', 'nslookup', '-type=A', name, plan.apAddress]);
+      const answer = await inNs('phone', ['busybox', 'nslookup', '-type=A', name, dnsServer]);
       check(answer.includes(`Address: ${plan.apAddress}`), `${name}: ${answer}`);
     }
   });
@@ -242,10 +257,18 @@ async function main(): Promise<void> {
   const http = await step(
     'phone: each probe on port 80 is redirected; the Shared page and its photo over the AP',
     async () => {
-      const raw = await inNs('phone', [process.execPath, '-e', PHONE_HTTP, plan.apAddress], 120_000);
+      const raw = await inNs('phone', [process.execPath, '-e', PHONE_HTTP, plan.apAddress, dnsServer], 120_000);
       const result = JSON.parse(raw.trim().split('\n').pop() ?? '{}') as {
         error?: string;
-        probes: Array<{ name: string; status: number; location: string; bodyBytes: number }>;
+        probes: Array<{
+          name: string;
+          path: string;
+          answered: string[];
+          address: string;
+          status: number;
+          location: string;
+          bodyBytes: number;
+        }>;
         page: { status: number; hasPosts: boolean };
         api: { status: number; json: { posts: Array<{ text: string; photos: string[] }> } };
         photo?: { status: number; type: string; bytes: number; png: string };
@@ -254,6 +277,8 @@ async function main(): Promise<void> {
       writeFileSync(join(OUT, 'phone-http.json'), JSON.stringify(result, null, 2));
       check(!result.error, result.error ?? '');
       for (const probe of result.probes) {
+        check(probe.answered.includes(plan.apAddress), `${probe.name}: DNS answered ${probe.answered}`);
+        check(probe.address === plan.apAddress, `${probe.name}: the phone connects to ${probe.address} first`);
         check(probe.status === 302, `${probe.name}: HTTP ${probe.status}`);
         check(probe.location === `http://${plan.apAddress}:8300/shared`, `${probe.name}: Location ${probe.location}`);
         check(probe.bodyBytes === 0, `${probe.name}: a body of ${probe.bodyBytes} bytes`);
@@ -271,7 +296,11 @@ async function main(): Promise<void> {
       return result;
     },
   );
-  log(`probes: ${http.probes.map((p) => `${p.name} ${p.status}`).join(', ')}; photo ${http.photo?.bytes} bytes`);
+  for (const p of http.probes)
+    log(
+      `probe http://${p.name}${p.path}: DNS ${p.answered.join(' ')}, sorted first ${p.address}, HTTP ${p.status} -> ${p.location}`,
+    );
+  log(`Shared page ${http.page.status}; photo ${http.photo?.status} ${http.photo?.type} ${http.photo?.bytes} bytes`);
 }
 
 main()

@@ -1,22 +1,15 @@
 // `smallworld ssb …`: the SSB peer's commands, each a typed request over the peer's own socket
 // (DATA/peer.sock), printed for people or as JSON (--json).
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PublishedMessage } from '../ssb/peer-api.js';
 import type { PeerProtocol } from '../ssb/protocol.js';
+import { sniffImage } from '../web/images.js';
 import { common, EXIT, UsageError } from './arguments.js';
 import { callPeer } from './calls.js';
 
 type PhotoRequest = Extract<PeerProtocol['request'], { cmd: 'ssb.photo' }>;
-
-const IMAGE_TYPES: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-};
 
 const SSB_FLAGS = {
   ...common,
@@ -93,9 +86,16 @@ async function publish({ values, show }: SsbCall): Promise<void> {
   if (values.photo !== undefined) {
     if (values.type !== 'post') throw new UsageError('a photo is published as a post: use --type post');
     const bytes = await readFile(values.photo);
-    const photo: PhotoRequest = { cmd: 'ssb.photo', data: bytes.toString('base64'), name: basename(values.photo) };
-    const mime = IMAGE_TYPES[extname(values.photo).toLowerCase()];
-    if (mime) photo.mime = mime;
+    // As the web page's form: a photo is what its bytes say, whatever the file is called.
+    const mime = sniffImage(bytes);
+    if (mime === null)
+      throw new Error(`${values.photo} is not a photo (JPEG, PNG, GIF or WebP by its bytes): nothing was published`);
+    const photo: PhotoRequest = {
+      cmd: 'ssb.photo',
+      data: bytes.toString('base64'),
+      name: basename(values.photo),
+      mime,
+    };
     if (values.text !== undefined) photo.text = values.text;
     result = await callPeer(values.data, photo);
   } else {

@@ -46,16 +46,32 @@ export async function connectWithRetry(socketPath: string, logger: Logger, attem
   }
 }
 
+/** What the web page needs from the daemon: whether it is a simulator and the device's own addresses. */
+async function deviceFacts(connecting: Promise<ControlClient>) {
+  const control = await connecting;
+  const [status, wifi] = await Promise.all([control.request('status'), control.request('wifi.get')]);
+  return { sim: status.sim, addresses: { ap: wifi.addresses.ap, usb: wifi.addresses.usb } };
+}
+
+/** Starts a promise now and leaves its failure to whoever awaits it later. */
+function early<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 /**
- * Starts the SSB peer first and serves its socket as soon as it is up, then the web page. What answers first
- * is loaded first: the web server's modules are imported only when there is a web page, and the connection
- * to the daemon is made while the SSB libraries load (cold start, issue 17).
+ * Starts the SSB peer first and serves its socket as soon as it is up, then the web page. Whatever waits on
+ * something else starts at once, beside the SSB libraries loading (cold start, issue 17): the connection to
+ * the daemon and its answers for the web page, and the web server's modules (imported only when there is a
+ * web page).
  */
 export async function runPeer(options: PeerOptions): Promise<() => Promise<void>> {
   const { logger } = options;
-  const connecting = connectWithRetry(socketPathFor(options.dataDir), logger);
   // Not left unhandled while the SSB peer starts; awaited (and so thrown) below.
-  connecting.catch(() => undefined);
+  const connecting = early(connectWithRetry(socketPathFor(options.dataDir), logger));
+  const wantsWeb = options.web.port !== 0;
+  const webModule = wantsWeb ? early(import('../web/server.js')) : null;
+  const facts = wantsWeb ? early(deviceFacts(connecting)) : null;
   let ssb: SsbPeer | null = null;
   let ssbServer: ControlServer<PeerProtocol> | null = null;
   let ssbFailure: string | null = null;
@@ -114,11 +130,10 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
     throw error;
   }
   let web: WebServer | null = null;
-  if (options.web.port !== 0) {
-    const { startWebServer } = await import('../web/server.js');
+  if (webModule && facts) {
+    const { startWebServer } = await webModule;
     // The daemon knows whether it is a simulator and which addresses are the device's own (AP, USB).
-    const status = await control.request('status');
-    const wifi = await control.request('wifi.get');
+    const { sim, addresses } = await facts;
     const stateDir = peerDirFor(options.dataDir);
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     web = await startWebServer({
@@ -128,8 +143,8 @@ export async function runPeer(options: PeerOptions): Promise<() => Promise<void>
       stateDir,
       ssb,
       ssbFailure,
-      addresses: { ap: wifi.addresses.ap, usb: wifi.addresses.usb },
-      setupCode: status.sim ? 'required' : 'off',
+      addresses,
+      setupCode: sim ? 'required' : 'off',
     });
   }
   if (web) {

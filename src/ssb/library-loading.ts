@@ -1,8 +1,10 @@
-// Loading the SSB libraries for the peer, in the order that matters: where each module is (from the build,
-// module-paths.ts), the native crypto check, the patches (patches/), then the libraries themselves; each step
+// Loading the SSB libraries for the peer, in the order that matters: where each module is and the modules
+// themselves (from the build, module-paths.ts and module-pack.ts), the native crypto check, the patches (patches/), then the libraries themselves; each step
 // logged, and a failure said in words (sodium-native not loading is the usual cause).
+import { join } from 'node:path';
 import type { LogSink } from '../log/logger.js';
 import { loadSsbLibraries, type SsbLibraries } from './libraries.js';
+import { keepOwnCodeCache, type ModulePackUse, OWN_CODE_CACHE_FILE, useModulePackOnce } from './module-pack.js';
 import { useModulePathsOnce } from './module-paths.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { patchLibraries } from './patches/index.js';
@@ -49,9 +51,26 @@ async function patchAndLoad(logger: LogSink, nativeCrypto: NativeCryptoReport) {
   }
 }
 
-export async function loadPatchedLibraries(logger: LogSink): Promise<LoadedLibraries> {
-  // Where each library module is, from the build (module-paths.ts): before anything below requires one.
+/** After this long the peer has started: what it compiled meanwhile goes into the code cache it keeps. */
+const OWN_CODE_CACHE_AFTER_MS = 10_000;
+
+function keepCodeCacheLater(logger: LogSink, use: ModulePackUse, file: string): void {
+  setTimeout(() => {
+    keepOwnCodeCache(use, file).then(
+      (kept) => kept && logger.log('info', 'kept a code cache of the library pack for the next start', { file }),
+      (error: Error) => logger.log('warn', 'cannot keep a code cache of the library pack', { error: error.message }),
+    );
+  }, OWN_CODE_CACHE_AFTER_MS).unref();
+}
+
+/** `dataDir`: the peer's SSB directory, where it keeps its own code cache of the pack (module-pack.ts). */
+export async function loadPatchedLibraries(logger: LogSink, dataDir: string): Promise<LoadedLibraries> {
+  // Where each library module is and the modules themselves, from the build (module-paths.ts,
+  // module-pack.ts): before anything below requires one.
   const modulePaths = useModulePathsOnce();
+  const ownCodeCache = join(dataDir, OWN_CODE_CACHE_FILE);
+  const modulePack = useModulePackOnce(ownCodeCache);
+  if (modulePack.use) keepCodeCacheLater(logger, modulePack.use, ownCodeCache);
   const nativeCrypto = checkNativeCrypto();
   logNativeCrypto(logger, nativeCrypto);
   const { patched, libs } = await patchAndLoad(logger, nativeCrypto);
@@ -61,6 +80,13 @@ export async function loadPatchedLibraries(logger: LogSink): Promise<LoadedLibra
     modulePaths.use
       ? { pathsFromBuild: modulePaths.entries, answered: modulePaths.use.hits, askedNode: modulePaths.use.misses }
       : { pathsFromBuild: 0, why: modulePaths.why },
+  );
+  logger.log(
+    'info',
+    'library modules from the pack',
+    modulePack.use
+      ? { packed: modulePack.use.modules, used: modulePack.use.used, codeCache: modulePack.use.cached }
+      : { packed: 0, why: modulePack.why },
   );
   return { libs, patched, nativeCrypto };
 }

@@ -30,9 +30,11 @@ export type { SsbPeerOptions } from './peer-options.js';
 export async function startSsbPeer(options: SsbPeerOptions): Promise<SsbPeer> {
   const { logger, dataDir, port } = options;
   const { hops, lan, blobsMaxBytes, policy, listenHost } = peerSettings(options);
-  const { libs, patched, nativeCrypto } = await loadPatchedLibraries(logger);
-  await prepareDataDir(dataDir, logger);
-  const keys = await loadOrCreateKeys(join(dataDir, 'secret'), logger);
+  // The data directory and the identity (file work, with an fsync for a new one) beside the libraries loading.
+  const preparing = prepareDataDir(dataDir, logger).then(() => loadOrCreateKeys(join(dataDir, 'secret'), logger));
+  preparing.catch(() => undefined);
+  const { libs, patched, nativeCrypto } = await loadPatchedLibraries(logger, dataDir);
+  const keys = await preparing;
   const caps = options.caps ?? loadMainNetworkCaps();
   const ssb = await startSecretStackServer(
     libs,

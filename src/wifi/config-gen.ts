@@ -172,8 +172,9 @@ export function wpaSupplicantConf(networks: KnownNetwork[], plan: NetworkPlan, p
  * behind these links: nothing is forwarded (`no-resolv`), and DHCP hands out no default route, so a phone
  * keeps its mobile data for the Internet while it is joined; the device's addresses are on-link, so the
  * probes need no route. dnsmasq answers a wildcard with every address given, whatever link the query came
- * in on (`localise-queries` does not apply to `address=`, checked with dnsmasq 2.90): the link's own
- * address comes first in the file, and a client with no route to the other one skips it (RFC 6724 rule 1).
+ * in on (`localise-queries` does not apply to `address=`, checked with dnsmasq 2.90), the last line's
+ * address first: the access point's, which phones use, so it leads. A client's resolver sorts the answer
+ * by RFC 6724 anyway (Android's, iOS's, glibc's, Windows'), putting the address it has no route to last.
  * No RFC 8910 captive-portal option (114): its API must be served over HTTPS with a certificate the phone
  * trusts, which an offline device cannot have (docs/PHONES.md).
  */
@@ -190,8 +191,8 @@ export function dnsmasqConf(plan: NetworkPlan, paths: Paths): string {
     'no-resolv',
     'no-hosts',
     'no-poll',
-    `address=/#/${ap}`,
     `address=/#/${usbAddress}`,
+    `address=/#/${ap}`,
     // The names people may type answer too (mDNS is the other way: Avahi, docs/INSTALL.md).
     'local-ttl=0',
     'dhcp-authoritative',

@@ -175,6 +175,54 @@ test('Device: the QR code is the standard WIFI: payload of the access point', LO
   assert.equal(await page.textContent('#join-ssid'), wifi.ap.ssid);
 });
 
+test("Device: the address shows the .local name Avahi announces and the device's own addresses", LONG, async () => {
+  // What the server answers here (no avahi-daemon on this machine's system bus: no name), shown as it is ...
+  await page.goto(started().url);
+  const names = await page.evaluate<{ mdns: string | null; addresses: string[] }>(
+    "fetch('/api/device-name').then((r) => r.json())",
+  );
+  const expected = [names.mdns ? `http://${names.mdns}/` : null, ...names.addresses.map((a) => `http://${a}/`)]
+    .filter(Boolean)
+    .join('  ·  ');
+  await page.locator('#join-address', { hasText: expected || 'this computer only' }).waitFor(WAIT);
+  // ... and, as on a device where Avahi answered (the real daemon's answer: test/integration/phone-links.test.ts),
+  // the name comes first. The page puts it on screen as text.
+  await page.route('**/api/device-name', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({ mdns: 'smallworld-2.local', addresses: ['192.168.4.1', '192.168.6.1'] }),
+    }),
+  );
+  try {
+    await page.goto(started().url);
+    await page
+      .locator('#join-address', {
+        hasText: 'http://smallworld-2.local/  ·  http://192.168.4.1/  ·  http://192.168.6.1/',
+      })
+      .waitFor(WAIT);
+  } finally {
+    await page.unroute('**/api/device-name');
+  }
+});
+
+test('Wi-Fi: the guest-view switch takes the Shared page away from guests, and gives it back', LONG, async () => {
+  const guestSees = async () => (await rawRequest(at('/api/shared'))).status;
+  assert.equal(await guestSees(), 200);
+  await page.goto(at('/wifi'));
+  const box = page.locator('#guest-view');
+  await waitUntil(page, "document.getElementById('guest-view').checked === true");
+  await box.uncheck();
+  await expectMessage(/guest view off/);
+  assert.equal(await guestSees(), 403, 'a guest is refused once the owner switched it off');
+  const probe = await rawRequest(at('/generate_204'), { headers: { Host: 'connectivitycheck.gstatic.com' } });
+  assert.equal(probe.headers.location, `${started().url}`, 'probes now land on the login, not on Shared');
+  await page.reload();
+  await waitUntil(page, "document.getElementById('guest-view').checked === false");
+  await box.check();
+  await expectMessage(/guest view on/);
+  assert.equal(await guestSees(), 200);
+});
+
 test('People: follow, unfollow and block by id take effect in the SSB peer', LONG, async () => {
   const carol = newId();
   const mallory = newId();

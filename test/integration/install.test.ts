@@ -29,9 +29,10 @@ import { BLOCK_BEGIN, BLOCK_END, detectCountry, upsertBlock, withGadgetModules }
 import { installedConfigSchema } from '../../src/install/installer.js';
 import { systemdArg } from '../../src/install/templates.js';
 import { jemallocPath } from '../../src/peer/allocator.js';
-import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, wpaSupplicantConf } from '../../src/wifi/config-gen.js';
+import { DEFAULT_PLAN, dnsmasqConf, hostapdConf, wifiQrPayload, wpaSupplicantConf } from '../../src/wifi/config-gen.js';
 import { daemonFiles } from '../../src/wifi/daemons.js';
 import { wifiSettingsSchema } from '../../src/wifi/settings.js';
+import { decodeTerminalQr } from '../helpers/terminal-qr.js';
 
 // --- fake Raspberry Pi OS trees ------------------------------------------------------------------------
 
@@ -415,6 +416,7 @@ describe('install into a Raspberry Pi OS Bookworm tree (NetworkManager)', { time
     assert.ok(tail.includes(`  network:    ${wifi.ap.ssid}`), first.out.slice(-2000));
     assert.ok(tail.includes(`  passphrase: ${wifi.ap.passphrase}`));
     assert.ok(tail.length > 15 && /[█▀▄]/.test(tail[tail.length - 1] ?? ''), 'it ends with the QR code');
+    assert.equal(decodeTerminalQr(tail), wifiQrPayload(wifi.ap), 'a phone camera reads the code to join');
   });
 
   test('a second install changes nothing: same paths, bytes, modes and modification times', async () => {

@@ -1,5 +1,6 @@
 // `smallworld ssb ...` against real devices (daemon + peer processes) on loopback.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -103,6 +104,17 @@ describe('the SSB peer through the CLI', { timeout: 180_000 }, () => {
     const noType = cli(['ssb', 'publish', '--text', 'x', '--data', alice]);
     assert.equal(noType.code, 2);
     assert.match(noType.stderr, /--type/);
+    // A "photo" whose bytes are not an image (markup here) is refused before anything is stored or posted.
+    const fake = join(alice, 'fake.png');
+    writeFileSync(fake, '<svg onload="alert(1)"><script>alert(2)</script></svg>');
+    const sequence = ssb<Array<{ id: string; sequence: number }>>(alice, ['feeds']);
+    const notPhoto = cli(['ssb', 'publish', '--type', 'post', '--text', 'x', '--photo', fake, '--data', alice]);
+    assert.equal(notPhoto.code, 1);
+    assert.match(
+      notPhoto.stderr,
+      /fake\.png is not a photo \(JPEG, PNG, GIF or WebP by its bytes\): nothing was published/,
+    );
+    assert.deepEqual(ssb(alice, ['feeds']), sequence, 'nothing published');
     const noPeer = cli(['ssb', 'whoami', '--data', join(alice, 'nowhere')]);
     assert.equal(noPeer.code, 3);
     assert.match(noPeer.stderr, /SSB peer is not running/);

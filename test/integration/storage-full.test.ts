@@ -13,6 +13,9 @@ import { STORAGE_FULL } from '../../src/storage/errors.js';
 import { CLI, type CliResult, cli, DaemonProcess, freePort, removeDir, tempDir, until } from '../helpers/daemon.js';
 import { mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 
+/** Random bytes that start as a JPEG does: a photo by its bytes, as `ssb publish --photo` requires. */
+const jpegBytes = (size: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), randomBytes(size - 3)]);
+
 /**
  * The CLI, without blocking the test (several at once). Bounded at `boundMs`; a request still unanswered then
  * is reported with how long it ran (exit code null), which the test counts as dropped.
@@ -137,7 +140,7 @@ describe('a full SD card', { timeout: 600_000 }, () => {
     const stored: string[] = [];
     let refused = 0;
     for (let i = 0; i < 16 && refused < 3; i++) {
-      const bytes = randomBytes(3_000_000);
+      const bytes = jpegBytes(3_000_000);
       const file = join(photos, `photo-${i}.jpg`);
       await writeFile(file, bytes);
       const result = cli(['ssb', 'publish', '--type', 'post', '--photo', file, '--json', '--data', data]);
@@ -188,7 +191,7 @@ describe('a full SD card', { timeout: 600_000 }, () => {
     const { data, photos } = card;
     const files = await Promise.all(
       Array.from({ length: 14 }, async (_, i) => {
-        const bytes = randomBytes(3_000_000);
+        const bytes = jpegBytes(3_000_000);
         const file = join(photos, `photo-${i}.jpg`);
         await writeFile(file, bytes);
         return { file, bytes };
@@ -252,7 +255,7 @@ describe('a full SD card', { timeout: 600_000 }, () => {
     // Still working while full: the device answers, and a new photo is refused clearly.
     assert.equal(cli(['status', '--data', data]).code, 0);
     const file = join(photos, 'late.jpg');
-    await writeFile(file, randomBytes(3_000_000));
+    await writeFile(file, jpegBytes(3_000_000));
     assertRefusedClearly(
       cli(['ssb', 'publish', '--type', 'post', '--photo', file, '--data', data]),
       'late photo',

@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, cli, cliJson, DaemonProcess, removeDir, tempDir } from '../helpers/daemon.js';
+import { decodeTerminalQr } from '../helpers/terminal-qr.js';
 
 interface WifiView {
   ap: { ssid: string; passphrase: string };
@@ -68,6 +69,25 @@ describe('Wi-Fi settings', { timeout: 60_000 }, () => {
       assert.match(result.stderr, message, args.join(' '));
     }
     assert.equal(await readFile(join(dir, 'generated', 'hostapd.conf'), 'utf8'), before);
+  });
+
+  test('`wifi show --qr` prints the network, the passphrase and a QR code a phone joins with', () => {
+    const view = cliJson<WifiView>(['wifi', '--data', dir]);
+    const shown = cli(['wifi', 'show', '--qr', '--data', dir]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const lines = shown.stdout.trimEnd().split('\n');
+    assert.ok(lines.includes(`  network:    ${view.ap.ssid}`), shown.stdout);
+    assert.ok(lines.includes(`  passphrase: ${view.ap.passphrase}`), shown.stdout);
+    assert.ok(
+      lines.some((l) => l.includes('http://192.168.4.1/')),
+      'the address to open',
+    );
+    assert.equal(decodeTerminalQr(lines), view.qr, 'the code decodes to the WIFI: payload');
+    assert.ok(/[█▀▄]/.test(lines[lines.length - 1] ?? ''), 'the code comes last');
+    const wrong = cli(['wifi', 'add', 'home', '--passphrase', 'home-secret', '--qr', '--data', dir]);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /--qr goes with "wifi show"/);
+    assert.deepEqual(cliJson<WifiView>(['wifi', '--data', dir]).knownNetworks, view.knownNetworks, 'nothing added');
   });
 
   test('known networks: add, reorder, remove', () => {

@@ -24,6 +24,7 @@ test('5.5: one device; Alice and Bob exchange data through it without following 
     bob.publish('bob 1');
     const photo = Buffer.alloc(300 * 1024);
     for (let i = 0; i < photo.length; i++) photo[i] = (i * 31 + 7) % 251;
+    photo.set([0xff, 0xd8, 0xff]); // a JPEG by its first bytes, as `ssb publish --photo` requires
     const photoPath = join(alice.dataDir, 'photo.jpg');
     await writeFile(photoPath, photo);
     const posted = alice.ssb<{ blob: string }>([

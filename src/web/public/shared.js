@@ -15,7 +15,10 @@ function photoButton(blob, index, count) {
   img.alt = '';
   img.loading = 'lazy';
   img.decoding = 'async';
-  img.addEventListener('error', () => open.replaceWith(el('p', 'missing', 'photo not on this device yet')));
+  // The blob route answers 404 for a photo not fetched yet and 415 for bytes that are not an image.
+  img.addEventListener('error', () =>
+    open.replaceWith(el('p', 'missing', 'photo not shown: not on this device yet, or not a photo')),
+  );
   open.append(img);
   open.addEventListener('click', () => enlarge(blob));
   return open;

@@ -1,0 +1,223 @@
+// Cold start (issue 17): the SSB libraries' CommonJS modules in one file, with V8's code cache for it.
+//
+// The peer loads ~540 CommonJS modules of the SSB libraries. For each one Node reads a file and compiles it on
+// its own (`wrapSafe`): in a CPU profile of the peer's start, reading and compiling were over a third of
+// loading the libraries. Node 20 has no compile cache (module.enableCompileCache is Node 22), and a code cache
+// made per module right after compiling holds only the top level (v8-compile-cache-lib saved nothing here).
+//
+// So `npm run build` writes every such module, as Node's wrapper function, into one script
+// (dist/ssb-modules.pack.js), then loads the libraries through it in a fresh process and keeps V8's code cache
+// of that script after loading (dist/ssb-modules.pack.cache): the functions that ran at start are in it,
+// compiled. The peer reads the two files, and Node's loader takes each packed module's function from the pack
+// in place of reading and compiling its file. Everything else about loading is Node's own: resolution, the
+// CommonJS cache by file path, `module`, `require`, `__filename` and `__dirname` are the same as without the
+// pack, so the library patches (patches/), which find and replace modules by path in that cache, work
+// unchanged. A file not in the pack, a pack made for another install or Node.js, or a cache V8 rejects,
+// falls back to Node's own loading (the cache to compiling the pack).
+//
+// What is lost: a stack trace through a packed module names the pack and its line, not the module's file. The
+// pack's script is named as if it were inside node_modules (PACK_SCRIPT_NAME), because Node decides by that
+// name whether a call comes from a library (e.g. whether `new Buffer()` warns, see
+// patches/node-buffer-deprecation.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Module } from 'node:module';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { Script } from 'node:vm';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import { fingerprint, PROJECT_ROOT } from './module-paths.js';
+
+export const MODULE_PACK_FILE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.js');
+export const MODULE_PACK_CACHE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.cache');
+/** The peer's own code cache of the pack, in its SSB directory (keepOwnCodeCache). */
+export const OWN_CODE_CACHE_FILE = 'ssb-modules.pack.cache';
+
+type Wrapper = (
+  this: unknown,
+  exports: unknown,
+  require: NodeJS.Require,
+  module: Module,
+  __filename: string,
+  __dirname: string,
+) => void;
+
+/** What Node's CommonJS loader exposes and a packed module's `require` is made of (not in its typings). */
+interface Loader {
+  _extensions: Record<string, (module: Module, filename: string) => void>;
+  _cache: NodeJS.Require['cache'];
+  _resolveFilename(request: string, parent: Module, isMain: boolean, options?: unknown): string;
+  _resolveLookupPaths(request: string, parent: Module): string[] | null;
+  prototype: { _compile(content: string, filename: string): unknown };
+}
+
+const loader = Module as unknown as Loader;
+
+/** The name V8 and Node see for the pack's code (in stack traces): in node_modules, as the modules are. */
+export const PACK_SCRIPT_NAME = join('node_modules', '.smallworld-pack', 'ssb-modules.pack.js');
+
+const FINGERPRINT_LINE = '// fingerprint: ';
+
+/**
+ * Whether a module can run from the pack: a real `import()` in it would need a dynamic import callback the
+ * pack's script has none of (an `import('x')` in a comment, as in JSDoc types, is fine).
+ */
+export function packable(source: string): boolean {
+  return source.split('\n').every((line) => {
+    if (!/\bimport\s*\(/.test(line)) return true;
+    const trimmed = line.trim();
+    return trimmed.startsWith('*') || trimmed.startsWith('/*') || trimmed.startsWith('//');
+  });
+}
+
+/** A module's source as the body of Node's wrapper: no BOM, a hashbang line kept as a comment (same lines). */
+function body(source: string): string {
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  return text.startsWith('#!') ? `//${text.slice(2)}` : text;
+}
+
+/** The pack's text: an array of [path relative to the root, wrapper function], for the install it names. */
+export function packText(modules: ReadonlyMap<string, string>, print: string): string {
+  const parts = [`${FINGERPRINT_LINE}${print}\n[`];
+  for (const [path, source] of modules) {
+    parts.push(
+      `${JSON.stringify(path)}, function (exports, require, module, __filename, __dirname) {${body(source)}\n},\n`,
+    );
+  }
+  parts.push(']\n');
+  return parts.join('');
+}
+
+/**
+ * Records the source of every CommonJS module Node compiles below the root's node_modules until `stop`, which
+ * returns them by path relative to the root.
+ */
+export function recordModuleSources(root: string = PROJECT_ROOT): { stop(): Map<string, string> } {
+  const original = loader.prototype._compile;
+  const modules = new Map<string, string>();
+  function compile(this: unknown, content: string, filename: string) {
+    const within = relative(root, filename);
+    const inLibraries = within.split(sep)[0] === 'node_modules' && /\.c?js$/.test(filename);
+    if (isAbsolute(filename) && inLibraries && packable(content)) modules.set(within, content);
+    return original.call(this, content, filename);
+  }
+  loader.prototype._compile = compile;
+  return {
+    stop() {
+      if (loader.prototype._compile === compile) loader.prototype._compile = original;
+      return modules;
+    },
+  };
+}
+
+export interface ModulePackUse {
+  /** Modules taken from the pack, and the pack's size. */
+  used: number;
+  modules: number;
+  /** The code cache V8 took (false: none, or it was refused and the pack was compiled here). */
+  cached: string | false;
+  /** The compiled pack's code cache, now (the build keeps it once the libraries have loaded). */
+  codeCache(): Buffer;
+  stop(): void;
+}
+
+/** The `require` Node gives a module (its internal makeRequireFunction), for a module run from the pack. */
+function requireFor(module: Module): NodeJS.Require {
+  const require = ((id: string) => module.require(id)) as NodeJS.Require;
+  const resolve = ((request: string, options?: unknown) =>
+    loader._resolveFilename(request, module, false, options)) as NodeJS.RequireResolve;
+  resolve.paths = (request: string) => loader._resolveLookupPaths(request, module);
+  require.resolve = resolve;
+  require.main = process.mainModule;
+  require.extensions = loader._extensions as NodeJS.Require['extensions'];
+  require.cache = loader._cache;
+  return require;
+}
+
+/**
+ * Loads packed modules from the pack while installed. Returns null (and changes nothing) when there is no
+ * pack or it was made for another install or Node.js, with the reason in `why`.
+ */
+export function useModulePack(
+  file: string = MODULE_PACK_FILE,
+  cacheFiles: readonly string[] = [MODULE_PACK_CACHE],
+  root: string = PROJECT_ROOT,
+): { use: ModulePackUse } | { use: null; why: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { use: null, why: `no pack (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  }
+  const firstLine = text.slice(0, text.indexOf('\n'));
+  if (firstLine !== `${FINGERPRINT_LINE}${fingerprint(root)}`) {
+    return { use: null, why: 'packed for another install or Node.js' };
+  }
+  // The first cache there is: V8 checks it (the source, V8's version and flags) and compiles without it if not.
+  let cachedData: Buffer | undefined;
+  let cacheFile: string | undefined;
+  for (const candidate of cacheFiles) {
+    try {
+      cachedData = readFileSync(candidate);
+      cacheFile = candidate;
+      break;
+    } catch {
+      // the next one
+    }
+  }
+  let script: Script;
+  let list: unknown[];
+  try {
+    script = new Script(text, { filename: join(root, PACK_SCRIPT_NAME), ...(cachedData ? { cachedData } : {}) });
+    list = script.runInThisContext() as unknown[];
+  } catch (error) {
+    return { use: null, why: `the pack does not compile (${String(error).split('\n')[0]})` };
+  }
+  const wrappers = new Map<string, Wrapper>();
+  for (let i = 0; i + 1 < list.length; i += 2) wrappers.set(list[i] as string, list[i + 1] as Wrapper);
+  const jsLoader = loader._extensions['.js'];
+  if (jsLoader === undefined) return { use: null, why: "Node's loader has no .js extension" };
+  const use: ModulePackUse = {
+    used: 0,
+    modules: wrappers.size,
+    cached: cacheFile !== undefined && !script.cachedDataRejected ? cacheFile : false,
+    codeCache: () => script.createCachedData(),
+    stop() {
+      if (loader._extensions['.js'] === fromPack) loader._extensions['.js'] = jsLoader;
+    },
+  };
+  function fromPack(this: unknown, module: Module, filename: string) {
+    const wrapper = wrappers.get(relative(root, filename));
+    if (wrapper === undefined) return jsLoader?.call(this, module, filename);
+    use.used++;
+    wrapper.call(module.exports, module.exports, requireFor(module), module, filename, dirname(filename));
+    return undefined;
+  }
+  loader._extensions['.js'] = fromPack;
+  return { use };
+}
+
+let inProcess: ReturnType<typeof useModulePack> | null = null;
+
+/**
+ * useModulePack with the build's pack, once per process (every peer started in it shares it). The code cache
+ * is the peer's own (`ownCache`, see keepOwnCodeCache) if there is one, else the build's.
+ */
+export function useModulePackOnce(ownCache: string): ReturnType<typeof useModulePack> {
+  inProcess ??= useModulePack(MODULE_PACK_FILE, [ownCache, MODULE_PACK_CACHE]);
+  return inProcess;
+}
+
+/**
+ * V8 takes a code cache only from a process started with the same Node options: the build's is made with
+ * those `smallworld start` gives the peer it forks, and a peer started otherwise (the installed service) had
+ * none. Such a peer keeps its own, made once it has started, for its next start.
+ */
+export async function keepOwnCodeCache(use: ModulePackUse, ownCache: string): Promise<boolean> {
+  if (use.cached !== false) return false;
+  await writeFileAtomic(ownCache, use.codeCache());
+  return true;
+}
+
+/** Writes the pack (the build's first pass). */
+export function writeModulePack(modules: ReadonlyMap<string, string>, file: string = MODULE_PACK_FILE): void {
+  writeFileSync(file, packText(modules, fingerprint()));
+}

@@ -1,0 +1,111 @@
+// The build's pack of library modules (ssb/module-pack.ts): each packed module runs from the pack with the
+// same `module`, `require`, `__filename`, `__dirname` and place in the CommonJS cache as when Node loads its
+// file; what is not packed, and a pack for another install or Node.js, are left to Node.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { packable, packText, recordModuleSources, useModulePack } from '../../src/ssb/module-pack.js';
+import { fingerprint } from '../../src/ssb/module-paths.js';
+
+/** A project with two packages: a requires b and a file of its own; b has a hashbang and a BOM-less body. */
+async function withProject(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'sw-module-pack-'));
+  try {
+    const a = join(root, 'node_modules', 'pkg-a');
+    const b = join(root, 'node_modules', 'pkg-b');
+    await mkdir(a, { recursive: true });
+    await mkdir(b, { recursive: true });
+    await writeFile(join(root, 'package-lock.json'), '{}');
+    await writeFile(join(a, 'package.json'), JSON.stringify({ name: 'pkg-a', main: 'main.js' }));
+    await writeFile(
+      join(a, 'main.js'),
+      [
+        "'use strict';",
+        "const own = require('./own');",
+        'module.exports = {',
+        "  b: require('pkg-b'),",
+        '  own,',
+        '  file: __filename,',
+        '  dir: __dirname,',
+        "  resolved: require.resolve('./own'),",
+        '  cached: require.cache[__filename] === module,',
+        '  self: this === module.exports,',
+        '};',
+      ].join('\n'),
+    );
+    await writeFile(join(a, 'own.js'), 'module.exports = "own"; // no newline at the end');
+    await writeFile(join(b, 'index.js'), '#!/usr/bin/env node\nmodule.exports = "b";\n');
+    await writeFile(join(b, 'lazy.js'), "module.exports = () => import('node:path');\n");
+    await fn(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+function forget(req: NodeJS.Require, root: string): void {
+  for (const key of Object.keys(req.cache)) if (key.startsWith(root)) delete req.cache[key];
+}
+
+test('packed modules run from the pack as Node would run their files', async () => {
+  await withProject(async (root) => {
+    const req = createRequire(join(root, 'main.js'));
+    const recorder = recordModuleSources(root);
+    const first = req('pkg-a') as Record<string, unknown>;
+    req('pkg-b/lazy.js');
+    const modules = recorder.stop();
+    assert.deepEqual([...modules.keys()].sort(), [
+      'node_modules/pkg-a/main.js',
+      'node_modules/pkg-a/own.js',
+      'node_modules/pkg-b/index.js',
+    ]);
+    const file = join(root, 'pack.js');
+    await writeFile(file, packText(modules, fingerprint(root)));
+
+    forget(req, root);
+    const used = useModulePack(file, [join(root, 'no-cache')], root);
+    assert.ok(used.use, 'the pack is used');
+    try {
+      const again = req('pkg-a') as Record<string, unknown>;
+      assert.deepEqual(again, first);
+      assert.equal(again.file, join(root, 'node_modules/pkg-a/main.js'));
+      assert.equal(again.dir, join(root, 'node_modules/pkg-a'));
+      assert.equal(again.resolved, join(root, 'node_modules/pkg-a/own.js'));
+      assert.equal(again.cached, true);
+      assert.equal(again.self, true);
+      assert.equal(used.use.used, 3);
+      assert.equal(used.use.cached, false);
+      // Not packed (a real dynamic import): Node loads the file.
+      assert.equal(typeof req('pkg-b/lazy.js'), 'function');
+      assert.equal(used.use.used, 3);
+      // A code cache of the pack after loading: what the build keeps.
+      assert.ok(used.use.codeCache().length > 0);
+    } finally {
+      used.use.stop();
+      forget(req, root);
+    }
+  });
+});
+
+test('a pack for another install or Node.js, or none, is not used', async () => {
+  await withProject(async (root) => {
+    const file = join(root, 'pack.js');
+    const missing = useModulePack(file, [file], root);
+    assert.equal(missing.use, null);
+    await writeFile(
+      file,
+      packText(new Map([['node_modules/pkg-b/index.js', 'module.exports = 1;']]), 'v0 x64 elsewhere'),
+    );
+    const other = useModulePack(file, [file], root);
+    assert.equal(other.use, null);
+    if (other.use === null) assert.match(other.why, /another install or Node\.js/);
+  });
+});
+
+test('a module with a dynamic import in its code is not packable; one in a comment is', () => {
+  assert.equal(packable("module.exports = () => import('x');"), false);
+  assert.equal(packable("/** @type {import('.')} */\nmodule.exports = 1;"), true);
+  assert.equal(packable("// import('x') later\nmodule.exports = 1;"), true);
+});
