@@ -1,13 +1,20 @@
 // Which connections a lost network takes with it (src/ssb/lost-networks.ts), and the scheduler patch that
 // leaves LAN peers to our dialler (src/ssb/patches/conn-scheduler-lan.ts).
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { LogSink } from '../../src/log/logger.js';
 import type { SsbServer } from '../../src/ssb/libraries.js';
-import { connectionsOver, goneNetworks, networksOf, watchLostNetworks } from '../../src/ssb/lost-networks.js';
+import {
+  connectionsOver,
+  goneNetworks,
+  networksOf,
+  sourceAddressFor,
+  watchLostNetworks,
+} from '../../src/ssb/lost-networks.js';
 import { isLanPeer, withoutLanPeers } from '../../src/ssb/patches/conn-scheduler-lan.js';
 
 const KEY = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -39,6 +46,16 @@ describe('connectionsOver', () => {
       assert.deepEqual(connectionsOver([address], gone, new Set(still)), cut ? [address] : []);
     });
   }
+
+  it('cuts a connection to an address outside the gone network when our end of it was on that network', () => {
+    // A peer's home address reached over a host route through the link: the link's /30 goes, the home stays.
+    const home = at('10.128.0.82');
+    const local = new Map([['10.128.0.82', '10.128.1.34']]);
+    assert.deepEqual(connectionsOver([home], ['10.128.1.33/30'], new Set(), local), [home]);
+    assert.deepEqual(connectionsOver([home], ['10.128.2.1/30'], new Set(), local), []);
+    assert.deepEqual(connectionsOver([home], ['10.128.1.33/30'], new Set(['10.128.1.34/30']), local), []);
+    assert.deepEqual(connectionsOver([home], ['10.128.1.33/30']), [], 'our end unknown: kept');
+  });
 
   it('cuts exactly the connections whose host is in a gone /30 (property)', () => {
     fc.assert(
@@ -80,7 +97,7 @@ describe('watchLostNetworks', () => {
       [at('10.128.0.6', 41_000), { key: '@b', state: 'connected' }],
     ]);
     const closed: string[] = [];
-    const ssb = {
+    const ssb = Object.assign(new EventEmitter(), {
       conn: {
         hub: () => ({ entries: () => hub.entries() }),
         disconnect: (address: string, cb: (err: Error | null) => void) => {
@@ -88,7 +105,7 @@ describe('watchLostNetworks', () => {
           cb(null);
         },
       },
-    } as unknown as SsbServer;
+    }) as unknown as SsbServer;
     let current: NodeJS.Dict<NetworkInterfaceInfo[]> = {
       a: [info('10.128.0.1', '10.128.0.1/30')],
       b: [info('10.128.0.5', '10.128.0.5/30')],
@@ -104,6 +121,48 @@ describe('watchLostNetworks', () => {
     } finally {
       watch.stop();
     }
+  });
+
+  it('closes a connection whose own end was on the network that went away (looked up when it came up)', async () => {
+    const home = at('10.128.0.82');
+    const hub = new Map([[home, { key: '@c', state: 'connected' }]]);
+    const closed: string[] = [];
+    const emitter = new EventEmitter();
+    const ssb = Object.assign(emitter, {
+      conn: {
+        hub: () => ({ entries: () => hub.entries() }),
+        disconnect: (address: string, cb: (err: Error | null) => void) => {
+          closed.push(address);
+          cb(null);
+        },
+      },
+    }) as unknown as SsbServer;
+    let current: NodeJS.Dict<NetworkInterfaceInfo[]> = {
+      a: [info('10.128.1.34', '10.128.1.34/30')],
+      b: [info('10.128.2.6', '10.128.2.6/30')],
+    };
+    const sourceAddress = async (host: string) => (host === '10.128.0.82' ? '10.128.1.34' : null);
+    const watch = watchLostNetworks({ ssb, logger: silent, interfaces: () => current, intervalMs: 5, sourceAddress });
+    try {
+      emitter.emit('rpc:connect', { id: '@c', stream: { address: home } }, true);
+      await sleep(20);
+      current = { a: current.a };
+      await sleep(40);
+      assert.deepEqual(closed, [], 'another link went');
+      current = {};
+      await sleep(40);
+      assert.deepEqual(closed, [home]);
+    } finally {
+      watch.stop();
+    }
+    assert.equal(emitter.listenerCount('rpc:connect'), 0);
+  });
+});
+
+describe('sourceAddressFor', () => {
+  it("gives the kernel's source address for a host, and null for what is not an IP address", async () => {
+    assert.equal(await sourceAddressFor('127.0.0.1'), '127.0.0.1');
+    assert.equal(await sourceAddressFor('localhost'), null);
   });
 });
 
