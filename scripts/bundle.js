@@ -6,7 +6,9 @@
 // ~60 took about as long to load as the SSB libraries (cold start, issue 17).
 //
 // Then it records where Node finds each module of the SSB libraries (src/ssb/module-paths.ts) into
-// dist/module-paths.json, by loading them as the peer does in a child process of the same Node.js.
+// dist/module-paths.json and the modules themselves into one pack (src/ssb/module-pack.ts,
+// dist/ssb-modules.pack.js), by loading them as the peer does in a child process of the same Node.js, and
+// makes V8's code cache of the pack (dist/ssb-modules.pack.cache) in a second one, loading them through it.
 //
 // What is bundled: our own code and the pure-JS packages in BUNDLED (the web server's among them). Every other package stays an import from
 // node_modules, loaded by Node as before: the SSB libraries, because src/ssb/patches/ changes their modules by
@@ -27,7 +29,7 @@ commandLine(`usage: node scripts/bundle.js   (the second half of npm run build, 
 
 Bundles src/cli/main.ts into dist/src/cli/main.js and its chunks (our code, zod, pino, pull-stream,
 fastify, @fastify/multipart, qrcode; the other packages stay in node_modules), then records where the SSB libraries' modules are
-(dist/module-paths.json).
+(dist/module-paths.json) and packs them with a code cache (dist/ssb-modules.pack.js, .cache).
 
   --help    this text`);
 

@@ -5,16 +5,11 @@
 // radios, and a client command neither (cold start, issue 17).
 //
 // This file routes a command to its file (processes.ts, device-commands.ts, wifi-command.ts, ssb-commands.ts,
-// sim-command.ts; the installer's in install/cli.ts) and turns every error into its message and exit code.
-import { ConfigError } from '../config/config.js';
-import { RemoteError, SocketUnreachableError } from '../control/client.js';
+// sim-command.ts; the installer's in install/cli.ts) and turns every error into its message and exit code. It
+// imports each only when its command runs, so that `start` forks the peer before anything else loads
+// (early-peer.ts).
 import { EXIT, UsageError } from './arguments.js';
-import { keys, oneWord, status, wpsCommand } from './device-commands.js';
-import { peer, start } from './processes.js';
-import { sim } from './sim-command.js';
-import { ssbCommand } from './ssb-commands.js';
 import { asksForHelp, USAGE, usageOf } from './usage.js';
-import { wifi } from './wifi-command.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,32 +22,61 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   switch (command) {
-    case 'start':
-      return start(rest);
+    case 'start': {
+      const earlyPeer = await (await import('./early-peer.js')).forkPeerEarly(rest);
+      return (await import('./processes.js')).start(rest, earlyPeer);
+    }
     case 'peer':
-      return peer(rest);
+      return (await import('./processes.js')).peer(rest);
     case 'status':
-      return status(rest);
+      return (await import('./device-commands.js')).status(rest);
     case 'press':
-      return oneWord(rest, ['ap', 'wps'], (button) => ({ cmd: 'press', button }));
+      return (await import('./device-commands.js')).oneWord(rest, ['ap', 'wps'], (button) => ({
+        cmd: 'press',
+        button,
+      }));
     case 'ap':
-      return oneWord(rest, ['on', 'off'], (word) => ({ cmd: 'ap', on: word === 'on' }));
+      return (await import('./device-commands.js')).oneWord(rest, ['on', 'off'], (word) => ({
+        cmd: 'ap',
+        on: word === 'on',
+      }));
     case 'wps':
-      return wpsCommand(rest);
+      return (await import('./device-commands.js')).wpsCommand(rest);
     case 'keys':
-      return keys(rest);
+      return (await import('./device-commands.js')).keys(rest);
     case 'install':
       return (await import('../install/cli.js')).runInstallCommand(rest);
     case 'uninstall':
       return (await import('../install/cli.js')).runUninstallCommand(rest);
     case 'wifi':
-      return wifi(rest);
+      return (await import('./wifi-command.js')).wifi(rest);
     case 'ssb':
-      return ssbCommand(rest);
+      return (await import('./ssb-commands.js')).ssbCommand(rest);
     case 'sim':
-      return sim(rest);
+      return (await import('./sim-command.js')).sim(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Every error as its message and exit code (the error classes loaded only now, when there is one). */
+async function report(error: unknown): Promise<void> {
+  const [{ RemoteError, SocketUnreachableError }, { ConfigError }] = await Promise.all([
+    import('../control/client.js'),
+    import('../config/config.js'),
+  ]);
+  if (error instanceof SocketUnreachableError) {
+    process.stderr.write(`smallworld: ${error.message}\n`);
+    process.exitCode = EXIT.noDaemon;
+  } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`smallworld: ${(error as Error).message}\n\n${USAGE}`);
+    process.exitCode = EXIT.usage;
+  } else if (error instanceof RemoteError || error instanceof ConfigError) {
+    process.stderr.write(`smallworld: ${error.message}\n`);
+    process.exitCode = EXIT.failed;
+  } else {
+    process.stderr.write(`smallworld: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = EXIT.failed;
   }
 }
 
@@ -60,19 +84,5 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: unknown) => {
-    if (error instanceof SocketUnreachableError) {
-      process.stderr.write(`smallworld: ${error.message}\n`);
-      process.exitCode = EXIT.noDaemon;
-    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`smallworld: ${(error as Error).message}\n\n${USAGE}`);
-      process.exitCode = EXIT.usage;
-    } else if (error instanceof RemoteError || error instanceof ConfigError) {
-      process.stderr.write(`smallworld: ${error.message}\n`);
-      process.exitCode = EXIT.failed;
-    } else {
-      process.stderr.write(`smallworld: ${(error as Error)?.message ?? String(error)}\n`);
-      process.exitCode = EXIT.failed;
-    }
-  },
+  (error: unknown) => report(error),
 );

@@ -3,20 +3,13 @@
 // runs (cold start), and both stop cleanly on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { type Config, loadConfig, resolveDataDir } from '../config/config.js';
-import { ControlClient, socketPathFor } from '../control/client.js';
+import { socketPathFor } from '../control/client.js';
 import { createLogger, parseLevel } from '../log/logger.js';
 import type { PeerSsbSettings } from '../peer/peer-process.js';
-import { forkPeer, wantsPeer } from '../peer/peer-supervisor.js';
+import { type ForkedPeer, forkPeer, wantsPeer } from '../peer/peer-supervisor.js';
 import { common, EXIT, parsePort } from './arguments.js';
-
-const peerFlags = {
-  config: { type: 'string' },
-  'web-host': { type: 'string' },
-  'web-port': { type: 'string' },
-  'ssb-host': { type: 'string' },
-  'ssb-port': { type: 'string' },
-  'no-auto-follow': { type: 'boolean', default: false },
-} as const;
+import { daemonAnswers } from './early-peer.js';
+import { peerFlags, startFlags } from './start-flags.js';
 
 interface PeerFlagValues {
   'web-host'?: string | undefined;
@@ -46,49 +39,40 @@ function peerSettings(
   };
 }
 
-export async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...common,
-      ...peerFlags,
-      sim: { type: 'boolean', default: false },
-      'log-level': { type: 'string' },
-    },
-    strict: true,
-  });
-  const config = await loadConfig(values.config);
-  const settings = peerSettings(config, values);
-  const logger = createLogger({
-    level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
-    base: { proc: 'daemon' },
-  });
-  const dataDir = resolveDataDir(values.data);
-  const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
-  // The peer starts loading its libraries on the other core while the daemon's own code loads (cold start);
-  // not beside a daemon that already answers for this data: that one has its peer, and this one stops at
-  // the socket.
-  const forkedPeer =
-    wantsPeer(settings) && !(await daemonAnswers(socketPathFor(dataDir))) ? forkPeer(peerOptions) : undefined;
-  const { Daemon } = await import('../device/daemon.js');
-  const daemon = new Daemon({ ...peerOptions, sim: values.sim, config, logger, forkedPeer });
+/**
+ * `earlyPeer`: the peer the command line forked from these flags before this code loaded (early-peer.ts),
+ * adopted here, or stopped if the settings want no peer or the daemon does not start.
+ */
+export async function start(args: string[], earlyPeer?: ForkedPeer): Promise<number> {
+  let forkedPeer = earlyPeer;
   try {
+    const { values } = parseArgs({ args, options: startFlags, strict: true });
+    const config = await loadConfig(values.config);
+    const settings = peerSettings(config, values);
+    const logger = createLogger({
+      level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
+      base: { proc: 'daemon' },
+    });
+    const dataDir = resolveDataDir(values.data);
+    const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
+    if (forkedPeer && !wantsPeer(settings)) {
+      forkedPeer.child.kill('SIGTERM');
+      forkedPeer = undefined;
+    }
+    // Not forked early (e.g. called on its own): the peer starts loading its libraries on the other core
+    // while the daemon's own code loads; not beside a daemon that already answers for this data: that one has
+    // its peer, and this one stops at the socket.
+    if (!earlyPeer && wantsPeer(settings) && !(await daemonAnswers(socketPathFor(dataDir)))) {
+      forkedPeer = forkPeer(peerOptions);
+    }
+    const { Daemon } = await import('../device/daemon.js');
+    const daemon = new Daemon({ ...peerOptions, sim: values.sim, config, logger, forkedPeer });
     await daemon.start();
+    await waitForSignal(logger, () => daemon.stop());
+    return EXIT.ok;
   } catch (error) {
     forkedPeer?.child.kill('SIGTERM');
     throw error;
-  }
-  await waitForSignal(logger, () => daemon.stop());
-  return EXIT.ok;
-}
-
-/** Whether a daemon already answers on this socket. */
-async function daemonAnswers(socketPath: string): Promise<boolean> {
-  try {
-    (await ControlClient.connect(socketPath, 500)).close();
-    return true;
-  } catch {
-    return false;
   }
 }
 

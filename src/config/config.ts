@@ -6,7 +6,7 @@ import { buttonsConfigSchema, DEFAULT_BUTTONS_CONFIG } from '../gpio/evdev-butto
 import { DEFAULT_LEDS_CONFIG, ledsConfigSchema } from '../gpio/sysfs-leds.js';
 import { FEED_ID } from '../ssb/ids.js';
 
-export const DEFAULT_DATA_DIR = '/var/lib/smallworld';
+export { DEFAULT_DATA_DIR, resolveDataDir } from './data-dir.js';
 export const DEFAULT_WEB_PORT = 8300;
 
 const DEFAULT_AUTO_FOLLOW = {
@@ -145,8 +145,4 @@ export async function loadConfig(path: string | undefined): Promise<Config> {
     throw new ConfigError(`config file ${path}: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
   }
   return parsed.data;
-}
-
-export function resolveDataDir(flag: string | undefined): string {
-  return flag ?? process.env.SMALLWORLD_DATA ?? DEFAULT_DATA_DIR;
 }

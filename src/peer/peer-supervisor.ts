@@ -57,12 +57,17 @@ export interface ForkedPeer {
 
 /** `smallworld peer` with the daemon's settings, as a child with an IPC channel (it exits when we go). */
 export function forkPeer(options: Omit<PeerSupervisorOptions, 'logger' | 'exited'>): ForkedPeer {
+  return forkPeerWithArguments(peerArguments(options));
+}
+
+/** `smallworld ARGS` (a `peer` command line) as the peer process. */
+export function forkPeerWithArguments(args: readonly string[]): ForkedPeer {
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const { env, allocator } = peerEnvironment(process.env);
   // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
   // The heap limit follows the board's memory (heap-limit.ts).
   const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
-  const child = fork(cli, peerArguments(options), {
+  const child = fork(cli, [...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,
     execArgv,
