@@ -2,52 +2,36 @@
 // same `module`, `require`, `__filename`, `__dirname` and place in the CommonJS cache as when Node loads its
 // file; what is not packed, and a pack for another install or Node.js, are left to Node.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packable, packText, recordModuleSources, useModulePack } from '../../src/ssb/module-pack.js';
 import { fingerprint } from '../../src/ssb/module-paths.js';
+import { forgetModulesUnder, withFakeProject } from '../helpers/fake-project.js';
 
 /** A project with two packages: a requires b and a file of its own; b has a hashbang and a BOM-less body. */
-async function withProject(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'sw-module-pack-'));
-  try {
-    const a = join(root, 'node_modules', 'pkg-a');
-    const b = join(root, 'node_modules', 'pkg-b');
-    await mkdir(a, { recursive: true });
-    await mkdir(b, { recursive: true });
-    await writeFile(join(root, 'package-lock.json'), '{}');
-    await writeFile(join(a, 'package.json'), JSON.stringify({ name: 'pkg-a', main: 'main.js' }));
-    await writeFile(
-      join(a, 'main.js'),
-      [
-        "'use strict';",
-        "const own = require('./own');",
-        'module.exports = {',
-        "  b: require('pkg-b'),",
-        '  own,',
-        '  file: __filename,',
-        '  dir: __dirname,',
-        "  resolved: require.resolve('./own'),",
-        '  cached: require.cache[__filename] === module,',
-        '  self: this === module.exports,',
-        '};',
-      ].join('\n'),
-    );
-    await writeFile(join(a, 'own.js'), 'module.exports = "own"; // no newline at the end');
-    await writeFile(join(b, 'index.js'), '#!/usr/bin/env node\nmodule.exports = "b";\n');
-    await writeFile(join(b, 'lazy.js'), "module.exports = () => import('node:path');\n");
-    await fn(root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
-function forget(req: NodeJS.Require, root: string): void {
-  for (const key of Object.keys(req.cache)) if (key.startsWith(root)) delete req.cache[key];
-}
+const PROJECT = {
+  'package-lock.json': '{}',
+  'node_modules/pkg-a/package.json': JSON.stringify({ name: 'pkg-a', main: 'main.js' }),
+  'node_modules/pkg-a/main.js': [
+    "'use strict';",
+    "const own = require('./own');",
+    'module.exports = {',
+    "  b: require('pkg-b'),",
+    '  own,',
+    '  file: __filename,',
+    '  dir: __dirname,',
+    "  resolved: require.resolve('./own'),",
+    '  cached: require.cache[__filename] === module,',
+    '  self: this === module.exports,',
+    '};',
+  ].join('\n'),
+  'node_modules/pkg-a/own.js': 'module.exports = "own"; // no newline at the end',
+  'node_modules/pkg-b/index.js': '#!/usr/bin/env node\nmodule.exports = "b";\n',
+  'node_modules/pkg-b/lazy.js': "module.exports = () => import('node:path');\n",
+};
+const withProject = (fn: (root: string) => Promise<void>) => withFakeProject('sw-module-pack-', PROJECT, fn);
 
 test('packed modules run from the pack as Node would run their files', async () => {
   await withProject(async (root) => {
@@ -64,7 +48,7 @@ test('packed modules run from the pack as Node would run their files', async () 
     const file = join(root, 'pack.js');
     await writeFile(file, packText(modules, fingerprint(root)));
 
-    forget(req, root);
+    forgetModulesUnder(req, root);
     const used = useModulePack(file, [join(root, 'no-cache')], root);
     assert.ok(used.use, 'the pack is used');
     try {
@@ -84,7 +68,7 @@ test('packed modules run from the pack as Node would run their files', async () 
       assert.ok(used.use.codeCache().length > 0);
     } finally {
       used.use.stop();
-      forget(req, root);
+      forgetModulesUnder(req, root);
     }
   });
 });

@@ -1,35 +1,22 @@
 // The build's table of module paths (ssb/module-paths.ts): recorded from Node's own answers, used only for the
 // install and Node.js it was recorded for, and falling back to Node for anything not in it.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { recordModulePaths, useModulePaths } from '../../src/ssb/module-paths.js';
+import { forgetModulesUnder, withFakeProject } from '../helpers/fake-project.js';
 
 /** A project with two packages: a requires b and a file of its own; b is also reachable alone. */
-async function withProject(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'sw-module-paths-'));
-  try {
-    const a = join(root, 'node_modules', 'pkg-a');
-    const b = join(root, 'node_modules', 'pkg-b');
-    await mkdir(a, { recursive: true });
-    await mkdir(b, { recursive: true });
-    await writeFile(join(root, 'package-lock.json'), '{}');
-    await writeFile(join(a, 'package.json'), JSON.stringify({ name: 'pkg-a', main: 'main.js' }));
-    await writeFile(join(a, 'main.js'), "module.exports = { b: require('pkg-b'), own: require('./own') };");
-    await writeFile(join(a, 'own.js'), 'module.exports = "own";');
-    await writeFile(join(b, 'index.js'), 'module.exports = "b";');
-    await fn(root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
-function forget(req: NodeJS.Require, root: string): void {
-  for (const key of Object.keys(req.cache)) if (key.startsWith(root)) delete req.cache[key];
-}
+const PROJECT = {
+  'package-lock.json': '{}',
+  'node_modules/pkg-a/package.json': JSON.stringify({ name: 'pkg-a', main: 'main.js' }),
+  'node_modules/pkg-a/main.js': "module.exports = { b: require('pkg-b'), own: require('./own') };",
+  'node_modules/pkg-a/own.js': 'module.exports = "own";',
+  'node_modules/pkg-b/index.js': 'module.exports = "b";',
+};
+const withProject = (fn: (root: string) => Promise<void>) => withFakeProject('sw-module-paths-', PROJECT, fn);
 
 test('a recorded table answers the same resolutions Node made, and Node answers the rest', async () => {
   await withProject(async (root) => {
@@ -46,7 +33,7 @@ test('a recorded table answers the same resolutions Node made, and Node answers 
     const file = join(root, 'module-paths.json');
     await writeFile(file, JSON.stringify(table));
 
-    forget(req, root);
+    forgetModulesUnder(req, root);
     const used = useModulePaths(file, root);
     assert.ok(used.use, 'the table is used');
     try {
@@ -62,7 +49,7 @@ test('a recorded table answers the same resolutions Node made, and Node answers 
       assert.equal(used.use.misses, 1);
     } finally {
       used.use.stop();
-      forget(req, root);
+      forgetModulesUnder(req, root);
     }
   });
 });
