@@ -1,5 +1,5 @@
-// `smallworld start`: the connectivity daemon, which in development forks the peer (peer-command.ts). It loads
-// its own code only when it runs (cold start), and stops cleanly on SIGTERM or SIGINT.
+// `smallworld start`: the connectivity daemon, which in development forks the peer (peer-command.ts). The build
+// bundles this file with everything it loads (bundled-commands.ts); it stops cleanly on SIGTERM or SIGINT.
 import { parseArgs } from 'node:util';
 import { loadConfig, resolveDataDir } from '../config/config.js';
 import { socketPathFor } from '../control/client.js';
@@ -15,7 +15,7 @@ import { startFlags } from './start-flags.js';
  * `earlyPeer`: the peer the command line forked from these flags before this code loaded (early-peer.ts),
  * adopted here, or stopped if the settings want no peer or the daemon does not start.
  */
-export async function start(args: string[], earlyPeer?: ForkedPeer): Promise<number> {
+export async function start(args: string[], earlyPeer?: ForkedPeer, loadedFrom = 'its modules'): Promise<number> {
   let forkedPeer = earlyPeer;
   try {
     const { values } = parseArgs({ args, options: startFlags, strict: true });
@@ -25,6 +25,7 @@ export async function start(args: string[], earlyPeer?: ForkedPeer): Promise<num
       level: parseLevel(values['log-level'] ?? process.env.SMALLWORLD_LOG_LEVEL, config.logLevel),
       base: { proc: 'daemon' },
     });
+    logger.log('info', 'daemon code loaded', { from: loadedFrom });
     const dataDir = resolveDataDir(values.data);
     const peerOptions = { dataDir, ...settings, configPath: values.config, logLevel: values['log-level'] };
     if (forkedPeer && !wantsPeer(settings)) {
@@ -47,4 +48,3 @@ export async function start(args: string[], earlyPeer?: ForkedPeer): Promise<num
     throw error;
   }
 }
-
