@@ -8,7 +8,9 @@
 // Then it records where Node finds each module of the SSB libraries (src/ssb/module-paths.ts) into
 // dist/module-paths.json and the modules themselves into one pack (src/ssb/module-pack.ts,
 // dist/ssb-modules.pack.js), by loading them as the peer does in a child process of the same Node.js, and
-// makes V8's code cache of the pack (dist/ssb-modules.pack.cache) in a second one, loading them through it.
+// makes V8's code caches of the pack (dist/ssb-modules.pack.KEY.cache), loading them through it, one for each
+// way the peer is started. The peer and the daemon are also bundled, each as one CommonJS file with its code
+// caches (dist/src/cli/peer.bundle.cjs and start.bundle.cjs, src/process/cached-bundle.ts).
 //
 // What is bundled: our own code and the pure-JS packages in BUNDLED (the web server's among them). Every other package stays an import from
 // node_modules, loaded by Node as before: the SSB libraries, because src/ssb/patches/ changes their modules by
@@ -19,7 +21,8 @@
 //
 //   node scripts/bundle.js
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -68,22 +71,25 @@ const externals = {
 
 /**
  * Each of our modules sees `import.meta.url` as its own file under dist/ (where tsc put it), not the bundle's:
- * every output file sits in OUT_DIR, so that is a fixed path relative to the output.
+ * every output file sits in OUT_DIR, so that is a fixed path relative to the output, whose own URL is
+ * `outputUrl` (`import.meta.url` in an ES module bundle).
  */
-const ownUrls = {
-  name: 'smallworld-own-urls',
-  setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => {
-      if (inNodeModules(args.path)) return undefined;
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
-      const compiled = join(ROOT, 'dist', relative(ROOT, args.path)).replace(/\.ts$/, '.js');
-      const fromOutput = relative(OUT_DIR, compiled).split(sep).join('/');
-      const url = `new URL(${JSON.stringify(fromOutput)}, import.meta.url).href`;
-      return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
-    });
-  },
-};
+function ownUrls(outputUrl) {
+  return {
+    name: 'smallworld-own-urls',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (inNodeModules(args.path)) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+        const compiled = join(ROOT, 'dist', relative(ROOT, args.path)).replace(/\.ts$/, '.js');
+        const fromOutput = relative(OUT_DIR, compiled).split(sep).join('/');
+        const url = `new URL(${JSON.stringify(fromOutput)}, ${outputUrl}).href`;
+        return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
+      });
+    },
+  };
+}
 
 // Chunks of an earlier build would otherwise pile up (their names carry a hash of their contents).
 for (const name of readdirSync(OUT_DIR)) {
@@ -109,7 +115,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __smallworldCreateRequire } from 'node:module';\nconst require = __smallworldCreateRequire(import.meta.url);",
   },
-  plugins: [externals, ownUrls],
+  plugins: [externals, ownUrls('import.meta.url')],
   logLevel: 'warning',
   metafile: true,
 });
@@ -121,19 +127,96 @@ process.stderr.write(
   `bundle: ${relative(ROOT, join(OUT_DIR, 'main.js'))} and ${outputs.length - 1} chunks, ${inputs} modules, ${Math.round(bytes / 1024)} KiB\n`,
 );
 
-// Where each library module is, and the modules themselves in one pack with its code cache: recorded by
-// loading the libraries (about a second each), never failing the build. The code cache is made in a process
-// started with the peer's Node options (V8 refuses a cache made under other flags).
-const RECORDED = ['dist/module-paths.json', 'dist/ssb-modules.pack.js', 'dist/ssb-modules.pack.cache'];
-for (const file of RECORDED) rmSync(join(ROOT, file), { force: true });
-const recorder = join(ROOT, 'dist/src/ssb/record-module-paths.js');
-const { peerHeapOptions } = await import(join(ROOT, 'dist/src/peer/heap-limit.js'));
-const passes = [[recorder], ['--expose-gc', ...peerHeapOptions([]), recorder, '--pack-cache']];
-for (const args of passes) {
-  const recorded = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
-  if (recorded.status !== 0) {
-    for (const file of RECORDED) rmSync(join(ROOT, file), { force: true });
-    process.stderr.write(`module paths not recorded (${recorded.error?.message ?? `exit ${recorded.status}`})\n`);
-    break;
+// The two long-running processes' own bundles (src/process/cached-bundle.ts): `smallworld peer` and
+// `smallworld start`, each with everything it loads but the SSB libraries, as one CommonJS file that V8
+// compiles from a code cache. Named on its first line by a hash of its contents, and checked to be ASCII (it
+// is read as latin1, without decoding).
+const BUNDLE_ID_PLACEHOLDER = '0'.repeat(16);
+
+/** Bundles `entry` into OUT_DIR/`name` (and its source map and licence notices beside it). */
+async function processBundle(entry, name) {
+  const file = join(OUT_DIR, name);
+  for (const old of readdirSync(OUT_DIR)) if (old.startsWith(name)) rmSync(join(OUT_DIR, old));
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile: file,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    charset: 'ascii',
+    // The licence notices the packages carry go beside it (NAME.LEGAL.txt), some not in ASCII.
+    legalComments: 'external',
+    sourcemap: 'linked',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    banner: {
+      js: `// smallworld bundle ${BUNDLE_ID_PLACEHOLDER}\nconst __smallworldBundleUrl = require('node:url').pathToFileURL(__filename).href;`,
+    },
+    plugins: [externals, ownUrls('__smallworldBundleUrl')],
+    logLevel: 'warning',
+  });
+  const text = readFileSync(file, 'latin1');
+  if (!Buffer.from(text, 'latin1').every((byte) => byte < 0x80)) throw new Error(`${file} is not ASCII`);
+  const id = createHash('sha256').update(text).digest('hex').slice(0, BUNDLE_ID_PLACEHOLDER.length);
+  writeFileSync(file, text.replace(BUNDLE_ID_PLACEHOLDER, id), 'latin1');
+  return { file, bytes: text.length };
+}
+
+// The code caches below: one for each way a process is started (V8 takes a cache only under the Node options
+// it was made with). The peer: by hand, forked by `smallworld start` (peer-supervisor.ts), and by its systemd
+// unit (install/templates.ts); the daemon: without options, by hand as by its unit.
+const { peerHeapOptions, peerHeapFlags } = await import(join(ROOT, 'dist/src/peer/heap-limit.js'));
+const { PEER_MEMORY_MAX_MB } = await import(join(ROOT, 'dist/src/install/templates.js'));
+const BY_HAND = { how: 'by hand', execArgv: [], nodeOptions: '' };
+const PEER_STARTS = [
+  BY_HAND,
+  { how: 'forked', execArgv: ['--expose-gc', ...peerHeapOptions([])], nodeOptions: '' },
+  { how: 'unit', execArgv: ['--expose-gc'], nodeOptions: peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ') },
+];
+
+/** Runs `node [the start's options] ...args` for each start; the starts it succeeded for. */
+function forEachStart(starts, what, args, timeout) {
+  const done = [];
+  for (const start of starts) {
+    const run = spawnSync(process.execPath, [...start.execArgv, ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: start.nodeOptions },
+      timeout,
+    });
+    if (run.status === 0) done.push(start.how);
+    else
+      process.stderr.write(
+        `${what}: nothing for a start ${start.how} (${run.error?.message ?? `exit ${run.status}`})\n`,
+      );
   }
+  return done;
+}
+
+const CACHE_MAKER = join(ROOT, 'dist/src/process/make-bundle-cache.js');
+for (const [entry, name, starts] of [
+  ['src/cli/peer-command.ts', 'peer.bundle.cjs', PEER_STARTS],
+  ['src/cli/start-command.ts', 'start.bundle.cjs', [BY_HAND]],
+]) {
+  const { file, bytes } = await processBundle(entry, name);
+  const cached = forEachStart(starts, `${name} code cache`, [CACHE_MAKER, file], 60_000);
+  process.stderr.write(
+    `process bundle: ${relative(ROOT, file)}, ${Math.round(bytes / 1024)} KiB, code caches for its starts ${cached.join(', ')}\n`,
+  );
+}
+
+// Where each library module is, and the modules themselves in one pack with its code caches: recorded by
+// loading the libraries (about a second each), never failing the build.
+const isRecorded = (name) => name === 'module-paths.json' || name.startsWith('ssb-modules.pack.');
+const removeRecorded = () => {
+  for (const name of readdirSync(join(ROOT, 'dist'))) if (isRecorded(name)) rmSync(join(ROOT, 'dist', name));
+};
+removeRecorded();
+const recorder = join(ROOT, 'dist/src/ssb/record-module-paths.js');
+const recorded = spawnSync(process.execPath, [recorder], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 120_000 });
+if (recorded.status === 0) {
+  forEachStart(PEER_STARTS, 'module pack code cache', [recorder, '--pack-cache'], 120_000);
+} else {
+  removeRecorded();
+  process.stderr.write(`module paths not recorded (${recorded.error?.message ?? `exit ${recorded.status}`})\n`);
 }

@@ -19,6 +19,8 @@ export interface FigureDef {
   /** Multiplies the raw measurement for display (e.g. a fraction as %). */
   scale?: number;
   decimals: number;
+  /** ssb-server's measurement to set beside Smallworld's when it has no such part of its own (default: the same). */
+  ssbServerMeasurement?: string;
   /** Measured for Smallworld only (ssb-server has no such part): its target is checked without a ratio. */
   smallworldOnly?: boolean;
   /** The target for Smallworld, as text and as a check of the medians. */
@@ -63,7 +65,8 @@ export function figures(defs: FigureDef[], raw: Raw): Figure[] {
     .map((def) => {
       const of = (system: SystemName) => {
         const runs = raw[def.scenario]?.[system] ?? [];
-        const s = spread(runs.map((m) => (m[def.measurement] ?? Number.NaN) * (def.scale ?? 1)));
+        const measurement = system === 'ssb-server' ? (def.ssbServerMeasurement ?? def.measurement) : def.measurement;
+        const s = spread(runs.map((m) => (m[measurement] ?? Number.NaN) * (def.scale ?? 1)));
         if (!s) return null;
         return {
           median: round(s.median, def.decimals),

@@ -129,7 +129,7 @@ async function start(
   started: BenchNode[],
   device: string,
   dataDir: string,
-  options: { template?: string; autoFollow: boolean; launcher?: string[]; probeReady?: boolean },
+  options: { template?: string; autoFollow: boolean; launcher?: string[]; probeReady?: boolean; asInstalled?: boolean },
 ): Promise<BenchNode> {
   if (options.template !== undefined) {
     const from = ctx.templates[options.template]?.[system];
@@ -150,6 +150,7 @@ async function start(
     ...(ctx.smallworldLogLevel ? { logLevel: ctx.smallworldLogLevel } : {}),
     ...(options.launcher ? { launcher: options.launcher } : {}),
     ...(options.probeReady ? { probeReady: true } : {}),
+    ...(options.asInstalled ? { asInstalled: true } : {}),
   });
   started.push(node);
   return node;
@@ -195,19 +196,23 @@ async function waitForClock(
 }
 
 /**
- * Cold start: one fresh device (empty store) and nothing else running, from spawning its process until
+ * Cold start: one fresh device (empty store) and nothing else running, from spawning its processes until
  * everything a user meets answers: its local API (`whoami`), its SSB port and, for Smallworld, its web page
- * (the daemon forks the peer, which serves both; ssb-server is one process with no web page). Also when
- * Smallworld's control socket first answered (`status`).
+ * (ssb-server is one process with no web page). Smallworld is started as installed — the daemon and the peer
+ * at once, as systemd starts their two units — and also as in development, `smallworld start` forking its
+ * peer (`coldStartForkedMs`). Also when Smallworld's control socket first answered (`status`), as installed.
  */
 export function coldStart(ctx: Context, system: SystemName): Promise<Measurements> {
-  return onLan(ctx, system, ['cold'], async (lan, dirs, started) => {
-    const node = await start(ctx, system, lan, started, 'cold', dirs.cold ?? '', {
-      autoFollow: false,
-      probeReady: true,
-    });
+  const devices = system === 'smallworld' ? ['cold', 'forked'] : ['cold'];
+  return onLan(ctx, system, devices, async (lan, dirs, started) => {
+    const options = { autoFollow: false, probeReady: true };
+    const node = await start(ctx, system, lan, started, 'cold', dirs.cold ?? '', { ...options, asInstalled: true });
+    if (system !== 'smallworld') return { coldStartMs: node.coldStartMs };
+    await node.stop();
+    const forked = await start(ctx, system, lan, started, 'forked', dirs.forked ?? '', options);
     return {
       coldStartMs: node.coldStartMs,
+      coldStartForkedMs: forked.coldStartMs,
       ...(node.controlSocketMs === undefined ? {} : { controlSocketMs: node.controlSocketMs }),
     };
   });

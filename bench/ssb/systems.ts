@@ -11,6 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { callDaemon, socketPathFor } from '../../src/control/client.js';
+import { PEER_MEMORY_MAX_MB } from '../../src/install/templates.js';
+import { peerHeapFlags } from '../../src/peer/heap-limit.js';
 import { PeerClient } from '../../src/ssb/peer-client.js';
 import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { blobPath, type Keys, type Template } from './fixtures.js';
@@ -158,6 +160,24 @@ export interface StartOptions {
    * web page (then served on the device's address), polled from inside the namespace (ready-probe.ts).
    */
   probeReady?: boolean;
+  /**
+   * Smallworld only: started as installed, the daemon and the peer as two processes at once (as systemd starts
+   * their two units, with the peer unit's Node options), not the daemon forking its peer (`smallworld start`).
+   */
+  asInstalled?: boolean;
+}
+
+/** The peer's command line and environment as its systemd unit starts it (install/templates.ts). */
+function peerAsInstalled(
+  execArgv: readonly string[],
+  cliArgs: string[],
+  env: Record<string, string> | undefined,
+): { argv: string[]; env: Record<string, string> } {
+  const nodeOptions = peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ');
+  return {
+    argv: [process.execPath, ...execArgv, '--expose-gc', SMALLWORLD_CLI, 'peer', ...cliArgs],
+    env: { ...env, NODE_OPTIONS: nodeOptions },
+  };
 }
 
 /** A ready probe started in the device's namespace: when each target first answered (ms since the epoch). */
@@ -276,6 +296,18 @@ class SmallworldNode implements BenchNode {
   static async start(options: StartOptions): Promise<SmallworldNode> {
     const { lan, device, dataDir } = options;
     const logFile = join(options.logDir, `${device}-smallworld.log`);
+    // The peer's flags: `start` passes them on to the peer it forks; as installed, the peer gets them itself.
+    const peerArgs = [
+      ...(options.probeReady
+        ? ['--web-host', lan.device(device).address, '--web-port', String(WEB_PORT)]
+        : ['--web-port', '0']),
+      '--ssb-host',
+      '0.0.0.0',
+      '--ssb-port',
+      String(SSB_PORT),
+      ...(options.autoFollow ? [] : ['--no-auto-follow']),
+    ];
+    const logLevel = options.logLevel ? ['--log-level', options.logLevel] : [];
     const argv = [
       process.execPath,
       ...(options.execArgv ?? []),
@@ -284,16 +316,9 @@ class SmallworldNode implements BenchNode {
       '--sim',
       '--data',
       dataDir,
-      ...(options.probeReady
-        ? ['--web-host', lan.device(device).address, '--web-port', String(WEB_PORT)]
-        : ['--web-port', '0']),
-      '--ssb-host',
-      '0.0.0.0',
-      '--ssb-port',
-      String(SSB_PORT),
+      ...(options.asInstalled ? ['--web-port', '0', '--ssb-port', '0'] : peerArgs),
+      ...logLevel,
     ];
-    if (!options.autoFollow) argv.push('--no-auto-follow');
-    if (options.logLevel) argv.push('--log-level', options.logLevel);
     const readyTimeoutMs = (options.readyTimeoutMs ?? 60_000) * SLOW;
     const address = lan.device(device).address;
     const probe = options.probeReady
@@ -306,6 +331,12 @@ class SmallworldNode implements BenchNode {
       : null;
     const spawnedAt = Date.now();
     const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
+    const installedPeer = options.asInstalled
+      ? peerAsInstalled(options.execArgv ?? [], ['--data', dataDir, ...peerArgs, ...logLevel], options.env)
+      : null;
+    const sibling = installedPeer
+      ? spawnLogged(lan, device, installedPeer.argv, logFile, installedPeer.env, options.launcher)
+      : null;
     const socket = join(dataDir, 'peer', 'peer.sock');
     // Polled beside the peer's socket: the daemon's own socket answers long before the peer's.
     const controlAnswered = options.probeReady
@@ -323,8 +354,10 @@ class SmallworldNode implements BenchNode {
         (options.readyTimeoutMs ?? 60_000) * SLOW,
         20,
         async () => {
-          if (daemon.exitCode !== null)
-            throw new Error(`smallworld ${device} exited (${daemon.exitCode}), see ${logFile}`);
+          for (const child of [daemon, sibling]) {
+            if (child !== null && child.exitCode !== null)
+              throw new Error(`smallworld ${device} exited (${child.exitCode}), see ${logFile}`);
+          }
           if (!existsSync(socket)) return null;
           const c = await PeerClient.connect(socket, 1000);
           try {
@@ -343,10 +376,12 @@ class SmallworldNode implements BenchNode {
       const controlSocketMs = (await controlAnswered) - spawnedAt;
       probe?.stop();
       const daemonPid = daemon.pid ?? -1;
-      const peerPid = await until(`smallworld ${device} peer process`, 5000 * SLOW, 50, async () => {
-        const children = await childrenOf(daemonPid);
-        return children.length === 1 ? (children[0] ?? null) : null;
-      });
+      const peerPid =
+        sibling?.pid ??
+        (await until(`smallworld ${device} peer process`, 5000 * SLOW, 50, async () => {
+          const children = await childrenOf(daemonPid);
+          return children.length === 1 ? (children[0] ?? null) : null;
+        }));
       live.add(peerPid);
       return new SmallworldNode(
         device,
@@ -363,7 +398,8 @@ class SmallworldNode implements BenchNode {
     } catch (error) {
       probe?.stop();
       client?.close();
-      await stopPids([daemon.pid ?? -1, ...(await childrenOf(daemon.pid ?? -1))], 3000);
+      const peers = sibling?.pid ? [sibling.pid] : await childrenOf(daemon.pid ?? -1);
+      await stopPids([daemon.pid ?? -1, ...peers], 3000);
       throw error;
     }
   }

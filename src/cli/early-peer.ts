@@ -2,7 +2,7 @@
 // schema, the logger, the daemon — so that the two load side by side on two cores from the first
 // milliseconds, as systemd starts them on a device. The peer reads the same config file and flags itself
 // (`smallworld peer`), so it is given the command line's own flags, not the settings they make. The daemon
-// adopts it once loaded (processes.ts, peer-supervisor.ts), or stops it if its settings want no peer after all.
+// adopts it once loaded (start-command.ts, peer-supervisor.ts), or stops it if its settings want no peer after all.
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../config/data-dir.js';
 import { ControlClient, socketPathFor } from '../control/client.js';

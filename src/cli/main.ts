@@ -4,7 +4,7 @@
 // what it runs: the daemon does not load the web server or the SSB libraries, the peer not the daemon's
 // radios, and a client command neither (cold start, issue 17).
 //
-// This file routes a command to its file (processes.ts, device-commands.ts, wifi-command.ts, ssb-commands.ts,
+// This file routes a command to its file (bundled-commands.ts for `start` and `peer`, device-commands.ts, wifi-command.ts, ssb-commands.ts,
 // sim-command.ts; the installer's in install/cli.ts) and turns every error into its message and exit code. It
 // imports each only when its command runs, so that `start` forks the peer before anything else loads
 // (early-peer.ts).
@@ -24,10 +24,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start': {
       const earlyPeer = await (await import('./early-peer.js')).forkPeerEarly(rest);
-      return (await import('./processes.js')).start(rest, earlyPeer);
+      return (await import('./bundled-commands.js')).start(rest, earlyPeer);
     }
     case 'peer':
-      return (await import('./processes.js')).peer(rest);
+      return (await import('./bundled-commands.js')).peer(rest);
     case 'status':
       return (await import('./device-commands.js')).status(rest);
     case 'press':

@@ -61,38 +61,40 @@ export function ssbLanBroadcastDestination(): string {
   }
 }
 
+/** A library's export as `import()` would give it as `default`: these are CommonJS modules. */
+type Library<M> = M extends { default: infer D } ? D : M;
+
 /**
- * The SSB libraries are imported only after the native crypto check: without a loadable sodium-native,
- * importing ssb-db2 throws (through sodium-universal) before any of our code could say why.
+ * The SSB libraries are loaded only after the native crypto check: without a loadable sodium-native, loading
+ * ssb-db2 throws (through sodium-universal) before any of our code could say why.
+ *
+ * They are CommonJS, so they are required, not imported: `import()` of a CommonJS module makes Node's ES module
+ * loader read its package.json, detect its format and parse its source for named exports, on top of requiring
+ * it (cold start, issue 17). Between two libraries the event loop turns, so that file work started beside
+ * them (the data directory, the identity and its fsync) goes on instead of waiting for all of them.
  */
 export async function loadSsbLibraries() {
-  const [secretStack, db2, operators, compatDb, compatEbt, friends, ebt, scheduler, conn, lan, blobs] =
-    await Promise.all([
-      import('secret-stack'),
-      import('ssb-db2'),
-      import('ssb-db2/operators/index.js'),
-      import('ssb-db2/compat/db.js'), // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
-      import('ssb-db2/compat/ebt.js'), // getVectorClock and friends, which ssb-ebt calls
-      import('ssb-friends'),
-      import('ssb-ebt'),
-      import('ssb-replication-scheduler'),
-      import('ssb-conn'),
-      import('ssb-lan'),
-      import('ssb-blobs'),
-    ]);
+  const req = createRequire(import.meta.url);
+  const load = async <M>(id: string): Promise<Library<M>> => {
+    const library = req(id) as Library<M>;
+    await new Promise((resolve) => setImmediate(resolve));
+    return library;
+  };
   return {
-    SecretStack: secretStack.default,
-    operators: operators.default,
+    SecretStack: await load<typeof import('secret-stack')>('secret-stack'),
+    operators: await load<typeof import('ssb-db2/operators/index.js')>('ssb-db2/operators/index.js'),
     plugins: {
-      db2: db2.default,
-      compatDb: compatDb.default,
-      compatEbt: compatEbt.default,
-      friends: friends.default,
-      ebt: ebt.default,
-      scheduler: scheduler.default,
-      conn: conn.default,
-      lan: lan.default,
-      blobs: blobs.default,
+      db2: await load<typeof import('ssb-db2')>('ssb-db2'),
+      // top-level publish/whoami/keys, which ssb-friends and ssb-lan call
+      compatDb: await load<typeof import('ssb-db2/compat/db.js')>('ssb-db2/compat/db.js'),
+      // getVectorClock and friends, which ssb-ebt calls
+      compatEbt: await load<typeof import('ssb-db2/compat/ebt.js')>('ssb-db2/compat/ebt.js'),
+      friends: await load<typeof import('ssb-friends')>('ssb-friends'),
+      ebt: await load<typeof import('ssb-ebt')>('ssb-ebt'),
+      scheduler: await load<typeof import('ssb-replication-scheduler')>('ssb-replication-scheduler'),
+      conn: await load<typeof import('ssb-conn')>('ssb-conn'),
+      lan: await load<typeof import('ssb-lan')>('ssb-lan'),
+      blobs: await load<typeof import('ssb-blobs')>('ssb-blobs'),
     },
   };
 }

@@ -7,8 +7,9 @@
 //
 // So `npm run build` writes every such module, as Node's wrapper function, into one script
 // (dist/ssb-modules.pack.js), then loads the libraries through it in a fresh process and keeps V8's code cache
-// of that script after loading (dist/ssb-modules.pack.cache): the functions that ran at start are in it,
-// compiled. The peer reads the two files, and Node's loader takes each packed module's function from the pack
+// of that script after loading (dist/ssb-modules.pack.KEY.cache): the functions that ran at start are in it,
+// compiled. V8 takes a code cache only under the Node options it was made with, so the build makes one for
+// each way the peer is started, named by those options (process/cached-bundle.ts, optionsKey). The peer reads the two files, and Node's loader takes each packed module's function from the pack
 // in place of reading and compiling its file. Everything else about loading is Node's own: resolution, the
 // CommonJS cache by file path, `module`, `require`, `__filename` and `__dirname` are the same as without the
 // pack, so the library patches (patches/), which find and replace modules by path in that cache, work
@@ -23,11 +24,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Module } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Script } from 'node:vm';
+import { processOptionsKey } from '../process/cached-bundle.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { fingerprint, PROJECT_ROOT } from './module-paths.js';
 
 export const MODULE_PACK_FILE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.js');
-export const MODULE_PACK_CACHE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.cache');
+/** The build's code cache of the pack for a process with these Node options (`optionsKey`). */
+export function packCacheFor(optionsKey: string): string {
+  return join(PROJECT_ROOT, 'dist', `ssb-modules.pack.${optionsKey}.cache`);
+}
 /** The peer's own code cache of the pack, in its SSB directory (keepOwnCodeCache). */
 export const OWN_CODE_CACHE_FILE = 'ssb-modules.pack.cache';
 
@@ -138,7 +143,7 @@ function requireFor(module: Module): NodeJS.Require {
  */
 export function useModulePack(
   file: string = MODULE_PACK_FILE,
-  cacheFiles: readonly string[] = [MODULE_PACK_CACHE],
+  cacheFiles: readonly string[] = [packCacheFor(processOptionsKey())],
   root: string = PROJECT_ROOT,
 ): { use: ModulePackUse } | { use: null; why: string } {
   let text: string;
@@ -202,14 +207,14 @@ let inProcess: ReturnType<typeof useModulePack> | null = null;
  * is the peer's own (`ownCache`, see keepOwnCodeCache) if there is one, else the build's.
  */
 export function useModulePackOnce(ownCache: string): ReturnType<typeof useModulePack> {
-  inProcess ??= useModulePack(MODULE_PACK_FILE, [ownCache, MODULE_PACK_CACHE]);
+  inProcess ??= useModulePack(MODULE_PACK_FILE, [ownCache, packCacheFor(processOptionsKey())]);
   return inProcess;
 }
 
 /**
- * V8 takes a code cache only from a process started with the same Node options: the build's is made with
- * those `smallworld start` gives the peer it forks, and a peer started otherwise (the installed service) had
- * none. Such a peer keeps its own, made once it has started, for its next start.
+ * V8 takes a code cache only from a process started with the same Node options: the build's are made with
+ * those of the peer's starts on the build machine, and a peer started otherwise (forked on a board with other
+ * heap limits) has none. Such a peer keeps its own, made once it has started, for its next start.
  */
 export async function keepOwnCodeCache(use: ModulePackUse, ownCache: string): Promise<boolean> {
   if (use.cached !== false) return false;

@@ -1,22 +1,18 @@
 // Build step (scripts/bundle.js, part of `npm run build`): loads the SSB libraries exactly as the peer does
 // (the native crypto check, the library patches, then the libraries) and writes where Node found each module
 // to dist/module-paths.json (module-paths.ts) and the modules themselves into dist/ssb-modules.pack.js
-// (module-pack.ts). Run again with --pack-cache, in a fresh process started with the peer's Node options, it
-// loads the libraries through the pack and keeps V8's code cache of it (dist/ssb-modules.pack.cache). Where
+// (module-pack.ts). Run again with --pack-cache, in a fresh process started with one of the peer's sets of
+// Node options, it loads the libraries through the pack and keeps V8's code cache of it for those options
+// (dist/ssb-modules.pack.KEY.cache). Where
 // the libraries cannot load here (no native crypto for this CPU), it says so and writes nothing: the peer then
 // loads modules the usual way.
 //
 //   node dist/src/ssb/record-module-paths.js [--pack-cache]
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { silentLogger } from '../log/logger.js';
+import { processOptionsKey } from '../process/cached-bundle.js';
 import { loadSsbLibraries } from './libraries.js';
-import {
-  MODULE_PACK_CACHE,
-  MODULE_PACK_FILE,
-  recordModuleSources,
-  useModulePack,
-  writeModulePack,
-} from './module-pack.js';
+import { MODULE_PACK_FILE, packCacheFor, recordModuleSources, useModulePack, writeModulePack } from './module-pack.js';
 import { MODULE_PATHS_FILE, recordModulePaths, useModulePaths } from './module-paths.js';
 import { checkNativeCrypto } from './native-crypto.js';
 import { patchLibraries } from './patches/index.js';
@@ -34,7 +30,6 @@ async function loadAsThePeerDoes(): Promise<boolean> {
 }
 
 async function recordPathsAndPack(): Promise<void> {
-  rmSync(MODULE_PACK_CACHE, { force: true });
   const paths = recordModulePaths();
   const sources = recordModuleSources();
   const loaded = await loadAsThePeerDoes();
@@ -57,9 +52,10 @@ async function recordPackCache(): Promise<void> {
   }
   if (!(await loadAsThePeerDoes())) return;
   const cache = pack.use.codeCache();
-  writeFileSync(MODULE_PACK_CACHE, cache);
+  const cacheFile = packCacheFor(processOptionsKey());
+  writeFileSync(cacheFile, cache);
   process.stderr.write(
-    `module pack: ${pack.use.used} of ${pack.use.modules} modules loaded from it, code cache ${Math.round(cache.length / 1024)} KiB in ${MODULE_PACK_CACHE}\n`,
+    `module pack: ${pack.use.used} of ${pack.use.modules} modules loaded from it, code cache ${Math.round(cache.length / 1024)} KiB in ${cacheFile}\n`,
   );
 }
 
