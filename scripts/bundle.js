@@ -133,10 +133,15 @@ process.stderr.write(
 // is read as latin1, without decoding).
 const BUNDLE_ID_PLACEHOLDER = '0'.repeat(16);
 
+const PROCESS_BUNDLES = ['peer.bundle.cjs', 'start.bundle.cjs'];
+// A bundle of an earlier build must not outlive a build that failed to make its successor.
+for (const old of readdirSync(OUT_DIR)) {
+  if (PROCESS_BUNDLES.some((name) => old.startsWith(name))) rmSync(join(OUT_DIR, old));
+}
+
 /** Bundles `entry` into OUT_DIR/`name` (and its source map and licence notices beside it). */
 async function processBundle(entry, name) {
   const file = join(OUT_DIR, name);
-  for (const old of readdirSync(OUT_DIR)) if (old.startsWith(name)) rmSync(join(OUT_DIR, old));
   await build({
     entryPoints: [join(ROOT, entry)],
     outfile: file,
@@ -151,29 +156,25 @@ async function processBundle(entry, name) {
     minifyWhitespace: true,
     minifySyntax: true,
     banner: {
-      js: `// smallworld bundle ${BUNDLE_ID_PLACEHOLDER}\nconst __smallworldBundleUrl = require('node:url').pathToFileURL(__filename).href;`,
+      // "use strict" first: our modules were strict as ES modules, and esbuild's own directive comes too late.
+      js: `// smallworld bundle ${BUNDLE_ID_PLACEHOLDER}\n'use strict';\nconst __smallworldBundleUrl = require('node:url').pathToFileURL(__filename).href;`,
     },
     plugins: [externals, ownUrls('__smallworldBundleUrl')],
     logLevel: 'warning',
   });
   const text = readFileSync(file, 'latin1');
   if (!Buffer.from(text, 'latin1').every((byte) => byte < 0x80)) throw new Error(`${file} is not ASCII`);
+  // It runs in a vm.Script, which has no loader for import() before Node 20.12 (cached-bundle.ts).
+  if (text.includes('import(')) throw new Error(`${file} has an import(): its package must be required instead`);
   const id = createHash('sha256').update(text).digest('hex').slice(0, BUNDLE_ID_PLACEHOLDER.length);
   writeFileSync(file, text.replace(BUNDLE_ID_PLACEHOLDER, id), 'latin1');
   return { file, bytes: text.length };
 }
 
-// The code caches below: one for each way a process is started (V8 takes a cache only under the Node options
-// it was made with). The peer: by hand, forked by `smallworld start` (peer-supervisor.ts), and by its systemd
-// unit (install/templates.ts); the daemon: without options, by hand as by its unit.
-const { peerHeapOptions, peerHeapFlags } = await import(join(ROOT, 'dist/src/peer/heap-limit.js'));
-const { PEER_MEMORY_MAX_MB } = await import(join(ROOT, 'dist/src/install/templates.js'));
-const BY_HAND = { how: 'by hand', execArgv: [], nodeOptions: '' };
-const PEER_STARTS = [
-  BY_HAND,
-  { how: 'forked', execArgv: ['--expose-gc', ...peerHeapOptions([])], nodeOptions: '' },
-  { how: 'unit', execArgv: ['--expose-gc'], nodeOptions: peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ') },
-];
+// The code caches below: one for each way a process is started (src/peer/peer-starts.ts; V8 takes a cache only
+// under the Node options it was made with).
+const { peerStarts, daemonStarts } = await import(join(ROOT, 'dist/src/peer/peer-starts.js'));
+const PEER_STARTS = peerStarts();
 
 /** Runs `node [the start's options] ...args` for each start; the starts it succeeded for. */
 function forEachStart(starts, what, args, timeout) {
@@ -196,7 +197,7 @@ function forEachStart(starts, what, args, timeout) {
 const CACHE_MAKER = join(ROOT, 'dist/src/process/make-bundle-cache.js');
 for (const [entry, name, starts] of [
   ['src/cli/peer-command.ts', 'peer.bundle.cjs', PEER_STARTS],
-  ['src/cli/start-command.ts', 'start.bundle.cjs', [BY_HAND]],
+  ['src/cli/start-command.ts', 'start.bundle.cjs', daemonStarts()],
 ]) {
   const { file, bytes } = await processBundle(entry, name);
   const cached = forEachStart(starts, `${name} code cache`, [CACHE_MAKER, file], 60_000);

@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { callDaemon, socketPathFor } from '../../src/control/client.js';
-import { PEER_MEMORY_MAX_MB } from '../../src/install/templates.js';
-import { peerHeapFlags } from '../../src/peer/heap-limit.js';
+import { PEER_UNIT_NODE_ARGS, peerUnitNodeOptions } from '../../src/install/templates.js';
+import { peerEnvironment } from '../../src/peer/allocator.js';
 import { PeerClient } from '../../src/ssb/peer-client.js';
 import type { PeerProtocol } from '../../src/ssb/protocol.js';
 import { blobPath, type Keys, type Template } from './fixtures.js';
@@ -167,16 +167,21 @@ export interface StartOptions {
   asInstalled?: boolean;
 }
 
-/** The peer's command line and environment as its systemd unit starts it (install/templates.ts). */
+/**
+ * The peer's command line and environment as its systemd unit starts it (install/templates.ts), on jemalloc
+ * when it is installed, as the unit's installer sets it up and as the daemon forks it (peer/allocator.ts).
+ */
 function peerAsInstalled(
   execArgv: readonly string[],
   cliArgs: string[],
   env: Record<string, string> | undefined,
 ): { argv: string[]; env: Record<string, string> } {
-  const nodeOptions = peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ');
+  const { env: withAllocator } = peerEnvironment({ ...process.env, ...env, NODE_OPTIONS: peerUnitNodeOptions() });
   return {
-    argv: [process.execPath, ...execArgv, '--expose-gc', SMALLWORLD_CLI, 'peer', ...cliArgs],
-    env: { ...env, NODE_OPTIONS: nodeOptions },
+    argv: [process.execPath, ...execArgv, ...PEER_UNIT_NODE_ARGS, SMALLWORLD_CLI, 'peer', ...cliArgs],
+    env: Object.fromEntries(
+      Object.entries(withAllocator).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
   };
 }
 
@@ -329,14 +334,21 @@ class SmallworldNode implements BenchNode {
           readyTimeoutMs,
         )
       : null;
-    const spawnedAt = Date.now();
-    const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
     const installedPeer = options.asInstalled
       ? peerAsInstalled(options.execArgv ?? [], ['--data', dataDir, ...peerArgs, ...logLevel], options.env)
       : null;
-    const sibling = installedPeer
-      ? spawnLogged(lan, device, installedPeer.argv, logFile, installedPeer.env, options.launcher)
-      : null;
+    const spawnedAt = Date.now();
+    const daemon = spawnLogged(lan, device, argv, logFile, options.env, options.launcher);
+    let sibling: ChildProcess | null = null;
+    try {
+      if (installedPeer) {
+        sibling = spawnLogged(lan, device, installedPeer.argv, logFile, installedPeer.env, options.launcher);
+      }
+    } catch (error) {
+      probe?.stop();
+      await stopPids([daemon.pid ?? -1], 3000);
+      throw error;
+    }
     const socket = join(dataDir, 'peer', 'peer.sock');
     // Polled beside the peer's socket: the daemon's own socket answers long before the peer's.
     const controlAnswered = options.probeReady
@@ -355,8 +367,8 @@ class SmallworldNode implements BenchNode {
         20,
         async () => {
           for (const child of [daemon, sibling]) {
-            if (child !== null && child.exitCode !== null)
-              throw new Error(`smallworld ${device} exited (${child.exitCode}), see ${logFile}`);
+            if (child !== null && (child.exitCode !== null || child.signalCode !== null))
+              throw new Error(`smallworld ${device} exited (${child.exitCode ?? child.signalCode}), see ${logFile}`);
           }
           if (!existsSync(socket)) return null;
           const c = await PeerClient.connect(socket, 1000);

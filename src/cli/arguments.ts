@@ -3,7 +3,9 @@
 export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3 } as const;
 
 /** The command line is wrong: reported with the usage (exit 2). */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export const common = {
   data: { type: 'string' },

@@ -59,19 +59,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Every error as its message and exit code (the error classes loaded only now, when there is one). */
-async function report(error: unknown): Promise<void> {
-  const [{ RemoteError, SocketUnreachableError }, { ConfigError }] = await Promise.all([
-    import('../control/client.js'),
-    import('../config/config.js'),
-  ]);
-  if (error instanceof SocketUnreachableError) {
+/**
+ * Whether `error` is one of the named error classes. By name, not `instanceof`: `start` and `peer` run from
+ * their bundles (bundled-commands.ts), whose errors are instances of the bundles' own copies of the classes.
+ */
+function isNamed(error: unknown, ...names: string[]): error is Error {
+  return error instanceof Error && names.includes(error.name);
+}
+
+/** Every error as its message and exit code. */
+function report(error: unknown): void {
+  if (isNamed(error, 'SocketUnreachableError', 'DaemonNotRunningError')) {
     process.stderr.write(`smallworld: ${error.message}\n`);
     process.exitCode = EXIT.noDaemon;
-  } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  } else if (isNamed(error, 'UsageError') || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`smallworld: ${(error as Error).message}\n\n${USAGE}`);
     process.exitCode = EXIT.usage;
-  } else if (error instanceof RemoteError || error instanceof ConfigError) {
+  } else if (isNamed(error, 'RemoteError', 'ConfigError')) {
     process.stderr.write(`smallworld: ${error.message}\n`);
     process.exitCode = EXIT.failed;
   } else {

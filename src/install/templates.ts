@@ -48,6 +48,13 @@ OOMPolicy=continue
 /** The peer's MemoryMax, MiB (systemd's M). */
 export const PEER_MEMORY_MAX_MB = 260;
 
+/** The Node options the peer's unit starts it with (the build makes its code caches for them, peer-starts.ts). */
+export const PEER_UNIT_NODE_ARGS = ['--expose-gc'] as const;
+/** Its NODE_OPTIONS: the heap sizes for the memory MemoryMax leaves it (src/peer/heap-limit.ts). */
+export function peerUnitNodeOptions(): string {
+  return peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ');
+}
+
 /**
  * The peer gives way first: chosen by the OOM killer before anything else, reclaimed and slowed above
  * MemoryHigh, killed above MemoryMax, and restarted (Restart=on-failure); it resumes replicating from what its
@@ -131,9 +138,9 @@ StartLimitBurst=5
 [Service]
 Type=simple
 # Web and SSB addresses and the log level come from the same configuration file as the daemon's.
-ExecStart=${command([s.node, '--expose-gc', s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
+ExecStart=${command([s.node, ...PEER_UNIT_NODE_ARGS, s.app, 'peer', '--config', CONFIG_PATH, '--data', s.dataDir])}
 # The heap sizes for the memory MemoryMax leaves it (src/peer/heap-limit.ts).
-Environment="NODE_OPTIONS=${peerHeapFlags(PEER_MEMORY_MAX_MB * 1024 * 1024).join(' ')}"
+Environment="NODE_OPTIONS=${peerUnitNodeOptions()}"
 ${
   s.jemalloc
     ? `# jemalloc gives back the memory replication frees; glibc's malloc keeps it (src/peer/allocator.ts).

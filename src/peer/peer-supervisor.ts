@@ -60,13 +60,24 @@ export function forkPeer(options: Omit<PeerSupervisorOptions, 'logger' | 'exited
   return forkPeerWithArguments(peerArguments(options));
 }
 
+/**
+ * The Node options of a forked peer: the daemon's own, --expose-gc (the peer collects garbage once after a
+ * burst of replication, ssb/collect-after-burst.ts) and a heap limit that follows the board's memory
+ * (heap-limit.ts). The build makes its code caches for them (peer-starts.ts).
+ */
+export function forkedPeerExecArgv(
+  parentExecArgv: readonly string[],
+  boardBytes?: number,
+  nodeOptions?: string,
+): string[] {
+  return [...parentExecArgv, '--expose-gc', ...peerHeapOptions(parentExecArgv, boardBytes, nodeOptions)];
+}
+
 /** `smallworld ARGS` (a `peer` command line) as the peer process. */
 export function forkPeerWithArguments(args: readonly string[]): ForkedPeer {
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const { env, allocator } = peerEnvironment(process.env);
-  // --expose-gc: the peer collects garbage once after a burst of replication (ssb/collect-after-burst.ts).
-  // The heap limit follows the board's memory (heap-limit.ts).
-  const execArgv = [...process.execArgv, '--expose-gc', ...peerHeapOptions(process.execArgv)];
+  const execArgv = forkedPeerExecArgv(process.execArgv);
   const child = fork(cli, [...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,

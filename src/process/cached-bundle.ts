@@ -14,14 +14,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 
 export const BUNDLE_HEADER = '// smallworld bundle ';
 /** The hash in the header, as the build writes it (hex digits). */
 export const BUNDLE_ID_LENGTH = 16;
 
-/** Options that do not change V8's flags (profiling by Node), left out of the key. */
-const NOT_V8 = /^--(cpu|heap)-prof/;
+/** Node's own options that do not change V8's flags (profiling, preloading), left out of the key. */
+const NOT_V8 = /^(--(cpu|heap)-prof|--import|--require|-r$|--heapsnapshot-)/;
+/** Of those, the ones whose value may follow as the next argument. */
+const TAKES_VALUE = /^(--(cpu|heap)-prof-(dir|name|interval)|--import|--require|-r|--heapsnapshot-signal)$/;
 
 /** FNV-1a, 32 bits, in hex: a short name, not a secret (node:crypto would cost its own load). */
 function shortHash(text: string): string {
@@ -35,8 +37,14 @@ function shortHash(text: string): string {
 
 /** Pure: the name of a process's Node options (command line and NODE_OPTIONS), which V8 checks a cache against. */
 export function optionsKey(execArgv: readonly string[], nodeOptions: string): string {
-  const options = [...execArgv, ...nodeOptions.split(/\s+/)].filter((o) => o !== '' && !NOT_V8.test(o));
-  return shortHash(JSON.stringify(options));
+  const all = [...execArgv, ...nodeOptions.split(/\s+/)].filter((o) => o !== '');
+  const kept: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const option = all[i] ?? '';
+    if (!NOT_V8.test(option)) kept.push(option);
+    else if (TAKES_VALUE.test(option)) i++;
+  }
+  return shortHash(JSON.stringify(kept));
 }
 
 /** Pure: the code cache of the bundle `file` whose header names `bundleId`, for a process with `key`. */
@@ -51,15 +59,14 @@ export function bundleIdOf(source: string): string | null {
   return /^[0-9a-f]+$/.test(id) && id.length === BUNDLE_ID_LENGTH ? id : null;
 }
 
-/** The bundle as Node's CommonJS wrapper function. */
+/**
+ * The bundle as Node's CommonJS wrapper function. It has no `import()` (the build refuses one): a script
+ * compiled here has no loader for it before Node 20.12.
+ */
 function compile(file: string, source: string, cachedData: Buffer | undefined): Script {
   return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
-    // Only for an `import()` left in the bundle; Node before 20.12 has no default loader to give it.
-    ...(constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
-      ? { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }
-      : {}),
   });
 }
 

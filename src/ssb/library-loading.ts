@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { LogSink } from '../log/logger.js';
 import { loadSsbLibraries, type SsbLibraries } from './libraries.js';
-import { keepOwnCodeCache, type ModulePackUse, OWN_CODE_CACHE_FILE, useModulePackOnce } from './module-pack.js';
+import { keepOwnCodeCache, type ModulePackUse, useModulePackOnce } from './module-pack.js';
 import { useModulePathsOnce } from './module-paths.js';
 import { checkNativeCrypto, type NativeCryptoReport } from './native-crypto.js';
 import { patchLibraries } from './patches/index.js';
@@ -54,10 +54,10 @@ async function patchAndLoad(logger: LogSink, nativeCrypto: NativeCryptoReport) {
 /** After this long the peer has started: what it compiled meanwhile goes into the code cache it keeps. */
 const OWN_CODE_CACHE_AFTER_MS = 10_000;
 
-function keepCodeCacheLater(logger: LogSink, use: ModulePackUse, file: string): void {
+function keepCodeCacheLater(logger: LogSink, use: ModulePackUse, dir: string): void {
   setTimeout(() => {
-    keepOwnCodeCache(use, file).then(
-      (kept) => kept && logger.log('info', 'kept a code cache of the library pack for the next start', { file }),
+    keepOwnCodeCache(use, dir).then(
+      (file) => file && logger.log('info', 'kept a code cache of the library pack for the next start', { file }),
       (error: Error) => logger.log('warn', 'cannot keep a code cache of the library pack', { error: error.message }),
     );
   }, OWN_CODE_CACHE_AFTER_MS).unref();
@@ -68,9 +68,8 @@ export async function loadPatchedLibraries(logger: LogSink, dataDir: string): Pr
   // Where each library module is and the modules themselves, from the build (module-paths.ts,
   // module-pack.ts): before anything below requires one.
   const modulePaths = useModulePathsOnce();
-  const ownCodeCache = join(dataDir, OWN_CODE_CACHE_FILE);
-  const modulePack = useModulePackOnce(ownCodeCache);
-  if (modulePack.use) keepCodeCacheLater(logger, modulePack.use, ownCodeCache);
+  const modulePack = useModulePackOnce(dataDir);
+  if (modulePack.use) keepCodeCacheLater(logger, modulePack.use, dataDir);
   const nativeCrypto = checkNativeCrypto();
   logNativeCrypto(logger, nativeCrypto);
   const { patched, libs } = await patchAndLoad(logger, nativeCrypto);

@@ -20,7 +20,9 @@
 // pack's script is named as if it were inside node_modules (PACK_SCRIPT_NAME), because Node decides by that
 // name whether a call comes from a library (e.g. whether `new Buffer()` warns, see
 // patches/node-buffer-deprecation.ts).
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { Module } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Script } from 'node:vm';
@@ -33,8 +35,15 @@ export const MODULE_PACK_FILE = join(PROJECT_ROOT, 'dist', 'ssb-modules.pack.js'
 export function packCacheFor(optionsKey: string): string {
   return join(PROJECT_ROOT, 'dist', `ssb-modules.pack.${optionsKey}.cache`);
 }
-/** The peer's own code cache of the pack, in its SSB directory (keepOwnCodeCache). */
-export const OWN_CODE_CACHE_FILE = 'ssb-modules.pack.cache';
+/**
+ * The peer's own code cache of the pack in `dir` (its SSB directory, keepOwnCodeCache), named by the pack's
+ * contents and this process's Node options: V8 checks a cache against the source's length only, so a cache of
+ * another pack must never be offered.
+ */
+export function ownCodeCacheFile(dir: string, packId: string): string {
+  return join(dir, `${OWN_CACHE_PREFIX}${packId}.${processOptionsKey()}.cache`);
+}
+const OWN_CACHE_PREFIX = 'ssb-modules.pack.';
 
 type Wrapper = (
   this: unknown,
@@ -60,6 +69,8 @@ const loader = Module as unknown as Loader;
 export const PACK_SCRIPT_NAME = join('node_modules', '.smallworld-pack', 'ssb-modules.pack.js');
 
 const FINGERPRINT_LINE = '// fingerprint: ';
+/** The pack's second line: a hash of the rest of it, which names its code caches. */
+const PACK_ID_LINE = '// pack: ';
 
 /**
  * Whether a module can run from the pack: a real `import()` in it would need a dynamic import callback the
@@ -81,14 +92,24 @@ function body(source: string): string {
 
 /** The pack's text: an array of [path relative to the root, wrapper function], for the install it names. */
 export function packText(modules: ReadonlyMap<string, string>, print: string): string {
-  const parts = [`${FINGERPRINT_LINE}${print}\n[`];
+  const parts = ['['];
   for (const [path, source] of modules) {
     parts.push(
       `${JSON.stringify(path)}, function (exports, require, module, __filename, __dirname) {${body(source)}\n},\n`,
     );
   }
   parts.push(']\n');
-  return parts.join('');
+  const list = parts.join('');
+  const id = createHash('sha256').update(list).digest('hex').slice(0, 16);
+  return `${FINGERPRINT_LINE}${print}\n${PACK_ID_LINE}${id}\n${list}`;
+}
+
+/** Pure: the pack's id from its second line, or null when it has none. */
+export function packIdOf(text: string): string | null {
+  const start = text.indexOf('\n') + 1;
+  if (!text.startsWith(PACK_ID_LINE, start)) return null;
+  const id = text.slice(start + PACK_ID_LINE.length, text.indexOf('\n', start));
+  return /^[0-9a-f]{16}$/.test(id) ? id : null;
 }
 
 /**
@@ -119,6 +140,8 @@ export interface ModulePackUse {
   modules: number;
   /** The code cache V8 took (false: none, or it was refused and the pack was compiled here). */
   cached: string | false;
+  /** The pack's id (its second line), which names its code caches. */
+  packId: string;
   /** The compiled pack's code cache, now (the build keeps it once the libraries have loaded). */
   codeCache(): Buffer;
   stop(): void;
@@ -138,12 +161,34 @@ function requireFor(module: Module): NodeJS.Require {
 }
 
 /**
+ * The pack compiled with the first of `cacheFiles` that V8 takes (a cache it refuses, e.g. made under other
+ * Node options, is passed over), or without one.
+ */
+function compileWithCache(
+  text: string,
+  filename: string,
+  cacheFiles: readonly string[],
+): { script: Script; cacheFile: string | undefined } {
+  for (const cacheFile of cacheFiles) {
+    let cachedData: Buffer;
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      continue;
+    }
+    const script = new Script(text, { filename, cachedData });
+    if (!script.cachedDataRejected) return { script, cacheFile };
+  }
+  return { script: new Script(text, { filename }), cacheFile: undefined };
+}
+
+/**
  * Loads packed modules from the pack while installed. Returns null (and changes nothing) when there is no
  * pack or it was made for another install or Node.js, with the reason in `why`.
  */
 export function useModulePack(
   file: string = MODULE_PACK_FILE,
-  cacheFiles: readonly string[] = [packCacheFor(processOptionsKey())],
+  cacheFilesFor: (packId: string) => readonly string[] = () => [packCacheFor(processOptionsKey())],
   root: string = PROJECT_ROOT,
 ): { use: ModulePackUse } | { use: null; why: string } {
   let text: string;
@@ -153,28 +198,23 @@ export function useModulePack(
     return { use: null, why: `no pack (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
   const firstLine = text.slice(0, text.indexOf('\n'));
-  if (firstLine !== `${FINGERPRINT_LINE}${fingerprint(root)}`) {
+  const packId = packIdOf(text);
+  if (firstLine !== `${FINGERPRINT_LINE}${fingerprint(root)}` || packId === null) {
     return { use: null, why: 'packed for another install or Node.js' };
   }
-  // The first cache there is: V8 checks it (the source, V8's version and flags) and compiles without it if not.
-  let cachedData: Buffer | undefined;
-  let cacheFile: string | undefined;
-  for (const candidate of cacheFiles) {
-    try {
-      cachedData = readFileSync(candidate);
-      cacheFile = candidate;
-      break;
-    } catch {
-      // the next one
-    }
-  }
-  let script: Script;
-  let list: unknown[];
+  const filename = join(root, PACK_SCRIPT_NAME);
+  let compiled: { script: Script; cacheFile: string | undefined } | undefined;
   try {
-    script = new Script(text, { filename: join(root, PACK_SCRIPT_NAME), ...(cachedData ? { cachedData } : {}) });
-    list = script.runInThisContext() as unknown[];
+    compiled = compileWithCache(text, filename, cacheFilesFor(packId));
   } catch (error) {
     return { use: null, why: `the pack does not compile (${String(error).split('\n')[0]})` };
+  }
+  const { script, cacheFile } = compiled;
+  let list: unknown[];
+  try {
+    list = script.runInThisContext() as unknown[];
+  } catch (error) {
+    return { use: null, why: `the pack does not run (${String(error).split('\n')[0]})` };
   }
   const wrappers = new Map<string, Wrapper>();
   for (let i = 0; i + 1 < list.length; i += 2) wrappers.set(list[i] as string, list[i + 1] as Wrapper);
@@ -183,7 +223,8 @@ export function useModulePack(
   const use: ModulePackUse = {
     used: 0,
     modules: wrappers.size,
-    cached: cacheFile !== undefined && !script.cachedDataRejected ? cacheFile : false,
+    cached: cacheFile ?? false,
+    packId,
     codeCache: () => script.createCachedData(),
     stop() {
       if (loader._extensions['.js'] === fromPack) loader._extensions['.js'] = jsLoader;
@@ -206,8 +247,11 @@ let inProcess: ReturnType<typeof useModulePack> | null = null;
  * useModulePack with the build's pack, once per process (every peer started in it shares it). The code cache
  * is the peer's own (`ownCache`, see keepOwnCodeCache) if there is one, else the build's.
  */
-export function useModulePackOnce(ownCache: string): ReturnType<typeof useModulePack> {
-  inProcess ??= useModulePack(MODULE_PACK_FILE, [ownCache, packCacheFor(processOptionsKey())]);
+export function useModulePackOnce(ownCacheDir: string): ReturnType<typeof useModulePack> {
+  inProcess ??= useModulePack(MODULE_PACK_FILE, (packId) => [
+    ownCodeCacheFile(ownCacheDir, packId),
+    packCacheFor(processOptionsKey()),
+  ]);
   return inProcess;
 }
 
@@ -216,10 +260,16 @@ export function useModulePackOnce(ownCache: string): ReturnType<typeof useModule
  * those of the peer's starts on the build machine, and a peer started otherwise (forked on a board with other
  * heap limits) has none. Such a peer keeps its own, made once it has started, for its next start.
  */
-export async function keepOwnCodeCache(use: ModulePackUse, ownCache: string): Promise<boolean> {
-  if (use.cached !== false) return false;
-  await writeFileAtomic(ownCache, use.codeCache());
-  return true;
+export async function keepOwnCodeCache(use: ModulePackUse, dir: string): Promise<string | null> {
+  if (use.cached !== false) return null;
+  const file = ownCodeCacheFile(dir, use.packId);
+  await writeFileAtomic(file, use.codeCache());
+  // The caches of earlier packs or options, and the unnamed one of earlier builds, serve no start any more.
+  for (const name of await readdir(dir)) {
+    const old = join(dir, name);
+    if (name.startsWith(OWN_CACHE_PREFIX) && name.endsWith('.cache') && old !== file) await rm(old, { force: true });
+  }
+  return file;
 }
 
 /** Writes the pack (the build's first pass). */

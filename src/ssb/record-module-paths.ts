@@ -45,7 +45,7 @@ async function recordPathsAndPack(): Promise<void> {
 
 async function recordPackCache(): Promise<void> {
   useModulePaths();
-  const pack = useModulePack(MODULE_PACK_FILE, []);
+  const pack = useModulePack(MODULE_PACK_FILE, () => []);
   if (!pack.use) {
     process.stderr.write(`module pack: not usable (${pack.why}), no code cache\n`);
     return;

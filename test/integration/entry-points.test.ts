@@ -13,6 +13,7 @@ const shell = (script: string) => [join(ROOT, script)];
 const ENTRY_POINTS: Record<string, string[]> = {
   smallworld: node('dist/src/cli/main.js'),
   'smallworld start': node('dist/src/cli/main.js', 'start'),
+  'smallworld peer': node('dist/src/cli/main.js', 'peer'),
   'smallworld status': node('dist/src/cli/main.js', 'status'),
   'smallworld press': node('dist/src/cli/main.js', 'press'),
   'smallworld wifi': node('dist/src/cli/main.js', 'wifi'),
@@ -59,5 +60,19 @@ for (const [name, argv] of Object.entries(ENTRY_POINTS)) {
       assert.match(err, /usage/i);
       assert.doesNotMatch(out + err, STACK);
     });
+  });
+}
+
+// `start` and `peer` run from their bundles (src/cli/bundled-commands.ts), whose errors are their own copies of
+// the error classes: a bad value is still a usage error.
+for (const command of ['start', 'peer']) {
+  test(`smallworld ${command} with a port out of range says so with the usage and exits 2`, () => {
+    const { code, out, err } = run(
+      node('dist/src/cli/main.js', command, '--web-port', '70000', '--data', '/nonexistent/sw'),
+    );
+    assert.equal(code, 2, `${out}${err}`);
+    assert.match(err, /--web-port/);
+    assert.match(err, /usage/i);
+    assert.doesNotMatch(out + err, STACK);
   });
 }

@@ -26,6 +26,8 @@ test('the options key: the same options give the same key, other V8 options anot
   assert.equal(optionsKey(['--expose-gc'], ''), optionsKey([], '--expose-gc'));
   assert.notEqual(optionsKey(['--max-old-space-size=72'], ''), optionsKey(['--max-old-space-size=73'], ''));
   assert.equal(optionsKey(['--cpu-prof', '--cpu-prof-dir=/tmp/p'], '--heap-prof'), plain);
+  assert.equal(optionsKey(['--cpu-prof', '--cpu-prof-dir', '/tmp/p', '--import', 'hook.js'], ''), plain);
+  assert.equal(optionsKey(['--expose-gc', '--require', 'x.cjs'], ''), optionsKey(['--expose-gc'], ''));
   assert.match(plain, /^[0-9a-f]{8}$/);
 });
 

@@ -2,13 +2,25 @@
 // same `module`, `require`, `__filename`, `__dirname` and place in the CommonJS cache as when Node loads its
 // file; what is not packed, and a pack for another install or Node.js, are left to Node.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { packable, packText, recordModuleSources, useModulePack } from '../../src/ssb/module-pack.js';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  ownCodeCacheFile,
+  packable,
+  packIdOf,
+  packText,
+  recordModuleSources,
+  useModulePack,
+} from '../../src/ssb/module-pack.js';
 import { fingerprint } from '../../src/ssb/module-paths.js';
 import { forgetModulesUnder, withFakeProject } from '../helpers/fake-project.js';
+
+const run = promisify(execFile);
 
 /** A project with two packages: a requires b and a file of its own; b has a hashbang and a BOM-less body. */
 const PROJECT = {
@@ -49,7 +61,7 @@ test('packed modules run from the pack as Node would run their files', async () 
     await writeFile(file, packText(modules, fingerprint(root)));
 
     forgetModulesUnder(req, root);
-    const used = useModulePack(file, [join(root, 'no-cache')], root);
+    const used = useModulePack(file, () => [join(root, 'no-cache')], root);
     assert.ok(used.use, 'the pack is used');
     try {
       const again = req('pkg-a') as Record<string, unknown>;
@@ -76,15 +88,58 @@ test('packed modules run from the pack as Node would run their files', async () 
 test('a pack for another install or Node.js, or none, is not used', async () => {
   await withProject(async (root) => {
     const file = join(root, 'pack.js');
-    const missing = useModulePack(file, [file], root);
+    const missing = useModulePack(file, () => [file], root);
     assert.equal(missing.use, null);
     await writeFile(
       file,
       packText(new Map([['node_modules/pkg-b/index.js', 'module.exports = 1;']]), 'v0 x64 elsewhere'),
     );
-    const other = useModulePack(file, [file], root);
+    const other = useModulePack(file, () => [file], root);
     assert.equal(other.use, null);
     if (other.use === null) assert.match(other.why, /another install or Node\.js/);
+  });
+});
+
+const MODULE_PACK = fileURLToPath(new URL('../../src/ssb/module-pack.js', import.meta.url));
+
+/** Which of `cacheFiles` a fresh process takes for the pack `file`. */
+async function cachedIn(file: string, root: string, cacheFiles: string[]): Promise<unknown> {
+  const runner = join(root, 'runner.mjs');
+  const args = [file, cacheFiles, root].map((a) => JSON.stringify(a));
+  await writeFile(
+    runner,
+    `const m = await import(${JSON.stringify(MODULE_PACK)});\nconst used = m.useModulePack(${args[0]}, () => ${args[1]}, ${args[2]});\nprocess.stdout.write(JSON.stringify(used.use ? used.use.cached : used.why));\n`,
+  );
+  const { stdout } = await run(process.execPath, [runner], { timeout: 30_000 });
+  return JSON.parse(stdout);
+}
+
+test('code caches: named by the pack, one V8 refuses is passed over, another pack never gets this one', async () => {
+  await withProject(async (root) => {
+    const file = join(root, 'pack.js');
+    const packOf = (value: number) =>
+      packText(new Map([['node_modules/pkg-b/index.js', `module.exports = ${value};`]]), fingerprint(root));
+    await writeFile(file, packOf(1));
+    const first = useModulePack(file, () => [], root);
+    assert.ok(first.use);
+    const idOfFirst = first.use.packId;
+    assert.equal(packIdOf(packOf(1)), idOfFirst);
+    const cache = ownCodeCacheFile(root, idOfFirst);
+    await writeFile(cache, first.use.codeCache());
+    first.use.stop();
+    const refused = join(root, 'refused.cache');
+    await writeFile(refused, Buffer.alloc(4096, 7));
+    // In a fresh process: in this one V8 would take the pack from its own compilation cache, not from a file.
+    assert.equal(await cachedIn(file, root, [refused, cache]), cache, 'the refused cache is passed over');
+    // Another pack of the same length: its id differs, so the first pack's cache is not offered to it.
+    const other = packOf(2);
+    assert.equal(other.length, packOf(1).length);
+    await writeFile(file, other);
+    const second = useModulePack(file, (id) => [ownCodeCacheFile(root, id)], root);
+    assert.ok(second.use);
+    assert.notEqual(second.use.packId, idOfFirst);
+    assert.equal(second.use.cached, false);
+    second.use.stop();
   });
 });
 
