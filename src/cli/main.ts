@@ -60,22 +60,35 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Whether `error` is one of the named error classes. By name, not `instanceof`: `start` and `peer` run from
- * their bundles (bundled-commands.ts), whose errors are instances of the bundles' own copies of the classes.
+ * Whether `error` is one of the named error classes. By name as well as by `instanceof`: `start` and `peer` run
+ * from their bundles (bundled-commands.ts), whose errors are instances of the bundles' own copies of the classes.
  */
 function isNamed(error: unknown, ...names: string[]): error is Error {
   return error instanceof Error && names.includes(error.name);
 }
 
-/** Every error as its message and exit code. */
-function report(error: unknown): void {
-  if (isNamed(error, 'SocketUnreachableError', 'DaemonNotRunningError')) {
+/** Every error as its message and exit code (the error classes loaded only now, when there is one). */
+async function report(error: unknown): Promise<void> {
+  const [{ RemoteError, SocketUnreachableError }, { ConfigError }] = await Promise.all([
+    import('../control/client.js'),
+    import('../config/config.js'),
+  ]);
+  const unreachable = ['SocketUnreachableError', 'DaemonNotRunningError', 'PeerNotRunningError'];
+  if (error instanceof SocketUnreachableError || isNamed(error, ...unreachable)) {
     process.stderr.write(`smallworld: ${error.message}\n`);
     process.exitCode = EXIT.noDaemon;
-  } else if (isNamed(error, 'UsageError') || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  } else if (
+    error instanceof UsageError ||
+    isNamed(error, 'UsageError') ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     process.stderr.write(`smallworld: ${(error as Error).message}\n\n${USAGE}`);
     process.exitCode = EXIT.usage;
-  } else if (isNamed(error, 'RemoteError', 'ConfigError')) {
+  } else if (
+    error instanceof RemoteError ||
+    error instanceof ConfigError ||
+    isNamed(error, 'RemoteError', 'ConfigError')
+  ) {
     process.stderr.write(`smallworld: ${error.message}\n`);
     process.exitCode = EXIT.failed;
   } else {
