@@ -60,14 +60,35 @@ export function bundleIdOf(source: string): string | null {
 }
 
 /**
- * The bundle as Node's CommonJS wrapper function. It has no `import()` (the build refuses one): a script
- * compiled here has no loader for it before Node 20.12.
+ * `text` compiled with the first of `cacheFiles` V8 takes (a cache it refuses, e.g. one made under other Node
+ * options, is passed over), or without one. Also for the SSB library pack (ssb/module-pack.ts).
  */
-function compile(file: string, source: string, cachedData: Buffer | undefined): Script {
-  return new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: file,
-    ...(cachedData ? { cachedData } : {}),
-  });
+export function compileWithCache(
+  text: string,
+  filename: string,
+  cacheFiles: readonly string[],
+): { script: Script; cacheFile: string | undefined; refused: boolean } {
+  let refused = false;
+  for (const cacheFile of cacheFiles) {
+    let cachedData: Buffer;
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      continue;
+    }
+    const script = new Script(text, { filename, cachedData });
+    if (!script.cachedDataRejected) return { script, cacheFile, refused };
+    refused = true;
+  }
+  return { script: new Script(text, { filename }), cacheFile: undefined, refused };
+}
+
+/**
+ * The bundle as the body of Node's CommonJS wrapper function. It has no `import()` (the build refuses one): a
+ * script compiled here has no loader for it before Node 20.12.
+ */
+function wrapped(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
 function run<T>(file: string, script: Script): T {
@@ -102,14 +123,9 @@ export function runCachedBundle<T>(file: string): CachedBundle<T> | null {
   }
   const bundleId = bundleIdOf(source);
   if (bundleId === null) return null;
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFileFor(file, bundleId, processOptionsKey()));
-  } catch {
-    cachedData = undefined;
-  }
-  const script = compile(file, source, cachedData);
-  const codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+  const cacheFile = cacheFileFor(file, bundleId, processOptionsKey());
+  const { script, cacheFile: used, refused } = compileWithCache(wrapped(source), file, [cacheFile]);
+  const codeCache = used !== undefined ? 'used' : refused ? 'rejected' : 'none';
   return { exports: run<T>(file, script), codeCache };
 }
 
@@ -121,7 +137,7 @@ export function makeBundleCache(file: string): string {
   const source = readFileSync(file, 'latin1');
   const bundleId = bundleIdOf(source);
   if (bundleId === null) throw new Error(`${file} has no bundle header`);
-  const script = compile(file, source, undefined);
+  const script = new Script(wrapped(source), { filename: file });
   run(file, script);
   const cacheFile = cacheFileFor(file, bundleId, processOptionsKey());
   writeFileSync(cacheFile, script.createCachedData());

@@ -9,8 +9,9 @@
 // (dist/ssb-modules.pack.js), then loads the libraries through it in a fresh process and keeps V8's code cache
 // of that script after loading (dist/ssb-modules.pack.KEY.cache): the functions that ran at start are in it,
 // compiled. V8 takes a code cache only under the Node options it was made with, so the build makes one for
-// each way the peer is started, named by those options (process/cached-bundle.ts, optionsKey). The peer reads the two files, and Node's loader takes each packed module's function from the pack
-// in place of reading and compiling its file. Everything else about loading is Node's own: resolution, the
+// each way the peer is started, named by those options (process/cached-bundle.ts, optionsKey). The peer reads
+// the pack and a cache, and Node's loader takes each packed module's function from the pack in place of
+// reading and compiling its file. Everything else about loading is Node's own: resolution, the
 // CommonJS cache by file path, `module`, `require`, `__filename` and `__dirname` are the same as without the
 // pack, so the library patches (patches/), which find and replace modules by path in that cache, work
 // unchanged. A file not in the pack, a pack made for another install or Node.js, or a cache V8 rejects,
@@ -25,8 +26,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { Module } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { Script } from 'node:vm';
-import { processOptionsKey } from '../process/cached-bundle.js';
+import { compileWithCache, processOptionsKey } from '../process/cached-bundle.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { fingerprint, PROJECT_ROOT } from './module-paths.js';
 
@@ -161,28 +161,6 @@ function requireFor(module: Module): NodeJS.Require {
 }
 
 /**
- * The pack compiled with the first of `cacheFiles` that V8 takes (a cache it refuses, e.g. made under other
- * Node options, is passed over), or without one.
- */
-function compileWithCache(
-  text: string,
-  filename: string,
-  cacheFiles: readonly string[],
-): { script: Script; cacheFile: string | undefined } {
-  for (const cacheFile of cacheFiles) {
-    let cachedData: Buffer;
-    try {
-      cachedData = readFileSync(cacheFile);
-    } catch {
-      continue;
-    }
-    const script = new Script(text, { filename, cachedData });
-    if (!script.cachedDataRejected) return { script, cacheFile };
-  }
-  return { script: new Script(text, { filename }), cacheFile: undefined };
-}
-
-/**
  * Loads packed modules from the pack while installed. Returns null (and changes nothing) when there is no
  * pack or it was made for another install or Node.js, with the reason in `why`.
  */
@@ -203,7 +181,7 @@ export function useModulePack(
     return { use: null, why: 'packed for another install or Node.js' };
   }
   const filename = join(root, PACK_SCRIPT_NAME);
-  let compiled: { script: Script; cacheFile: string | undefined } | undefined;
+  let compiled: ReturnType<typeof compileWithCache>;
   try {
     compiled = compileWithCache(text, filename, cacheFilesFor(packId));
   } catch (error) {
@@ -245,7 +223,7 @@ let inProcess: ReturnType<typeof useModulePack> | null = null;
 
 /**
  * useModulePack with the build's pack, once per process (every peer started in it shares it). The code cache
- * is the peer's own (`ownCache`, see keepOwnCodeCache) if there is one, else the build's.
+ * is the peer's own in `ownCacheDir` (keepOwnCodeCache) if there is one, else the build's.
  */
 export function useModulePackOnce(ownCacheDir: string): ReturnType<typeof useModulePack> {
   inProcess ??= useModulePack(MODULE_PACK_FILE, (packId) => [
