@@ -1,7 +1,6 @@
 // Loading the SSB libraries for the peer, in the order that matters: where each module is and the modules
 // themselves (from the build, module-paths.ts and module-pack.ts), the native crypto check, the patches (patches/), then the libraries themselves; each step
 // logged, and a failure said in words (sodium-native not loading is the usual cause).
-import { join } from 'node:path';
 import type { LogSink } from '../log/logger.js';
 import { loadSsbLibraries, type SsbLibraries } from './libraries.js';
 import { keepOwnCodeCache, type ModulePackUse, useModulePackOnce } from './module-pack.js';

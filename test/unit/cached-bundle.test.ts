@@ -83,6 +83,16 @@ test('a bundle runs with the cache made for its options, and without one under o
   });
 });
 
+test("a cache made under other V8 flags, found under this process's name, is refused and the bundle still runs", async () => {
+  await withBundle(BUNDLE, async (file, dir) => {
+    const env = { ...process.env, NODE_OPTIONS: '' };
+    execFileSync(process.execPath, ['--expose-gc', MAKER, file], { env, timeout: 30_000 });
+    const made = join(dir, `demo.bundle.cjs.00112233aabbccdd.${optionsKey(['--expose-gc'], '')}.cache`);
+    await rename(made, join(dir, `demo.bundle.cjs.00112233aabbccdd.${optionsKey([], '')}.cache`));
+    assert.deepEqual(await runIn([], file), { value: [42, 'demo.bundle.cjs', 'string'], codeCache: 'rejected' });
+  });
+});
+
 test('a cache of another bundle (another id) is not offered, and a bundle without a header is not run', async () => {
   await withBundle(BUNDLE, async (file) => {
     execFileSync(process.execPath, [MAKER, file], { env: { ...process.env, NODE_OPTIONS: '' }, timeout: 30_000 });
